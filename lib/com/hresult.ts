@@ -1,0 +1,152 @@
+import { systemMessage } from '../ffi/windows.js';
+
+/** An HRESULT as a signed 32-bit integer, the way COM returns it. */
+export type HRESULT = number;
+
+// Values from the Windows SDK's winerror.h. HRESULT_FROM_WIN32(x) = 0x80070000 | x.
+export const S_OK = 0;
+export const S_FALSE = 1;
+export const E_NOTIMPL = hr(0x80004001);
+export const E_NOINTERFACE = hr(0x80004002);
+export const E_POINTER = hr(0x80004003);
+export const E_ABORT = hr(0x80004004);
+export const E_FAIL = hr(0x80004005);
+export const E_UNEXPECTED = hr(0x8000ffff);
+export const E_BOUNDS = hr(0x8000000b);
+export const E_CHANGED_STATE = hr(0x8000000c);
+export const E_ILLEGAL_STATE_CHANGE = hr(0x8000000d);
+export const E_ILLEGAL_METHOD_CALL = hr(0x8000000e);
+export const RO_E_CLOSED = hr(0x80000013);
+export const E_ACCESSDENIED = hr(0x80070005);
+export const E_HANDLE = hr(0x80070006);
+export const E_OUTOFMEMORY = hr(0x8007000e);
+export const E_INVALIDARG = hr(0x80070057);
+export const ERROR_NOT_SUPPORTED = hr(0x80070032);
+export const ERROR_NOT_FOUND = hr(0x80070490);
+export const ERROR_CANCELLED = hr(0x800704c7);
+export const CLASS_E_NOAGGREGATION = hr(0x80040110);
+export const CLASS_E_CLASSNOTAVAILABLE = hr(0x80040111);
+export const REGDB_E_CLASSNOTREG = hr(0x80040154);
+export const CO_E_NOTINITIALIZED = hr(0x800401f0);
+export const CO_E_OBJNOTCONNECTED = hr(0x800401fd);
+export const CO_E_SERVER_EXEC_FAILURE = hr(0x80080005);
+export const RPC_E_SERVERFAULT = hr(0x80010105);
+export const RPC_E_CHANGED_MODE = hr(0x80010106);
+export const RPC_E_DISCONNECTED = hr(0x80010108);
+export const RPC_E_WRONG_THREAD = hr(0x8001010e);
+export const RPC_S_SERVER_UNAVAILABLE = hr(0x800706ba);
+export const RPC_S_CALL_FAILED = hr(0x800706be);
+
+/** Names and system texts of the codes above, for messages off Windows. */
+const KNOWN: ReadonlyMap<HRESULT, readonly [name: string, meaning: string]> = new Map([
+  [S_OK, ['S_OK', 'The operation completed successfully.']],
+  [S_FALSE, ['S_FALSE', 'The operation completed successfully but returned false.']],
+  [E_NOTIMPL, ['E_NOTIMPL', 'Not implemented.']],
+  [E_NOINTERFACE, ['E_NOINTERFACE', 'No such interface supported.']],
+  [E_POINTER, ['E_POINTER', 'Invalid pointer.']],
+  [E_ABORT, ['E_ABORT', 'Operation aborted.']],
+  [E_FAIL, ['E_FAIL', 'Unspecified error.']],
+  [E_UNEXPECTED, ['E_UNEXPECTED', 'Catastrophic failure.']],
+  [E_BOUNDS, ['E_BOUNDS', 'The operation attempted to access data outside the valid range.']],
+  [E_CHANGED_STATE, ['E_CHANGED_STATE', 'A concurrent or interleaved operation changed the state of the object, invalidating this operation.']],
+  [E_ILLEGAL_STATE_CHANGE, ['E_ILLEGAL_STATE_CHANGE', 'An illegal state change was requested.']],
+  [E_ILLEGAL_METHOD_CALL, ['E_ILLEGAL_METHOD_CALL', 'A method was called at an unexpected time.']],
+  [RO_E_CLOSED, ['RO_E_CLOSED', 'The object has been closed.']],
+  [E_ACCESSDENIED, ['E_ACCESSDENIED', 'Access is denied.']],
+  [E_HANDLE, ['E_HANDLE', 'The handle is invalid.']],
+  [E_OUTOFMEMORY, ['E_OUTOFMEMORY', 'Not enough memory resources are available to complete this operation.']],
+  [E_INVALIDARG, ['E_INVALIDARG', 'The parameter is incorrect.']],
+  [ERROR_NOT_SUPPORTED, ['ERROR_NOT_SUPPORTED', 'The request is not supported.']],
+  [ERROR_NOT_FOUND, ['ERROR_NOT_FOUND', 'Element not found.']],
+  [ERROR_CANCELLED, ['ERROR_CANCELLED', 'The operation was canceled by the user.']],
+  [CLASS_E_NOAGGREGATION, ['CLASS_E_NOAGGREGATION', 'Class does not support aggregation (or class object is remote).']],
+  [CLASS_E_CLASSNOTAVAILABLE, ['CLASS_E_CLASSNOTAVAILABLE', 'ClassFactory cannot supply requested class.']],
+  [REGDB_E_CLASSNOTREG, ['REGDB_E_CLASSNOTREG', 'Class not registered.']],
+  [CO_E_NOTINITIALIZED, ['CO_E_NOTINITIALIZED', 'CoInitialize has not been called.']],
+  [CO_E_OBJNOTCONNECTED, ['CO_E_OBJNOTCONNECTED', 'Object is not connected to server.']],
+  [CO_E_SERVER_EXEC_FAILURE, ['CO_E_SERVER_EXEC_FAILURE', 'Server execution failed.']],
+  [RPC_E_SERVERFAULT, ['RPC_E_SERVERFAULT', 'The server threw an exception.']],
+  [RPC_E_CHANGED_MODE, ['RPC_E_CHANGED_MODE', 'Cannot change thread mode after it is set.']],
+  [RPC_E_DISCONNECTED, ['RPC_E_DISCONNECTED', 'The object invoked has disconnected from its clients.']],
+  [RPC_E_WRONG_THREAD, ['RPC_E_WRONG_THREAD', 'The application called an interface that was marshalled for a different thread.']],
+  [RPC_S_SERVER_UNAVAILABLE, ['RPC_S_SERVER_UNAVAILABLE', 'The RPC server is unavailable.']],
+  [RPC_S_CALL_FAILED, ['RPC_S_CALL_FAILED', 'The remote procedure call failed.']],
+]);
+
+/** Reinterprets an unsigned 32-bit code (as winerror.h writes it) as the signed HRESULT. */
+export function hr(code: number): HRESULT {
+  return code | 0;
+}
+
+export function succeeded(value: HRESULT): boolean {
+  return value >= 0;
+}
+
+export function failed(value: HRESULT): boolean {
+  return value < 0;
+}
+
+/** `0x80004002` for E_NOINTERFACE. */
+export function hresultHex(value: HRESULT): string {
+  return '0x' + (value >>> 0).toString(16).toUpperCase().padStart(8, '0');
+}
+
+/** The symbolic name of a well-known HRESULT, or undefined. */
+export function hresultName(value: HRESULT): string | undefined {
+  return KNOWN.get(hr(value))?.[0];
+}
+
+/**
+ * What an HRESULT means: the system's text where Windows has one (FormatMessage), else the
+ * table of common codes, else a description of its facility and code.
+ */
+export function hresultMessage(value: HRESULT): string {
+  const code = hr(value);
+  const system = systemMessage(code);
+  if (system) return system;
+  const known = KNOWN.get(code);
+  if (known) return known[1];
+  const facility = (code >>> 16) & 0x1fff;
+  return facility === 7
+    ? `Win32 error ${code & 0xffff}.`
+    : `Unknown ${code < 0 ? 'error' : 'success code'} (facility ${facility}, code ${code & 0xffff}).`;
+}
+
+/**
+ * A failed HRESULT as a JS error. `hresult` is the signed value COM returns; the message carries
+ * its hex form, name and meaning, then what the caller was doing.
+ *
+ * @example
+ * throw new ComError(E_NOINTERFACE, 'IBackgroundTask is not implemented by this object');
+ */
+export class ComError extends Error {
+  override readonly name = 'ComError';
+  readonly hresult: HRESULT;
+
+  constructor(hresult: HRESULT, detail?: string, options?: { cause?: unknown }) {
+    const code = hr(hresult);
+    const name = hresultName(code);
+    const head = `${hresultHex(code)}${name ? ` ${name}` : ''}: ${hresultMessage(code)}`;
+    super(detail ? `${head} ${detail}` : head, options);
+    this.hresult = code;
+  }
+
+  /** The HRESULT as `0x8004xxxx`. */
+  get code(): string {
+    return hresultHex(this.hresult);
+  }
+
+  /** Throws a ComError when `hresult` is a failure; returns it otherwise (S_FALSE included). */
+  static check(hresult: HRESULT, detail?: string): HRESULT {
+    if (hresult < 0) throw new ComError(hresult, detail);
+    return hresult;
+  }
+
+  /**
+   * The HRESULT that a JS error stands for at the COM boundary: a ComError's own code,
+   * E_FAIL for anything else (comtypes and C#/WinRT do the same).
+   */
+  static hresultOf(error: unknown): HRESULT {
+    return error instanceof ComError && error.hresult < 0 ? error.hresult : E_FAIL;
+  }
+}

@@ -1,0 +1,14 @@
+// winbg/com: the COM runtime. One concept per module; this file only re-exports.
+export { Guid } from './guid.js';
+export * from './hresult.js';
+export { HString, createHString, readHString, takeHString, deleteHString, duplicateHString, hstringLength, HSTRING_HEADER_SIZE, type HSTRING } from './hstring.js';
+export { ComInterface, defineInterface, type InterfaceDefinition, type MethodInfo } from './interface.js';
+export { IUnknown, IInspectable, IAgileObject, IID_IMarshal, TrustLevel } from './unknown.js';
+export { ComPtr, liveComPtrs, type Com } from './pointer.js';
+export { createObject, type ComClass } from './implement.js';
+export { liveComObjects, setErrorReporter, type ObjectOptions, type Implementation, type ErrorReporter } from './object.js';
+export { ClassFactory, IClassFactory, type ClassDefinition, type ClassFactoryMethods } from './class-factory.js';
+export { getIids, getRuntimeClassName, getTrustLevel } from './inspectable.js';
+export * from './runtime.js';
+export { isWindows, registeredCallbacks, type Pointer } from '../ffi/koffi.js';
+export { nativeMemoryInUse } from '../ffi/memory.js';

@@ -1,0 +1,138 @@
+import { methodPrototypes, type MethodPrototypes } from '../ffi/prototype.js';
+import { Guid } from './guid.js';
+import { parseSignature, type ParsedSignature } from './signature.js';
+
+/** One vtable slot of an interface. */
+export interface MethodInfo {
+  readonly name: string;
+  /** Index in the vtable, counting IUnknown's three slots (and IInspectable's three). */
+  readonly slot: number;
+  readonly owner: ComInterface<any>;
+  readonly signature: ParsedSignature;
+  readonly prototypes: MethodPrototypes;
+}
+
+export interface InterfaceDefinition {
+  /** The interface's name, as signatures and messages refer to it (e.g. 'IBackgroundTask'). */
+  readonly name: string;
+  readonly iid: Guid | string;
+  /** The interface it derives from: IUnknown, IInspectable or another definition. */
+  readonly base: ComInterface<any>;
+  /**
+   * Methods in vtable order (after the base's), each a signature as the SDK headers write it:
+   * `'HRESULT (int32_t a, _Out_ int32_t *sum)'`. HRESULT is implied when the return type is left out.
+   */
+  readonly methods: Readonly<Record<string, string>>;
+  /** Interfaces that signatures name, when they are not (yet) registered globally by name. */
+  readonly types?: Readonly<Record<string, ComInterface<any>>>;
+}
+
+const byName = new Map<string, ComInterface<any>[]>();
+
+/**
+ * A COM interface: IID, base, and methods in vtable slot order. `M` types the methods that a
+ * {@link ComPtr} of this interface exposes and that an implementation provides.
+ */
+export class ComInterface<M extends object = {}> {
+  readonly name: string;
+  readonly iid: Guid;
+  readonly base: ComInterface<any> | null;
+  /** Total vtable slots, the base's included. */
+  readonly slotCount: number;
+  readonly #sources: readonly (readonly [string, string])[];
+  readonly #types: Readonly<Record<string, ComInterface<any>>>;
+  #methods: readonly MethodInfo[] | undefined;
+  declare readonly __methods?: M;
+
+  /** @internal Use {@link defineInterface}. */
+  constructor(name: string, iid: Guid, base: ComInterface<any> | null, methods: Readonly<Record<string, string>>, types: Readonly<Record<string, ComInterface<any>>> = {}) {
+    this.name = name;
+    this.iid = iid;
+    this.base = base;
+    this.#sources = Object.entries(methods);
+    this.#types = types;
+    this.slotCount = (base?.slotCount ?? 0) + this.#sources.length;
+  }
+
+  /**
+   * This interface's own methods (not the base's), parsed on first use so that interfaces may
+   * refer to each other in any order.
+   * @throws TypeError when a signature is invalid.
+   */
+  get methods(): readonly MethodInfo[] {
+    if (this.#methods) return this.#methods;
+    const first = this.base?.slotCount ?? 0;
+    this.#methods = this.#sources.map(([name, source], index) => {
+      const signature = parseSignature(source, `${this.name}.${name}`, (type) => this.resolve(type) !== undefined);
+      return { name, slot: first + index, owner: this, signature, prototypes: methodPrototypes(signature) };
+    });
+    return this.#methods;
+  }
+
+  /** Every method from IUnknown's first to this interface's last, in slot order. */
+  get allMethods(): readonly MethodInfo[] {
+    return [...(this.base?.allMethods ?? []), ...this.methods];
+  }
+
+  /** This interface, then its base, up to IUnknown. */
+  get chain(): readonly ComInterface<any>[] {
+    const chain: ComInterface<any>[] = [];
+    for (let i: ComInterface<any> | null = this; i; i = i.base) chain.push(i);
+    return chain;
+  }
+
+  /** True when `other` is this interface or one of its bases. */
+  extends(other: ComInterface<any>): boolean {
+    return this.chain.some((i) => i.iid.key === other.iid.key);
+  }
+
+  /** The interface a signature of this interface means by `name`. */
+  resolve(name: string): ComInterface<any> | undefined {
+    if (name === this.name) return this;
+    const local = this.#types[name];
+    if (local) return local;
+    const global = byName.get(name);
+    if (!global || global.length === 0) return undefined;
+    const distinct = new Set(global.map((i) => i.iid.key));
+    if (distinct.size > 1) {
+      throw new TypeError(`${this.name}: ${name} names ${distinct.size} different interfaces; pass the one meant in 'types'`);
+    }
+    return global[0];
+  }
+
+  toString(): string {
+    return `${this.name} {${this.iid}}`;
+  }
+}
+
+/**
+ * Declares a COM interface.
+ *
+ * @example
+ * interface Adder { Add(a: number, b: number): number }
+ * const IAdder = defineInterface<Adder>({
+ *   name: 'IAdder',
+ *   iid: '6f8e7a3a-29c4-4a0e-9d0b-6a1c0f6d2b11',
+ *   base: IUnknown,
+ *   methods: { Add: 'HRESULT (int32_t a, int32_t b, _Out_ int32_t *sum)' },
+ * });
+ */
+export function defineInterface<M extends object = {}>(definition: InterfaceDefinition): ComInterface<M> {
+  if (definition === null || typeof definition !== 'object') throw new TypeError('defineInterface: expected a definition object');
+  const { name, base, methods, types } = definition;
+  if (typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_.`]*$/.test(name)) {
+    throw new TypeError(`defineInterface: name must be an identifier, got ${JSON.stringify(name)}`);
+  }
+  if (!(base instanceof ComInterface)) throw new TypeError(`defineInterface(${name}): base must be an interface such as IUnknown or IInspectable`);
+  if (methods === null || typeof methods !== 'object') throw new TypeError(`defineInterface(${name}): methods must be an object of signatures`);
+  const iid = Guid.from(definition.iid);
+  return registerInterface(new ComInterface<M>(name, iid, base, methods, types));
+}
+
+/** @internal Makes an interface resolvable by name in signatures. */
+export function registerInterface<M extends object>(iface: ComInterface<M>): ComInterface<M> {
+  const list = byName.get(iface.name) ?? [];
+  list.push(iface);
+  byName.set(iface.name, list);
+  return iface;
+}

@@ -1,0 +1,187 @@
+// Value conversions at the vtable boundary, in both directions, driven by the parsed signature:
+// numbers pass through, HSTRINGs become JS strings, GUIDs become Guid, interface pointers become
+// ComPtr wrappers, and out-parameters become return values.
+import type { Pointer } from '../ffi/koffi.js';
+import { readWideString, wideString, writePointer, writeValue } from '../ffi/memory.js';
+import { Guid } from './guid.js';
+import { ComError, E_POINTER } from './hresult.js';
+import { createHString, deleteHString, readHString, takeHString } from './hstring.js';
+import type { ComInterface, MethodInfo } from './interface.js';
+import { createNativeObject, type Implementation } from './object.js';
+import { ComPtr } from './pointer.js';
+import type { ParamSpec } from './signature.js';
+import { IUnknown } from './unknown.js';
+
+function interfaceOf(param: ParamSpec, owner: ComInterface<any>): ComInterface<any> {
+  const iface = param.interfaceName === null ? IUnknown : owner.resolve(param.interfaceName);
+  if (!iface) throw new TypeError(`${owner.name}: unknown interface ${param.interfaceName}`);
+  return iface;
+}
+
+/** An in-parameter as the JS implementation receives it. */
+export function fromNative(param: ParamSpec, raw: unknown, owner: ComInterface<any>): unknown {
+  switch (param.kind) {
+    case 'hstring':
+      return readHString(raw as Pointer | null);
+    case 'guid':
+      if (raw === null) throw new ComError(E_POINTER, `${owner.name}: GUID parameter ${param.name} is null`);
+      return Guid.read(raw as Pointer);
+    case 'interface':
+      // A reference of the callee's own, released by `using`/dispose or by the GC.
+      return raw === null ? null : ComPtr.borrow(raw as Pointer, interfaceOf(param, owner));
+    case 'wstring':
+      return raw === null ? null : readWideString(raw as Pointer);
+    default:
+      return raw;
+  }
+}
+
+/** Interfaces a JS object says it implements (`static interfaces` on its class, or its own). */
+function declaredInterfaces(value: object, fallback: ComInterface<any>): readonly ComInterface<any>[] {
+  const own = (value as { interfaces?: unknown }).interfaces;
+  const ctor = (value as { constructor?: { interfaces?: unknown } }).constructor?.interfaces;
+  const list = Array.isArray(own) ? own : Array.isArray(ctor) ? ctor : null;
+  return list && list.length > 0 ? (list as ComInterface<any>[]) : [fallback];
+}
+
+/**
+ * An AddRef'd pointer of interface `iface` for `value`: a ComPtr (QueryInterface) or a JS
+ * object (made a COM object first). The caller owns the returned reference.
+ */
+export function interfacePointer(value: unknown, iface: ComInterface<any>, where: string): Pointer {
+  if (value instanceof ComPtr) {
+    const ptr = value.as(iface);
+    return ptr.detach();
+  }
+  if (value !== null && (typeof value === 'object' || typeof value === 'function')) {
+    const ptr = createNativeObject(value as Implementation, declaredInterfaces(value, iface));
+    const unknown = ComPtr.attach(ptr, IUnknown);
+    try {
+      return unknown.as(iface).detach();
+    } finally {
+      unknown.dispose();
+    }
+  }
+  throw new TypeError(`${where}: expected a ComPtr, a JS object implementing ${iface.name}, or null; got ${typeof value}`);
+}
+
+/** Writes a JS method's result into the caller's out-parameter. */
+export function toNativeOut(param: ParamSpec, ptr: Pointer, value: unknown, owner: ComInterface<any>, where: string): void {
+  switch (param.kind) {
+    case 'hstring':
+      if (typeof value !== 'string') throw new TypeError(`${where}: ${param.name} must be a string, got ${typeof value}`);
+      writePointer(ptr, createHString(value));
+      return;
+    case 'guid':
+      Guid.from(value as Guid | string).write(ptr);
+      return;
+    case 'interface':
+      writePointer(ptr, value == null ? null : interfacePointer(value, interfaceOf(param, owner), where));
+      return;
+    case 'pointer':
+      writePointer(ptr, (value as Pointer | null) ?? null);
+      return;
+    default:
+      writeValue(ptr, param.native, value);
+  }
+}
+
+/** Calls `method` on a native interface pointer: converts arguments, checks the HRESULT, returns the outs. */
+export function callMethod(target: ComPtr<any>, method: MethodInfo, args: unknown[]): unknown {
+  const { params, returns } = method.signature;
+  const self = target.pointer;
+  const fn = ComPtr.functionOf(target, method);
+  const where = `${method.owner.name}.${method.name}`;
+  const native: unknown[] = [self];
+  const cleanup: (() => void)[] = [];
+  let next = 0;
+  try {
+    for (const param of params) {
+      if (param.direction === 'out') {
+        native.push(param.kind === 'guid' ? new Uint8Array(16) : [param.native === 'void *' ? null : param.native.endsWith('64_t') ? 0n : 0]);
+        continue;
+      }
+      const value = args[next++];
+      native.push(toNativeIn(param, value, method, next, cleanup));
+    }
+    if (next < args.length) {
+      throw new TypeError(`${where} takes ${next} argument${next === 1 ? '' : 's'}, got ${args.length}`);
+    }
+    const result = fn(...native);
+    if (returns.kind === 'hresult' && (result as number) < 0) {
+      releaseOuts(params, native);
+      throw new ComError(result as number, `calling ${where}`);
+    }
+    const outs: unknown[] = [];
+    params.forEach((param, i) => {
+      if (param.direction === 'out') outs.push(fromNativeOut(param, native[i + 1], method));
+    });
+    if (returns.kind !== 'hresult' && returns.kind !== 'void') outs.unshift(result);
+    return outs.length === 0 ? undefined : outs.length === 1 ? outs[0] : outs;
+  } finally {
+    for (const done of cleanup) done();
+  }
+}
+
+function toNativeIn(param: ParamSpec, value: unknown, method: MethodInfo, position: number, cleanup: (() => void)[]): unknown {
+  const where = `${method.owner.name}.${method.name}: argument ${position} (${param.name})`;
+  switch (param.kind) {
+    case 'value':
+      if (typeof value !== 'number' && typeof value !== 'bigint' && typeof value !== 'boolean') {
+        throw new TypeError(`${where} must be a number, got ${value === null ? 'null' : typeof value}`);
+      }
+      return value;
+    case 'pointer':
+      if (value !== null && typeof value !== 'bigint') throw new TypeError(`${where} must be a pointer (bigint) or null, got ${typeof value}`);
+      return value;
+    case 'hstring': {
+      if (typeof value !== 'string') throw new TypeError(`${where} must be a string, got ${value === null ? 'null' : typeof value}`);
+      const handle = createHString(value);
+      cleanup.push(() => deleteHString(handle));
+      return handle;
+    }
+    case 'guid':
+      if (!(value instanceof Guid) && typeof value !== 'string') throw new TypeError(`${where} must be a Guid or GUID string, got ${typeof value}`);
+      return Guid.from(value).bytes;
+    case 'wstring':
+      if (value === null && param.optional) return null;
+      if (typeof value !== 'string') throw new TypeError(`${where} must be a string, got ${typeof value}`);
+      return wideString(value);
+    case 'interface': {
+      if (value == null) return null;
+      if (value instanceof ComPtr) return value.pointer; // borrowed for the call's duration
+      const iface = interfaceOf(param, method.owner);
+      const ptr = interfacePointer(value, iface, where);
+      cleanup.push(() => ComPtr.attach(ptr, iface).dispose());
+      return ptr;
+    }
+  }
+}
+
+function fromNativeOut(param: ParamSpec, box: unknown, method: MethodInfo): unknown {
+  if (param.kind === 'guid') return Guid.fromBytes(box as Uint8Array);
+  const value = (box as unknown[])[0];
+  switch (param.kind) {
+    case 'hstring':
+      return takeHString(value as Pointer | null);
+    case 'interface':
+      return value === null ? null : ComPtr.attach(value as Pointer, interfaceOf(param, method.owner));
+    default:
+      return value;
+  }
+}
+
+/** A failed call's out-parameters should be null; release any the callee set anyway. */
+function releaseOuts(params: readonly ParamSpec[], native: unknown[]): void {
+  params.forEach((param, i) => {
+    if (param.direction !== 'out' || param.kind === 'guid') return;
+    const value = (native[i + 1] as unknown[])[0];
+    if (value === null || value === 0n) return;
+    try {
+      if (param.kind === 'hstring') deleteHString(value as Pointer);
+      if (param.kind === 'interface') ComPtr.attach(value as Pointer, IUnknown).dispose();
+    } catch {
+      // the call already failed; its HRESULT is what the caller needs to see
+    }
+  });
+}

@@ -1,0 +1,352 @@
+// JS objects as COM objects. Every object is a small native block holding one vtable pointer per
+// interface it implements; `this` for interface i is `block + i * 8`. Vtables are built once per
+// interface and shared by all objects (koffi has 8192 registered callbacks per process), and the
+// `this` pointer is mapped back to the JS object in a table. IUnknown follows the COM rules
+// (https://learn.microsoft.com/windows/win32/com/rules-for-implementing-queryinterface):
+// identity through IUnknown, symmetric/transitive QI, E_NOINTERFACE with *ppv = NULL.
+import { isWindows, type Pointer } from '../ffi/koffi.js';
+import { allocate, POINTER_SIZE, readPointer, release, writeBytes, writeInt32, writePointer, writeUint32, writeValue } from '../ffi/memory.js';
+import { nativeFunction, registerStub } from '../ffi/prototype.js';
+import { taskMemAlloc } from '../ffi/task-memory.js';
+import { windows } from '../ffi/windows.js';
+import { Guid } from './guid.js';
+import { ComError, E_NOINTERFACE, E_NOTIMPL, E_POINTER, RO_E_CLOSED, S_OK } from './hresult.js';
+import { createHString, HString } from './hstring.js';
+import type { ComInterface, MethodInfo } from './interface.js';
+import { fromNative, toNativeOut } from './marshal.js';
+import { IAgileObject, IID_IMarshal, IInspectable, IUnknown, TrustLevel } from './unknown.js';
+
+/** What `createObject` accepts: any object whose methods implement the interfaces by name. */
+export type Implementation = object;
+
+export interface ObjectOptions {
+  /** Returned by IInspectable::GetRuntimeClassName; defaults to the first WinRT interface's name. */
+  readonly runtimeClassName?: string;
+  /** Answer IAgileObject and aggregate the free-threaded marshaler (default true). */
+  readonly agile?: boolean;
+}
+
+interface Layout {
+  readonly interfaces: readonly ComInterface<any>[];
+  /** IID key -> slot. */
+  readonly qi: ReadonlyMap<string, number>;
+  readonly vtables: readonly Pointer[];
+  readonly inspectableIids: readonly Guid[];
+  readonly agile: boolean;
+}
+
+/** The native side of one JS COM object. */
+export interface Identity {
+  readonly implementation: Implementation;
+  readonly layout: Layout;
+  readonly block: Pointer;
+  readonly runtimeClassName: string;
+  refs: number;
+  /** The free-threaded marshaler aggregated on first QI for IMarshal (Windows). */
+  marshaler: Pointer | null;
+}
+
+interface Entry {
+  readonly identity: Identity;
+  readonly slot: number;
+}
+
+const entries = new Map<Pointer, Entry>();
+const layouts = new Map<string, Layout>();
+const vtables = new Map<ComInterface<any>, Pointer>();
+const stubs = new Map<MethodInfo, Pointer>();
+let liveObjects = 0;
+
+/** The JS COM object behind an interface pointer of this process, if it is one. */
+export function identityOf(ptr: Pointer): Identity | undefined {
+  return entries.get(ptr)?.identity;
+}
+
+/** COM objects implemented in JS that are still referenced by someone. */
+export function liveComObjects(): number {
+  return liveObjects;
+}
+
+/**
+ * Creates the native COM object for `implementation` and returns the pointer of its first
+ * interface with one reference, which the caller owns.
+ */
+export function createNativeObject(
+  implementation: Implementation,
+  interfaces: readonly ComInterface<any>[],
+  options: ObjectOptions = {},
+): Pointer {
+  if (implementation === null || typeof implementation !== 'object' && typeof implementation !== 'function') {
+    throw new TypeError(`createObject: the implementation must be an object, got ${implementation === null ? 'null' : typeof implementation}`);
+  }
+  if (!Array.isArray(interfaces) || interfaces.length === 0) {
+    throw new TypeError('createObject: interfaces must be a non-empty array of interfaces (from defineInterface or the generated projection)');
+  }
+  const layout = layoutFor(interfaces, options.agile ?? true);
+  const block = allocate(layout.interfaces.length * POINTER_SIZE);
+  const identity: Identity = {
+    implementation,
+    layout,
+    block,
+    runtimeClassName: options.runtimeClassName ?? defaultClassName(layout),
+    refs: 1,
+    marshaler: null,
+  };
+  layout.vtables.forEach((vtable, slot) => {
+    const self = block + BigInt(slot * POINTER_SIZE);
+    writePointer(self, vtable);
+    entries.set(self, { identity, slot });
+  });
+  liveObjects++;
+  return block;
+}
+
+function defaultClassName(layout: Layout): string {
+  return layout.interfaces.find((i) => i.extends(IInspectable))?.name ?? '';
+}
+
+function layoutFor(interfaces: readonly ComInterface<any>[], agile: boolean): Layout {
+  const key = `${agile}:${interfaces.map((i) => {
+    if (!i || typeof i.iid !== 'object' || typeof i.slotCount !== 'number') {
+      throw new TypeError('createObject: every entry of interfaces must be an interface (from defineInterface or the generated projection)');
+    }
+    return i.iid.key;
+  }).join(',')}`;
+  let layout = layouts.get(key);
+  if (layout) return layout;
+  const qi = new Map<string, number>();
+  interfaces.forEach((iface, slot) => {
+    for (const i of iface.chain) if (!qi.has(i.iid.key)) qi.set(i.iid.key, slot);
+  });
+  if (agile) qi.set(IAgileObject.iid.key, 0);
+  const inspectableIids = interfaces.filter((i) => i.extends(IInspectable) && i !== IInspectable).map((i) => i.iid);
+  layout = { interfaces, qi, vtables: interfaces.map(vtableFor), inspectableIids, agile };
+  layouts.set(key, layout);
+  return layout;
+}
+
+/** The one vtable of an interface, shared by every JS object implementing it. */
+function vtableFor(iface: ComInterface<any>): Pointer {
+  let vtable = vtables.get(iface);
+  if (vtable) return vtable;
+  const methods = iface.allMethods; // parses (and validates) every signature first
+  vtable = allocate(iface.slotCount * POINTER_SIZE);
+  methods.forEach((method) => writePointer(vtable!, stubFor(method), method.slot * POINTER_SIZE));
+  vtables.set(iface, vtable);
+  return vtable;
+}
+
+function stubFor(method: MethodInfo): Pointer {
+  let stub = stubs.get(method);
+  if (stub) return stub;
+  const fn = method.owner === IUnknown ? unknownStub(method.name)
+    : method.owner === IInspectable ? inspectableStub(method.name)
+    : methodStub(method);
+  stub = registerStub(fn, method.prototypes);
+  stubs.set(method, stub);
+  return stub;
+}
+
+/** Called by a native caller on an object already destroyed: fail instead of crashing. */
+function closed(method: string): HRESULT {
+  report(new ComError(RO_E_CLOSED, `${method} called on a released JS COM object`));
+  return RO_E_CLOSED;
+}
+type HRESULT = number;
+
+function unknownStub(name: string): (...args: any[]) => number {
+  switch (name) {
+    case 'QueryInterface':
+      return (self: Pointer, riid: Pointer | null, ppv: Pointer | null): HRESULT => {
+        try {
+          if (ppv === null) return E_POINTER;
+          writePointer(ppv, null);
+          const entry = entries.get(self);
+          if (entry === undefined) return closed('IUnknown::QueryInterface');
+          if (riid === null) return E_POINTER;
+          return queryInterface(entry.identity, Guid.keyAt(riid), ppv);
+        } catch (error) {
+          return originate(error);
+        }
+      };
+    case 'AddRef':
+      return (self: Pointer): number => {
+        const entry = entries.get(self);
+        return entry === undefined ? 0 : ++entry.identity.refs;
+      };
+    default:
+      return (self: Pointer): number => {
+        const entry = entries.get(self);
+        if (entry === undefined) return 0;
+        const identity = entry.identity;
+        if (--identity.refs === 0) destroy(identity);
+        return identity.refs;
+      };
+  }
+}
+
+function queryInterface(identity: Identity, key: string, ppv: Pointer): HRESULT {
+  const slot = identity.layout.qi.get(key);
+  if (slot !== undefined) {
+    identity.refs++;
+    writePointer(ppv, identity.block + BigInt(slot * POINTER_SIZE));
+    return S_OK;
+  }
+  if (key === IID_IMarshal.key && identity.layout.agile && isWindows) {
+    // Aggregate the free-threaded marshaler (CoCreateFreeThreadedMarshaler): COM then hands our
+    // pointer to other apartments as is, instead of making a proxy to this thread.
+    if (identity.marshaler === null) {
+      const out: [Pointer | null] = [null];
+      ComError.check(windows().CoCreateFreeThreadedMarshaler(identity.block, out), 'CoCreateFreeThreadedMarshaler');
+      identity.marshaler = out[0];
+    }
+    return unknownCall(identity.marshaler!, 0)(identity.marshaler, IID_IMarshal.bytes, ppv) as HRESULT;
+  }
+  return E_NOINTERFACE;
+}
+
+const unknownCalls = new Map<Pointer, ((...args: any[]) => any)[]>();
+/** IUnknown slot `slot` (0 QI, 2 Release) of a native object, for the aggregated marshaler. */
+function unknownCall(ptr: Pointer, slot: number): (...args: any[]) => any {
+  const vtable = readPointer(ptr)!;
+  let calls = unknownCalls.get(vtable);
+  if (!calls) unknownCalls.set(vtable, (calls = []));
+  const method = IUnknown.methods[slot]!;
+  return (calls[slot] ??= nativeFunction(readPointer(vtable, slot * POINTER_SIZE)!, method.prototypes));
+}
+
+function destroy(identity: Identity): void {
+  const { layout, block } = identity;
+  for (let slot = 0; slot < layout.interfaces.length; slot++) entries.delete(block + BigInt(slot * POINTER_SIZE));
+  release(block, layout.interfaces.length * POINTER_SIZE);
+  liveObjects--;
+  const marshaler = identity.marshaler;
+  identity.marshaler = null;
+  if (marshaler !== null) unknownCall(marshaler, 2)(marshaler);
+}
+
+function inspectableStub(name: string): (...args: any[]) => number {
+  return (self: Pointer, out: Pointer | null, out2: Pointer | null): HRESULT => {
+    try {
+      if (out === null || (name === 'GetIids' && out2 === null)) return E_POINTER;
+      const entry = entries.get(self);
+      if (entry === undefined) return closed(`IInspectable::${name}`);
+      const identity = entry.identity;
+      switch (name) {
+        case 'GetIids': {
+          // The caller frees the array with CoTaskMemFree (inspectable.idl).
+          const iids = identity.layout.inspectableIids;
+          const array = taskMemAlloc(iids.length * 16);
+          iids.forEach((iid, i) => iid.write(array + BigInt(i * 16)));
+          writeUint32(out, iids.length);
+          writePointer(out2!, array);
+          return S_OK;
+        }
+        case 'GetRuntimeClassName':
+          writePointer(out, createHString(identity.runtimeClassName));
+          return S_OK;
+        default:
+          writeInt32(out, TrustLevel.BaseTrust);
+          return S_OK;
+      }
+    } catch (error) {
+      return originate(error);
+    }
+  };
+}
+
+/**
+ * The boundary guard for an interface method: converts arguments, calls the implementation by
+ * name, writes out-parameters, and turns any exception into an HRESULT (never into a crash, and
+ * never into the S_OK that koffi would return for a throwing callback).
+ */
+function methodStub(method: MethodInfo): (...args: any[]) => unknown {
+  const { params, returns } = method.signature;
+  const where = `${method.owner.name}.${method.name}`;
+  const ins = params.flatMap((p, i) => (p.direction === 'in' ? [i] : []));
+  const outs = params.flatMap((p, i) => (p.direction === 'out' ? [i] : []));
+  const isHresult = returns.kind === 'hresult';
+  return function stub(self: Pointer, ...args: unknown[]): unknown {
+    const entry = entries.get(self);
+    if (entry === undefined) return isHresult ? closed(where) : 0;
+    try {
+      for (const i of outs) {
+        const ptr = args[i] as Pointer | null;
+        if (ptr === null) throw new ComError(E_POINTER, `${where}: out-parameter ${params[i]!.name} is null`);
+        clearOut(ptr, params[i]!.native, params[i]!.kind);
+      }
+      const impl = entry.identity.implementation as Record<string, unknown>;
+      const fn = impl[method.name];
+      if (typeof fn !== 'function') throw new ComError(E_NOTIMPL, `${where} is not implemented by the JS object`);
+      const values = ins.map((i) => fromNative(params[i]!, args[i], method.owner));
+      const result = (fn as (...a: unknown[]) => unknown).apply(impl, values);
+      if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
+        if (outs.length > 0) throw new ComError(E_NOTIMPL, `${where} returned a Promise, but COM needs its out-parameters now`);
+        (result as PromiseLike<unknown>).then(undefined, (error: unknown) => report(error, where));
+      }
+      if (!isHresult) return returns.kind === 'void' ? undefined : result;
+      if (outs.length === 1) {
+        toNativeOut(params[outs[0]!]!, args[outs[0]!] as Pointer, result, method.owner, where);
+      } else if (outs.length > 1) {
+        if (!Array.isArray(result) || result.length !== outs.length) {
+          throw new TypeError(`${where} must return an array of ${outs.length} values (its out-parameters), got ${typeof result}`);
+        }
+        outs.forEach((i, n) => toNativeOut(params[i]!, args[i] as Pointer, result[n], method.owner, where));
+      }
+      return S_OK;
+    } catch (error) {
+      for (const i of outs) {
+        const ptr = args[i] as Pointer | null;
+        if (ptr !== null) clearOut(ptr, params[i]!.native, params[i]!.kind);
+      }
+      return isHresult ? originate(error, where) : (report(error, where), 0);
+    }
+  };
+}
+
+/** Out-parameters are NULL/zero unless the call succeeds (COM's rule for [out] pointers). */
+function clearOut(ptr: Pointer, native: string, kind: string): void {
+  if (kind === 'guid') writeBytes(ptr, new Uint8Array(16));
+  else if (native === 'void *') writePointer(ptr, null);
+  else writeValue(ptr, native, native === 'int64_t' || native === 'uint64_t' ? 0n : 0);
+}
+
+export type ErrorReporter = (error: unknown, where: string | undefined) => void;
+let reporter: ErrorReporter | null = process.env.WINBG_DEBUG ? (error, where) => console.error(`winbg: ${where ?? 'COM call'} failed:`, error) : null;
+
+/**
+ * Receives every exception thrown by a JS COM method (after it became an HRESULT for the caller).
+ * Returns the previous reporter. Off by default; `WINBG_DEBUG=1` logs them to stderr.
+ */
+export function setErrorReporter(next: ErrorReporter | null): ErrorReporter | null {
+  const previous = reporter;
+  reporter = next;
+  return previous;
+}
+
+function report(error: unknown, where?: string): void {
+  try {
+    reporter?.(error, where);
+  } catch {
+    // a failing reporter must not turn a reported error into a crash
+  }
+}
+
+/**
+ * The HRESULT for an exception at the boundary. On Windows the message is attached to the
+ * thread's error info (RoOriginateError) so that the caller's GetRestrictedErrorInfo reads it.
+ */
+export function originate(error: unknown, where?: string): HRESULT {
+  const hresult = ComError.hresultOf(error);
+  report(error, where);
+  if (isWindows) {
+    try {
+      const message = error instanceof Error ? error.message : String(error);
+      using text = new HString(message.slice(0, 512));
+      windows().RoOriginateError(hresult, text.handle);
+    } catch {
+      // error info is a courtesy: the HRESULT alone still reaches the caller
+    }
+  }
+  return hresult;
+}

@@ -1,0 +1,118 @@
+// The COM library calls of a process (objbase.h): apartment, class objects, activation. Windows
+// only (natively or under Wine); each throws a clear error elsewhere.
+import { isWindows, type Pointer } from '../ffi/koffi.js';
+import { windows } from '../ffi/windows.js';
+import { classFactoryPointer, type ClassDefinition } from './class-factory.js';
+import { Guid } from './guid.js';
+import { ComError, E_NOTIMPL, RPC_E_CHANGED_MODE } from './hresult.js';
+import type { ComInterface } from './interface.js';
+import { ComPtr, type Com } from './pointer.js';
+import { IUnknown } from './unknown.js';
+
+export const CLSCTX_INPROC_SERVER = 0x1;
+export const CLSCTX_LOCAL_SERVER = 0x4;
+export const CLSCTX_ALL = 0x17;
+export const REGCLS_SINGLEUSE = 0;
+export const REGCLS_MULTIPLEUSE = 1;
+export const REGCLS_MULTI_SEPARATE = 2;
+export const REGCLS_SUSPENDED = 4;
+const COINIT_MULTITHREADED = 0x0;
+const COINIT_APARTMENTTHREADED = 0x2;
+
+function requireWindows(what: string): void {
+  if (!isWindows) {
+    throw new ComError(E_NOTIMPL, `${what} needs Windows' COM library (ole32); on ${process.platform} use the portable host`);
+  }
+}
+
+/**
+ * Joins the calling thread to an apartment: the MTA by default, where COM calls JS objects
+ * from its RPC threads and koffi queues those calls to the JS thread. Returns true for the first
+ * initialization of the thread, false when it already was in that apartment.
+ */
+export function initializeCom(apartment: 'mta' | 'sta' = 'mta'): boolean {
+  requireWindows('initializeCom');
+  const hr = windows().CoInitializeEx(null, apartment === 'mta' ? COINIT_MULTITHREADED : COINIT_APARTMENTTHREADED) as number;
+  if (hr === RPC_E_CHANGED_MODE) {
+    throw new ComError(hr, `this thread is already in the ${apartment === 'mta' ? 'single-threaded' : 'multithreaded'} apartment; initialize COM before anything else does`);
+  }
+  ComError.check(hr, 'CoInitializeEx');
+  return hr === 0;
+}
+
+export interface ClassRegistration extends Disposable {
+  readonly clsid: Guid;
+  readonly cookie: number;
+  /** CoRevokeClassObject; a second call does nothing. */
+  revoke(): void;
+}
+
+export interface RegisterOptions {
+  /** CLSCTX_LOCAL_SERVER (default) for an out-of-process server, CLSCTX_INPROC_SERVER for this process only. */
+  readonly context?: number;
+  /** REGCLS_MULTIPLEUSE (default); add REGCLS_SUSPENDED to publish several with resumeClassObjects(). */
+  readonly flags?: number;
+}
+
+/**
+ * Publishes a JS class to COM (CoRegisterClassObject) so that CoCreateInstance of `clsid`, from
+ * this process or another, creates objects through a JS IClassFactory.
+ */
+export function registerClassObject(clsid: Guid | string, definition: ClassDefinition, options: RegisterOptions = {}): ClassRegistration {
+  requireWindows('registerClassObject');
+  const id = Guid.from(clsid);
+  const factory = ComPtr.attach(classFactoryPointer(definition), IUnknown);
+  const cookie: [number] = [0];
+  try {
+    ComError.check(
+      windows().CoRegisterClassObject(id.bytes, factory.pointer, options.context ?? CLSCTX_LOCAL_SERVER, options.flags ?? REGCLS_MULTIPLEUSE, cookie),
+      `CoRegisterClassObject({${id}})`,
+    );
+  } catch (error) {
+    factory.dispose();
+    throw error;
+  }
+  let revoked = false;
+  const revoke = (): void => {
+    if (revoked) return;
+    revoked = true;
+    try {
+      ComError.check(windows().CoRevokeClassObject(cookie[0]), `CoRevokeClassObject({${id}})`);
+    } finally {
+      factory.dispose(); // COM released its own reference in CoRevokeClassObject
+    }
+  };
+  return { clsid: id, cookie: cookie[0], revoke, [Symbol.dispose]: revoke };
+}
+
+/** Lets COM hand out class objects registered with REGCLS_SUSPENDED (CoResumeClassObjects). */
+export function resumeClassObjects(): void {
+  requireWindows('resumeClassObjects');
+  ComError.check(windows().CoResumeClassObjects(), 'CoResumeClassObjects');
+}
+
+/**
+ * CoCreateInstance on a koffi worker thread, so that this JS thread stays free to serve the
+ * calls that activation may make back into JS objects (a class served by this very process).
+ */
+export function createInstance<M extends object>(clsid: Guid | string, iface: ComInterface<M>, context: number = CLSCTX_LOCAL_SERVER): Promise<Com<M>> {
+  requireWindows('createInstance');
+  const id = Guid.from(clsid);
+  const out: [Pointer | null] = [null];
+  return new Promise((resolve, reject) => {
+    windows().CoCreateInstance.async(id.bytes, null, context, iface.iid.bytes, out, (error: unknown, hr: number) => {
+      if (error) return reject(error);
+      if (hr < 0) return reject(new ComError(hr, `CoCreateInstance({${id}}, ${iface.name})`));
+      resolve(ComPtr.attach(out[0]!, iface));
+    });
+  });
+}
+
+/** CoCreateInstance on this thread: only for classes that do not call back into this JS thread. */
+export function createInstanceSync<M extends object>(clsid: Guid | string, iface: ComInterface<M>, context: number = CLSCTX_LOCAL_SERVER): Com<M> {
+  requireWindows('createInstanceSync');
+  const id = Guid.from(clsid);
+  const out: [Pointer | null] = [null];
+  ComError.check(windows().CoCreateInstance(id.bytes, null, context, iface.iid.bytes, out), `CoCreateInstance({${id}}, ${iface.name})`);
+  return ComPtr.attach(out[0]!, iface);
+}

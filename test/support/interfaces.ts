@@ -1,0 +1,63 @@
+// Interfaces the tests implement and call. IIDs are random, made for these tests.
+import { defineInterface, IInspectable, IUnknown, type Com } from '../../lib/com/index.js';
+
+export interface Calculator {
+  Add(a: number, b: number): number;
+  Divide(a: number, b: number): [number, number];
+  Fail(code: number): void;
+  Echo(text: string): string;
+  Length(text: string): number;
+}
+
+export const ICalculator = defineInterface<Calculator>({
+  name: 'ICalculator',
+  iid: '{4B6A3A9E-5D0F-4C8E-9E59-7C9A3B3A1E01}',
+  base: IUnknown,
+  methods: {
+    Add: 'HRESULT (int32_t a, int32_t b, _Out_ int32_t *sum)',
+    Divide: 'HRESULT (int32_t a, int32_t b, _Out_ int32_t *quotient, _Out_ int32_t *remainder)',
+    Fail: 'HRESULT (int32_t code)',
+    Echo: 'HRESULT (HSTRING text, _Out_ HSTRING *result)',
+    Length: 'HRESULT (HSTRING text, _Out_ uint32_t *length)',
+  },
+});
+
+export interface Named {
+  get_Name(): string;
+  put_Name(name: string): void;
+}
+
+/** A WinRT-style interface (IInspectable base) with a property. */
+export const INamed = defineInterface<Named>({
+  name: 'INamed',
+  iid: '4B6A3A9E-5D0F-4C8E-9E59-7C9A3B3A1E02',
+  base: IInspectable,
+  methods: {
+    get_Name: 'HRESULT (_Out_ HSTRING *value)',
+    put_Name: 'HRESULT (HSTRING value)',
+  },
+});
+
+export interface Container {
+  Put(item: Com<Named> | null): void;
+  Get(): Com<Named> | null;
+}
+
+/** Interface pointers in and out. */
+export const IContainer = defineInterface<Container>({
+  name: 'IContainer',
+  iid: '4b6a3a9e-5d0f-4c8e-9e59-7c9a3b3a1e03',
+  base: IUnknown,
+  methods: {
+    Put: 'HRESULT (INamed *item)',
+    Get: 'HRESULT (_Out_ INamed **item)',
+  },
+});
+
+/** An interface nothing implements. */
+export const IMissing = defineInterface({
+  name: 'IMissing',
+  iid: '4b6a3a9e-5d0f-4c8e-9e59-7c9a3b3a1eff',
+  base: IUnknown,
+  methods: {},
+});
