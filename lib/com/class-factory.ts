@@ -4,7 +4,7 @@ import type { Pointer } from '../ffi/koffi.js';
 import type { Guid } from './guid.js';
 import { CLASS_E_NOAGGREGATION, ComError } from './hresult.js';
 import { type ComInterface, defineInterface } from './interface.js';
-import { createNativeObject, type Implementation, type ObjectOptions } from './object.js';
+import { createNativeObject, prepareInterfaces, type Implementation, type ObjectOptions } from './object.js';
 import { ComPtr, type Com } from './pointer.js';
 import { IUnknown } from './unknown.js';
 
@@ -51,6 +51,8 @@ export class ClassFactory implements ClassFactoryMethods {
       throw new TypeError('ClassFactory: interfaces must list the interfaces the class implements');
     }
     this.#definition = definition;
+    // Build the class's vtables now, outside any COM call, rather than in the first CreateInstance.
+    prepareInterfaces(definition.interfaces);
   }
 
   /** LockServer(TRUE) calls not yet balanced by LockServer(FALSE). */

@@ -131,20 +131,61 @@ function vtableFor(iface: ComInterface<any>): Pointer {
   if (vtable) return vtable;
   const methods = iface.allMethods; // parses (and validates) every signature first
   vtable = allocate(iface.slotCount * POINTER_SIZE);
-  methods.forEach((method) => writePointer(vtable!, stubFor(method), method.slot * POINTER_SIZE));
+  for (const method of methods) writePointer(vtable, stubFor(method), method.slot * POINTER_SIZE);
   vtables.set(iface, vtable);
   return vtable;
 }
 
+/**
+ * Builds the vtables of `interfaces` now. Do it outside COM calls (at start-up, as ClassFactory
+ * does) so that no callback has to be registered while a callback runs: see `settleStubs`.
+ */
+export function prepareInterfaces(interfaces: readonly ComInterface<any>[]): void {
+  for (const iface of interfaces) vtableFor(iface);
+}
+
+// koffi (3.3) records the current extent of its call stack when a callback is registered. A
+// callback registered while JS is running inside a synchronous koffi callback gets a truncated
+// extent, and a later call reaching it from a shallower native frame of the JS thread fails
+// ("Maximum call stack size exceeded"); calls from COM's own threads are unaffected. Stubs
+// registered at such a depth are therefore registered again once the JS thread is back at depth
+// 0, and the vtables repointed. The first trampolines stay registered (a call from another
+// thread may be about to use them), so the number of callbacks stays bounded.
+let depth = 0;
+const unsettled = new Set<MethodInfo>();
+
 function stubFor(method: MethodInfo): Pointer {
   let stub = stubs.get(method);
   if (stub) return stub;
-  const fn = method.owner === IUnknown ? unknownStub(method.name)
+  stub = registerStub(stubFunction(method), method.prototypes);
+  stubs.set(method, stub);
+  if (depth > 0) {
+    unsettled.add(method);
+    setImmediate(settleStubs);
+  }
+  return stub;
+}
+
+function stubFunction(method: MethodInfo): (...args: any[]) => unknown {
+  return method.owner === IUnknown ? unknownStub(method.name)
     : method.owner === IInspectable ? inspectableStub(method.name)
     : methodStub(method);
-  stub = registerStub(fn, method.prototypes);
-  stubs.set(method, stub);
-  return stub;
+}
+
+/**
+ * Re-registers stubs that were registered inside a callback (see above). Cheap when there are
+ * none; called before winbg makes a synchronous native call, and on the next turn of the loop.
+ */
+export function settleStubs(): void {
+  if (unsettled.size === 0 || depth > 0) return;
+  for (const method of unsettled) {
+    const stub = registerStub(stubFunction(method), method.prototypes);
+    stubs.set(method, stub);
+    for (const [iface, vtable] of vtables) {
+      if (iface.slotCount > method.slot && iface.allMethods[method.slot] === method) writePointer(vtable, stub, method.slot * POINTER_SIZE);
+    }
+  }
+  unsettled.clear();
 }
 
 /** Called by a native caller on an object already destroyed: fail instead of crashing. */
@@ -158,6 +199,7 @@ function unknownStub(name: string): (...args: any[]) => number {
   switch (name) {
     case 'QueryInterface':
       return (self: Pointer, riid: Pointer | null, ppv: Pointer | null): HRESULT => {
+        depth++;
         try {
           if (ppv === null) return E_POINTER;
           writePointer(ppv, null);
@@ -167,6 +209,8 @@ function unknownStub(name: string): (...args: any[]) => number {
           return queryInterface(entry.identity, Guid.keyAt(riid), ppv);
         } catch (error) {
           return originate(error);
+        } finally {
+          depth--;
         }
       };
     case 'AddRef':
@@ -269,6 +313,7 @@ function methodStub(method: MethodInfo): (...args: any[]) => unknown {
   return function stub(self: Pointer, ...args: unknown[]): unknown {
     const entry = entries.get(self);
     if (entry === undefined) return isHresult ? closed(where) : 0;
+    depth++;
     try {
       for (const i of outs) {
         const ptr = args[i] as Pointer | null;
@@ -300,6 +345,8 @@ function methodStub(method: MethodInfo): (...args: any[]) => unknown {
         if (ptr !== null) clearOut(ptr, params[i]!.native, params[i]!.kind);
       }
       return isHresult ? originate(error, where) : (report(error, where), 0);
+    } finally {
+      depth--;
     }
   };
 }

@@ -9,7 +9,7 @@ import { Guid } from './guid.js';
 import { ComError, E_INVALIDARG, E_NOINTERFACE, E_POINTER } from './hresult.js';
 import type { ComInterface, MethodInfo } from './interface.js';
 import { callMethod } from './marshal.js';
-import { identityOf, type Implementation } from './object.js';
+import { identityOf, settleStubs, type Implementation } from './object.js';
 import { IInspectable, IUnknown } from './unknown.js';
 
 type NativeFn = (...args: any[]) => any;
@@ -25,10 +25,13 @@ interface Held {
   readonly release: NativeFn;
 }
 
+let liveWrappers = 0;
+
 const forgotten = new FinalizationRegistry<Held>((held) => {
   const ptr = held.ptr;
   held.ptr = null;
   if (ptr !== null) {
+    liveWrappers--;
     try {
       held.release(ptr);
     } catch {
@@ -37,7 +40,6 @@ const forgotten = new FinalizationRegistry<Held>((held) => {
   }
 });
 
-let liveWrappers = 0;
 
 /** ComPtr wrappers not yet disposed or finalized. */
 export function liveComPtrs(): number {
@@ -179,6 +181,7 @@ export class ComPtr<M extends object = {}> {
 
   /** @internal The native function in `method`'s slot of this object's vtable. */
   #function(method: MethodInfo): NativeFn {
+    settleStubs();
     const cached = this.#functions.get(method.slot);
     if (cached !== undefined && cached.proto === method.prototypes) return cached.fn;
     const address = readPointer(this.#vtable, method.slot * POINTER_SIZE);

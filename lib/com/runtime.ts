@@ -7,6 +7,7 @@ import { Guid } from './guid.js';
 import { ComError, E_NOTIMPL, RPC_E_CHANGED_MODE } from './hresult.js';
 import type { ComInterface } from './interface.js';
 import { ComPtr, type Com } from './pointer.js';
+import { settleStubs } from './object.js';
 import { IUnknown } from './unknown.js';
 
 export const CLSCTX_INPROC_SERVER = 0x1;
@@ -111,6 +112,7 @@ export function createInstance<M extends object>(clsid: Guid | string, iface: Co
 /** CoCreateInstance on this thread: only for classes that do not call back into this JS thread. */
 export function createInstanceSync<M extends object>(clsid: Guid | string, iface: ComInterface<M>, context: number = CLSCTX_LOCAL_SERVER): Com<M> {
   requireWindows('createInstanceSync');
+  settleStubs();
   const id = Guid.from(clsid);
   const out: [Pointer | null] = [null];
   ComError.check(windows().CoCreateInstance(id.bytes, null, context, iface.iid.bytes, out), `CoCreateInstance({${id}}, ${iface.name})`);

@@ -1,0 +1,169 @@
+// ComPtr: calling interfaces through their vtables, with ownership that cannot leak or double-free.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import {
+  ComError, ComPtr, createObject, E_NOINTERFACE, E_POINTER, IInspectable, IUnknown, liveComObjects, liveComPtrs, type Com,
+} from '../../lib/com/index.js';
+import { ICalculator, IMissing, INamed, type Calculator, type Named } from '../support/interfaces.js';
+import { addRef, collectGarbage, release } from '../support/native.js';
+
+class Impl {
+  static interfaces = [ICalculator, INamed];
+  name = 'impl';
+  Add(a: number, b: number): number {
+    return a + b;
+  }
+  Divide(a: number, b: number): [number, number] {
+    return [Math.trunc(a / b), a % b];
+  }
+  Echo(text: string): string {
+    return text.toUpperCase();
+  }
+  get_Name(): string {
+    return this.name;
+  }
+  put_Name(value: string): void {
+    this.name = value;
+  }
+}
+
+/** The object's reference count, read the way native code can: AddRef then Release. */
+function refs(ptr: bigint): number {
+  addRef(ptr);
+  return release(ptr);
+}
+
+const test = suite('ComPtr');
+
+test('methods call the vtable and return out-parameters', () => {
+  using calc = createObject<Calculator>(new Impl());
+  assert.is(calc.Add(2, 3), 5);
+  assert.equal(calc.Divide(17, 5), [3, 2], 'two out-parameters come back as an array');
+  assert.is(calc.Echo('straße 😀'), 'STRASSE 😀');
+});
+
+test('dispose releases exactly once; use after dispose is a ComError', () => {
+  const calc = createObject<Calculator>(new Impl());
+  const raw = calc.pointer;
+  addRef(raw);
+  assert.is(refs(raw), 2);
+  calc.dispose();
+  assert.is(refs(raw), 1);
+  calc.dispose();
+  calc[Symbol.dispose]();
+  assert.is(refs(raw), 1, 'a second dispose did not release again');
+  assert.ok(calc.disposed);
+  assert.throws(() => calc.Add(1, 2), (error: unknown) => error instanceof ComError && error.hresult === E_POINTER);
+  assert.is(release(raw), 0);
+});
+
+test('`using` releases at the end of the scope', () => {
+  const before = liveComObjects();
+  {
+    using calc = createObject<Calculator>(new Impl());
+    assert.is(calc.Add(1, 1), 2);
+    assert.is(liveComObjects(), before + 1);
+  }
+  assert.is(liveComObjects(), before);
+});
+
+test('as() queries a new ComPtr; tryAs() returns null for a missing interface', () => {
+  using calc = createObject<Calculator>(new Impl());
+  using named = calc.as<Named>(INamed);
+  assert.is(named.get_Name(), 'impl');
+  named.put_Name('renamed');
+  assert.is(named.get_Name(), 'renamed');
+  assert.is(calc.tryAs(IMissing), null);
+  assert.ok(calc.equals(named), 'both point to the same object');
+  using other = createObject<Calculator>(new Impl());
+  assert.not.ok(calc.equals(other));
+});
+
+test('as() for a missing interface throws ComError E_NOINTERFACE naming both interfaces', () => {
+  using calc = createObject<Calculator>(new Impl());
+  try {
+    calc.as(IMissing);
+    assert.unreachable();
+  } catch (error) {
+    assert.instance(error, ComError);
+    assert.is((error as ComError).hresult, E_NOINTERFACE);
+    assert.match((error as ComError).message, /ICalculator/);
+    assert.match((error as ComError).message, /IMissing/);
+  }
+});
+
+test('attach takes over a reference; borrow adds one', () => {
+  const calc = createObject<Calculator>(new Impl());
+  const raw = calc.detach();
+  assert.ok(calc.disposed, 'detach leaves the wrapper empty');
+  const borrowed = ComPtr.borrow(raw, ICalculator);
+  assert.is(refs(raw), 2);
+  borrowed.dispose();
+  const attached = ComPtr.attach(raw, ICalculator);
+  assert.is(refs(raw), 1);
+  attached.dispose();
+  assert.is(liveComObjects(), 0);
+});
+
+test('clone() is a second owner', () => {
+  const calc = createObject<Calculator>(new Impl());
+  const copy = calc.clone();
+  calc.dispose();
+  assert.is(copy.Add(20, 22), 42);
+  copy.dispose();
+  assert.is(liveComObjects(), 0);
+});
+
+test('implementation gives back the JS object behind a pointer of this process', () => {
+  const impl = new Impl();
+  using calc = createObject<Calculator>(impl);
+  using unknown = calc.as(IUnknown);
+  assert.is(unknown.implementation, impl);
+});
+
+test('bad arguments are validation errors that name the argument', () => {
+  using calc = createObject<Calculator>(new Impl());
+  assert.throws(() => calc.Add('1' as never, 2), /ICalculator\.Add: argument 1 \(a\) must be a number, got string/);
+  assert.throws(() => calc.Echo(42 as never), /ICalculator\.Echo: argument 1 \(text\) must be a string/);
+  assert.throws(() => (calc.Add as (...a: unknown[]) => unknown)(1, 2, 3), /takes 2 arguments, got 3/);
+  assert.throws(() => ComPtr.attach(0n, ICalculator), /non-null interface pointer/);
+  assert.throws(() => ComPtr.attach(null as never, ICalculator), /non-null interface pointer/);
+  assert.throws(() => calc.as({} as never), /expected an interface/);
+});
+
+test('IInspectable-derived wrappers expose only their own methods', () => {
+  using calc = createObject<Calculator>(new Impl());
+  using named = calc.as(INamed) as Com<Named> & Record<string, unknown>;
+  assert.type(named.get_Name, 'function');
+  assert.is(named.GetIids, undefined);
+  assert.is(named.QueryInterface, undefined);
+  assert.ok(INamed.extends(IInspectable));
+});
+
+test('a forgotten ComPtr is released once by the garbage collector', async () => {
+  const calc = createObject<Calculator>(new Impl());
+  const raw = calc.pointer;
+  addRef(raw); // the test's own reference, to observe the count
+  const wrappers = liveComPtrs();
+  (function forget(): void {
+    const lost = ComPtr.borrow(raw, ICalculator); // never disposed
+    assert.is(lost.Add(1, 1), 2);
+  })();
+  assert.is(refs(raw), 3);
+  calc.dispose();
+  if (!collectGarbage()) {
+    // Without a GC hook the finalizer cannot be forced; the count must still be right.
+    assert.is(refs(raw), 2);
+    release(raw);
+    return;
+  }
+  for (let i = 0; i < 50 && refs(raw) > 1; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    collectGarbage();
+  }
+  assert.is(refs(raw), 1, 'the finalizer released the forgotten reference, and only it');
+  assert.is(liveComPtrs(), wrappers - 1);
+  assert.is(release(raw), 0);
+});
+
+test.run();
