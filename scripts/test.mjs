@@ -396,7 +396,8 @@ async function main() {
       const echo = new LabelledEcho(label);
       const started = Date.now();
       current = { kill: () => endWineProcesses() };
-      const result = await runUnderWine(harnessPath, harnessArgs(tier), {
+      // --with-portable: the portable suite runs here too, against Wine's real combase and ole32.
+      const result = await runUnderWine(harnessPath, [...harnessArgs(tier), '--with-portable'], {
         timeoutMs: options.timeoutMs,
         env: { ...runtimeEnv(tier, 'node'), WINBG_UNDER_WINE: '1' },
         nodeArgs: ['--expose-gc'],

@@ -22,19 +22,24 @@ const option = (name: string): string | undefined => {
 };
 const tier = option('--tier') ?? 'portable';
 const filter = option('--filter');
+// Under Wine the Windows tier also runs the portable suite, so that it meets the real combase.
+const withPortable = args.includes('--with-portable');
 
-function testFiles(dir: string): string[] {
+/** Test files under `dir`; `portableOnly` leaves out test/windows/. */
+function testFiles(dir: string, portableOnly: boolean): string[] {
   return readdirSync(dir)
     .sort()
     .flatMap((name) => {
       const path = join(dir, name);
-      if (statSync(path).isDirectory()) return tier === 'portable' && name === 'windows' && dir === here ? [] : testFiles(path);
+      if (statSync(path).isDirectory()) return portableOnly && name === 'windows' && dir === here ? [] : testFiles(path, portableOnly);
       return name.endsWith('.test.js') ? [path] : [];
     });
 }
 
-const root = tier === 'windows' ? join(here, 'windows') : here;
-const files = testFiles(root).filter((file) => !filter || relative(here, file).includes(filter));
+const roots = tier === 'windows' ? [join(here, 'windows'), ...(withPortable ? [here] : [])] : [here];
+const files = [...new Set(roots.flatMap((root) => testFiles(root, root === here)))].filter(
+  (file) => !filter || relative(here, file).split(sep).join('/').includes(filter),
+);
 
 globalThis.UVU_DEFER = 1;
 globalThis.UVU_QUEUE = [];

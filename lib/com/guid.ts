@@ -32,8 +32,10 @@ export class Guid {
     const hasOpen = typeof text === 'string' && text.startsWith('{');
     const hasClose = typeof text === 'string' && text.endsWith('}');
     if (!match || hasOpen !== hasClose) {
+      // A bigint is most likely a pointer to a GUID (that is Guid.read); JSON.stringify throws on it.
+      const shown = typeof text === 'bigint' ? `${text}n` : JSON.stringify(text);
       throw new TypeError(
-        `Invalid GUID ${JSON.stringify(text)}: expected xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx (hex digits, braces optional)`,
+        `Invalid GUID ${shown}: expected xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx (hex digits, braces optional)`,
       );
     }
     const [, d1, d2, d3, d4, d5] = match as unknown as [string, string, string, string, string, string];

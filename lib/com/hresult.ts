@@ -78,12 +78,13 @@ export function hr(code: number): HRESULT {
   return code | 0;
 }
 
+// Like the other helpers, these accept the unsigned spelling too (0x80004005 is a failure).
 export function succeeded(value: HRESULT): boolean {
-  return value >= 0;
+  return hr(value) >= 0;
 }
 
 export function failed(value: HRESULT): boolean {
-  return value < 0;
+  return hr(value) < 0;
 }
 
 /** `0x80004002` for E_NOINTERFACE. */
@@ -138,8 +139,9 @@ export class ComError extends Error {
 
   /** Throws a ComError when `hresult` is a failure; returns it otherwise (S_FALSE included). */
   static check(hresult: HRESULT, detail?: string): HRESULT {
-    if (hresult < 0) throw new ComError(hresult, detail);
-    return hresult;
+    const code = hr(hresult);
+    if (code < 0) throw new ComError(code, detail);
+    return code;
   }
 
   /**

@@ -132,7 +132,10 @@ function toNativeIn(param: ParamSpec, value: unknown, method: MethodInfo, positi
       }
       return value;
     case 'pointer':
-      if (value !== null && typeof value !== 'bigint') throw new TypeError(`${where} must be a pointer (bigint) or null, got ${typeof value}`);
+      // A bigint address, null, or a buffer that native code reads or fills in place.
+      if (value !== null && typeof value !== 'bigint' && !ArrayBuffer.isView(value)) {
+        throw new TypeError(`${where} must be a pointer (bigint), a buffer or null, got ${typeof value}`);
+      }
       return value;
     case 'hstring': {
       if (typeof value !== 'string') throw new TypeError(`${where} must be a string, got ${value === null ? 'null' : typeof value}`);

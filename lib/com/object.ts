@@ -317,8 +317,8 @@ function methodStub(method: MethodInfo): (...args: any[]) => unknown {
     try {
       for (const i of outs) {
         const ptr = args[i] as Pointer | null;
-        if (ptr === null) throw new ComError(E_POINTER, `${where}: out-parameter ${params[i]!.name} is null`);
-        clearOut(ptr, params[i]!.native, params[i]!.kind);
+        if (ptr !== null) clearOut(ptr, params[i]!.native, params[i]!.kind);
+        else if (!params[i]!.optional) throw new ComError(E_POINTER, `${where}: out-parameter ${params[i]!.name} is null`);
       }
       const impl = entry.identity.implementation as Record<string, unknown>;
       const fn = impl[method.name];
@@ -330,13 +330,17 @@ function methodStub(method: MethodInfo): (...args: any[]) => unknown {
         (result as PromiseLike<unknown>).then(undefined, (error: unknown) => report(error, where));
       }
       if (!isHresult) return returns.kind === 'void' ? undefined : result;
+      // An optional (_Out_opt_) out-parameter the caller passed as NULL is simply not written.
       if (outs.length === 1) {
-        toNativeOut(params[outs[0]!]!, args[outs[0]!] as Pointer, result, method.owner, where);
+        const ptr = args[outs[0]!] as Pointer | null;
+        if (ptr !== null) toNativeOut(params[outs[0]!]!, ptr, result, method.owner, where);
       } else if (outs.length > 1) {
         if (!Array.isArray(result) || result.length !== outs.length) {
           throw new TypeError(`${where} must return an array of ${outs.length} values (its out-parameters), got ${typeof result}`);
         }
-        outs.forEach((i, n) => toNativeOut(params[i]!, args[i] as Pointer, result[n], method.owner, where));
+        outs.forEach((i, n) => {
+          if (args[i] !== null) toNativeOut(params[i]!, args[i] as Pointer, result[n], method.owner, where);
+        });
       }
       return S_OK;
     } catch (error) {

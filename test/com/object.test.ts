@@ -3,11 +3,13 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  ComError, createHString, createObject, deleteHString, E_FAIL, E_INVALIDARG, E_NOTIMPL, E_POINTER, liveComObjects,
+  ComError, createHString, createObject, Guid, deleteHString, E_FAIL, E_INVALIDARG, E_NOTIMPL, E_POINTER, liveComObjects,
   readHString, REGDB_E_CLASSNOTREG, S_OK, setErrorReporter, takeHString, type Com,
 } from '../../lib/com/index.js';
-import { IContainer, ICalculator, INamed, type Named } from '../support/interfaces.js';
-import { callSlot, Memory, readInt32, readPointer, readUint32, release } from '../support/native.js';
+import koffi from 'koffi';
+import { IContainer, ICalculator, INamed, type Named, type SequentialStream } from '../support/interfaces.js';
+import { callSlot, Memory, readBytes, readInt32, readPointer, readUint32, release } from '../support/native.js';
+import { MemoryStream } from '../support/stream.js';
 
 class Calculator {
   static interfaces = [ICalculator];
@@ -238,3 +240,34 @@ test('ComError carries hex, name and meaning for a failure seen through a ComPtr
 });
 
 test.run();
+
+const optional = suite('optional out-parameters');
+
+optional('an _Out_opt_ parameter may be NULL; it is written when given', () => {
+  const stream = new MemoryStream(Guid.parse('00000000-0000-0000-0000-000000000001'));
+  const ptr = createObject(stream).detach();
+  const mem = new Memory();
+  const data = mem.alloc(4);
+  koffi.encode(data, 0, 'uint8_t', new Uint8Array([9, 8, 7, 6]), 4);
+  assert.is(callSlot(ptr, 4, 'int32_t', ['void *', 'uint32_t', 'void *'], data, 4, null), S_OK, 'Write with pcbWritten NULL');
+  const count = mem.alloc(4, 0xcc);
+  const target = mem.alloc(4);
+  assert.is(callSlot(ptr, 3, 'int32_t', ['void *', 'uint32_t', 'void *'], target, 4, count), S_OK);
+  assert.is(readUint32(count), 4);
+  assert.equal([...readBytes(target, 4)], [9, 8, 7, 6]);
+  assert.is(callSlot(ptr, 3, 'int32_t', ['void *', 'uint32_t', 'void *'], target, 4, count), S_OK);
+  assert.is(readUint32(count), 0, 'at the end of the stream');
+  mem.free();
+  release(ptr);
+});
+
+optional('through a ComPtr, buffers are passed in place', () => {
+  using stream = createObject<SequentialStream>(new MemoryStream(Guid.parse('00000000-0000-0000-0000-000000000001')));
+  assert.is(stream.Write(new Uint8Array([1, 2, 3]), 3), 3);
+  const target = new Uint8Array(8);
+  assert.is(stream.Read(target, 8), 3);
+  assert.equal([...target.subarray(0, 3)], [1, 2, 3]);
+  assert.throws(() => stream.Write('text' as never, 4), /must be a pointer \(bigint\), a buffer or null/);
+});
+
+optional.run();

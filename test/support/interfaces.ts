@@ -61,3 +61,36 @@ export const IMissing = defineInterface({
   base: IUnknown,
   methods: {},
 });
+
+export interface SequentialStream {
+  Read(buffer: bigint | Uint8Array, size: number): number;
+  Write(buffer: bigint | Uint8Array, size: number): number;
+}
+
+/**
+ * ISequentialStream (objidl.idl): a standard interface whose proxy/stub every COM implementation
+ * ships, so that it can be called across processes without a proxy DLL of ours.
+ */
+export const ISequentialStream = defineInterface<SequentialStream>({
+  name: 'ISequentialStream',
+  iid: '0c733a30-2a1c-11ce-ade5-00aa0044773d',
+  base: IUnknown,
+  methods: {
+    Read: 'HRESULT (void *buffer, ULONG size, _Out_opt_ ULONG *read)',
+    Write: 'HRESULT (const void *buffer, ULONG size, _Out_opt_ ULONG *written)',
+  },
+});
+
+export interface Persist {
+  GetClassID(): import('../../lib/com/index.js').Guid;
+}
+
+/** IPersist (objidl.idl), also marshalled by COM itself. */
+export const IPersist = defineInterface<Persist>({
+  name: 'IPersist',
+  iid: '0000010c-0000-0000-C000-000000000046',
+  base: IUnknown,
+  methods: {
+    GetClassID: 'HRESULT (_Out_ CLSID *classId)',
+  },
+});
