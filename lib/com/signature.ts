@@ -78,10 +78,10 @@ export function parseSignature(text: string, where: string, isInterface: (name: 
   const head = tokens(text.slice(0, open));
   let name: string | null = null;
   // 'HRESULT Name(…)', 'HRESULT (…)', 'Name(…)' (HRESULT implied) or '(…)'.
-  if (head.length > 0 && IDENTIFIER.test(head[head.length - 1]!) && !(head.length === 1 && isTypeName(head[0]!))) {
+  if (head.length > 0 && IDENTIFIER.test(head[head.length - 1]!) && !(head.length === 1 && isTypeName(head[0]!, isInterface))) {
     name = head.pop()!;
   }
-  const returns = parseReturn(head, where);
+  const returns = parseReturn(head, where, isInterface);
   const body = text.slice(open + 1, close).trim();
   const params: ParamSpec[] = [];
   if (body !== '' && body !== 'void') {
@@ -90,21 +90,29 @@ export function parseSignature(text: string, where: string, isInterface: (name: 
   return { name, returns, params };
 }
 
-function isTypeName(word: string): boolean {
-  return word in PRIMITIVES || word === 'void';
+/** A word that names a type, so that 'HSTRING ()' is a return type, not a method named HSTRING. */
+function isTypeName(word: string, isInterface: (name: string) => boolean): boolean {
+  return word in PRIMITIVES || word === 'void' || word === 'HSTRING' || GUID_NAMES.has(word) || GUID_REFS.has(word) ||
+    WSTRINGS.has(word) || isInterface(word);
 }
 
 function tokens(text: string): string[] {
   return text.replace(/\*/g, ' * ').split(/\s+/).filter((t) => t !== '' && t !== '__stdcall' && t !== 'STDMETHODCALLTYPE');
 }
 
-function parseReturn(words: string[], where: string): ReturnSpec {
+function parseReturn(words: string[], where: string, isInterface: (name: string) => boolean): ReturnSpec {
   const stars = words.filter((w) => w === '*').length;
   const base = words.filter((w) => w !== '*' && w !== 'const');
   if (base.length === 0) return { kind: 'hresult', native: 'int32_t' };
   if (base.length !== 1) throw new TypeError(`${where}: cannot read the return type ${JSON.stringify(words.join(' '))}`);
   const type = base[0]!;
-  if (stars > 0) return { kind: 'pointer', native: 'void *' };
+  if (stars > 0) {
+    if (!isTypeName(type, isInterface)) throw new TypeError(`${where}: unknown return type ${JSON.stringify(type + ' *')}`);
+    return { kind: 'pointer', native: 'void *' };
+  }
+  if (type !== 'HRESULT' && type !== 'void' && !(type in PRIMITIVES)) {
+    throw new TypeError(`${where}: return type ${JSON.stringify(type)} is not supported: return HRESULT and use an _Out_ parameter`);
+  }
   if (type === 'HRESULT') return { kind: 'hresult', native: 'int32_t' };
   if (type === 'void') return { kind: 'void', native: 'void' };
   const native = PRIMITIVES[type];
