@@ -123,6 +123,8 @@ export function hresultMessage(value: HRESULT): string {
 export class ComError extends Error {
   override readonly name = 'ComError';
   readonly hresult: HRESULT;
+  /** What the thrower said beyond the code's meaning (what was being done, and why). */
+  readonly detail: string | undefined;
 
   constructor(hresult: HRESULT, detail?: string, options?: { cause?: unknown }) {
     const code = hr(hresult);
@@ -130,6 +132,7 @@ export class ComError extends Error {
     const head = `${hresultHex(code)}${name ? ` ${name}` : ''}: ${hresultMessage(code)}`;
     super(detail ? `${head} ${detail}` : head, options);
     this.hresult = code;
+    this.detail = detail || undefined;
   }
 
   /** The HRESULT as `0x8004xxxx`. */

@@ -3,6 +3,7 @@
 // ComPtr wrappers, and out-parameters become return values.
 import type { Pointer } from '../ffi/koffi.js';
 import { readWideString, wideString, writePointer, writeValue } from '../ffi/memory.js';
+import { takeErrorInfo } from './error-info.js';
 import { Guid } from './guid.js';
 import { ComError, E_POINTER } from './hresult.js';
 import { createHString, deleteHString, readHString, takeHString } from './hstring.js';
@@ -110,7 +111,8 @@ export function callMethod(target: ComPtr<any>, method: MethodInfo, args: unknow
     const result = fn(...native);
     if (returns.kind === 'hresult' && (result as number) < 0) {
       releaseOuts(params, native);
-      throw new ComError(result as number, `calling ${where}`);
+      const detail = takeErrorInfo(result as number);
+      throw new ComError(result as number, `calling ${where}${detail ? `: ${detail}` : ''}`);
     }
     const outs: unknown[] = [];
     params.forEach((param, i) => {

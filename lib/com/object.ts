@@ -11,7 +11,8 @@ import { taskMemAlloc } from '../ffi/task-memory.js';
 import { windows } from '../ffi/windows.js';
 import { Guid } from './guid.js';
 import { ComError, E_NOINTERFACE, E_NOTIMPL, E_POINTER, RO_E_CLOSED, S_OK } from './hresult.js';
-import { createHString, HString } from './hstring.js';
+import { originateErrorInfo } from './error-info.js';
+import { createHString } from './hstring.js';
 import type { ComInterface, MethodInfo } from './interface.js';
 import { fromNative, toNativeOut } from './marshal.js';
 import { IAgileObject, IID_IMarshal, IInspectable, IUnknown, TrustLevel } from './unknown.js';
@@ -390,14 +391,12 @@ function report(error: unknown, where?: string): void {
 export function originate(error: unknown, where?: string): HRESULT {
   const hresult = ComError.hresultOf(error);
   report(error, where);
-  if (isWindows) {
-    try {
-      const message = error instanceof Error ? error.message : String(error);
-      using text = new HString(message.slice(0, 512));
-      windows().RoOriginateError(hresult, text.handle);
-    } catch {
-      // error info is a courtesy: the HRESULT alone still reaches the caller
-    }
+  try {
+    // A ComError's code already travels as the HRESULT; its detail is what the caller lacks.
+    const message = error instanceof ComError ? error.detail ?? '' : error instanceof Error ? error.message : String(error);
+    if (message) originateErrorInfo(hresult, message.slice(0, 1024));
+  } catch {
+    // error info is a courtesy: the HRESULT alone still reaches the caller
   }
   return hresult;
 }

@@ -25,6 +25,13 @@ export interface WindowsApi {
   // combase (WinRT)
   RoInitialize: Fn;
   RoOriginateError: Fn;
+  GetRestrictedErrorInfo: Fn;
+  // oleaut32 (classic error info, BSTR)
+  CreateErrorInfo: Fn;
+  SetErrorInfo: Fn;
+  GetErrorInfo: Fn;
+  SysStringLen: Fn;
+  SysFreeString: Fn;
   WindowsCreateString: Fn;
   WindowsCreateStringReference: Fn;
   WindowsDeleteString: Fn;
@@ -45,6 +52,7 @@ function bind(): WindowsApi {
   const kernel32 = koffi.load('kernel32.dll');
   const ole32 = koffi.load('ole32.dll');
   const combase = koffi.load('combase.dll');
+  const oleaut32 = koffi.load('oleaut32.dll');
   // Prototypes as in the Windows SDK headers (objbase.h, combaseapi.h, winstring.h,
   // roerrorapi.h); __stdcall is what WINAPI means, and the only convention on x64 anyway.
   return {
@@ -74,6 +82,12 @@ function bind(): WindowsApi {
     CoReleaseServerProcess: ole32.func('uint32_t __stdcall CoReleaseServerProcess()'),
     RoInitialize: combase.func('int32_t __stdcall RoInitialize(int32_t initType)'),
     RoOriginateError: combase.func('int32_t __stdcall RoOriginateError(int32_t error, void *message)'),
+    GetRestrictedErrorInfo: combase.func('int32_t __stdcall GetRestrictedErrorInfo(_Out_ void **info)'),
+    CreateErrorInfo: oleaut32.func('int32_t __stdcall CreateErrorInfo(_Out_ void **info)'),
+    SetErrorInfo: oleaut32.func('int32_t __stdcall SetErrorInfo(uint32_t reserved, void *info)'),
+    GetErrorInfo: oleaut32.func('int32_t __stdcall GetErrorInfo(uint32_t reserved, _Out_ void **info)'),
+    SysStringLen: oleaut32.func('uint32_t __stdcall SysStringLen(void *bstr)'),
+    SysFreeString: oleaut32.func('void __stdcall SysFreeString(void *bstr)'),
     WindowsCreateString: combase.func(
       'int32_t __stdcall WindowsCreateString(void *source, uint32_t length, _Out_ void **string)',
     ),
