@@ -87,42 +87,95 @@ export function toNativeOut(param: ParamSpec, ptr: Pointer, value: unknown, owne
   }
 }
 
-/** Calls `method` on a native interface pointer: converts arguments, checks the HRESULT, returns the outs. */
-export function callMethod(target: ComPtr<any>, method: MethodInfo, args: unknown[]): unknown {
-  const { params, returns } = method.signature;
-  const self = target.pointer;
-  const fn = ComPtr.functionOf(target, method);
-  const where = `${method.owner.name}.${method.name}`;
-  const native: unknown[] = [self];
-  const cleanup: (() => void)[] = [];
+interface PreparedCall {
+  readonly fn: ((...args: unknown[]) => unknown) & { async?: (...args: unknown[]) => void };
+  readonly native: unknown[];
+  readonly cleanup: (() => void)[];
+  readonly method: MethodInfo;
+  /** Keeps the ComPtr (and so its reference) alive until an asynchronous call has ended. */
+  readonly target: ComPtr<any>;
+}
+
+/** Converts the arguments of a call: in-parameters to native values, out-parameters to boxes. */
+function prepareCall(target: ComPtr<any>, method: MethodInfo, args: unknown[]): PreparedCall {
+  const params = method.signature.params;
+  const call: PreparedCall = { fn: ComPtr.functionOf(target, method), native: [target.pointer], cleanup: [], method, target };
   let next = 0;
   try {
     for (const param of params) {
       if (param.direction === 'out') {
-        native.push(param.kind === 'guid' ? new Uint8Array(16) : [param.native === 'void *' ? null : param.native.endsWith('64_t') ? 0n : 0]);
+        call.native.push(param.kind === 'guid' ? new Uint8Array(16) : [param.native === 'void *' ? null : param.native.endsWith('64_t') ? 0n : 0]);
         continue;
       }
       const value = args[next++];
-      native.push(toNativeIn(param, value, method, next, cleanup));
+      call.native.push(toNativeIn(param, value, method, next, call.cleanup));
     }
     if (next < args.length) {
-      throw new TypeError(`${where} takes ${next} argument${next === 1 ? '' : 's'}, got ${args.length}`);
+      throw new TypeError(`${method.owner.name}.${method.name} takes ${next} argument${next === 1 ? '' : 's'}, got ${args.length}`);
     }
-    const result = fn(...native);
-    if (returns.kind === 'hresult' && (result as number) < 0) {
-      releaseOuts(params, native);
-      const detail = takeErrorInfo(result as number);
-      throw new ComError(result as number, `calling ${where}${detail ? `: ${detail}` : ''}`);
-    }
-    const outs: unknown[] = [];
-    params.forEach((param, i) => {
-      if (param.direction === 'out') outs.push(fromNativeOut(param, native[i + 1], method));
-    });
-    if (returns.kind !== 'hresult' && returns.kind !== 'void') outs.unshift(result);
-    return outs.length === 0 ? undefined : outs.length === 1 ? outs[0] : outs;
-  } finally {
-    for (const done of cleanup) done();
+    return call;
+  } catch (error) {
+    endCall(call);
+    throw error;
   }
+}
+
+/** The call's result: its out-parameters (one value, or an array), or a ComError for a failure. */
+function finishCall(call: PreparedCall, result: unknown, errorDetail: (hresult: number) => string | undefined): unknown {
+  const { params, returns } = call.method.signature;
+  const where = `${call.method.owner.name}.${call.method.name}`;
+  if (returns.kind === 'hresult' && (result as number) < 0) {
+    releaseOuts(params, call.native);
+    const detail = errorDetail(result as number);
+    throw new ComError(result as number, `calling ${where}${detail ? `: ${detail}` : ''}`);
+  }
+  const outs: unknown[] = [];
+  params.forEach((param, i) => {
+    if (param.direction === 'out') outs.push(fromNativeOut(param, call.native[i + 1], call.method));
+  });
+  if (returns.kind !== 'hresult' && returns.kind !== 'void') outs.unshift(result);
+  return outs.length === 0 ? undefined : outs.length === 1 ? outs[0] : outs;
+}
+
+function endCall(call: PreparedCall): void {
+  for (const done of call.cleanup) done();
+}
+
+/** Calls `method` on a native interface pointer: converts arguments, checks the HRESULT, returns the outs. */
+export function callMethod(target: ComPtr<any>, method: MethodInfo, args: unknown[]): unknown {
+  const call = prepareCall(target, method, args);
+  try {
+    return finishCall(call, call.fn(...call.native), takeErrorInfo);
+  } finally {
+    endCall(call);
+  }
+}
+
+/**
+ * The same call on a koffi worker thread, so that this JS thread stays free while it runs: for
+ * calls whose callee calls back into JS objects of this process (a cross-process call whose
+ * server calls our objects, or a class served by this very thread). Error information stays on
+ * the worker thread, so a failure carries the HRESULT and its meaning only.
+ */
+export function callMethodAsync(target: ComPtr<any>, method: MethodInfo, args: unknown[]): Promise<unknown> {
+  let call: PreparedCall;
+  try {
+    call = prepareCall(target, method, args);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return new Promise((resolve, reject) => {
+    call.fn.async!(...call.native, (error: unknown, result: unknown) => {
+      try {
+        if (error) throw error;
+        resolve(finishCall(call, result, () => undefined));
+      } catch (failure) {
+        reject(failure);
+      } finally {
+        endCall(call);
+      }
+    });
+  });
 }
 
 function toNativeIn(param: ParamSpec, value: unknown, method: MethodInfo, position: number, cleanup: (() => void)[]): unknown {

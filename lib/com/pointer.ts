@@ -8,7 +8,7 @@ import { nativeFunction } from '../ffi/prototype.js';
 import { Guid } from './guid.js';
 import { ComError, E_INVALIDARG, E_NOINTERFACE, E_POINTER } from './hresult.js';
 import type { ComInterface, MethodInfo } from './interface.js';
-import { callMethod } from './marshal.js';
+import { callMethod, callMethodAsync } from './marshal.js';
 import { identityOf, settleStubs, type Implementation } from './object.js';
 import { IInspectable, IUnknown } from './unknown.js';
 
@@ -138,6 +138,23 @@ export class ComPtr<M extends object = {}> {
     const result = this.#queryRaw(guid);
     if (typeof result === 'number') throw new ComError(result, `QueryInterface from ${this.interface.name} for {${guid}}`);
     return result;
+  }
+
+  /**
+   * Calls a method on a koffi worker thread and resolves with its result, leaving this JS thread
+   * free meanwhile. Use it where the callee may call back into JS objects of this process (COM
+   * queues those calls to this thread, so a synchronous call would wait on itself forever).
+   *
+   * @example
+   * await task.callAsync('Run', instance); // Run calls instance.GetDeferral() back in this process
+   */
+  callAsync<K extends keyof M & string>(
+    name: K,
+    ...args: M[K] extends (...a: infer A) => unknown ? A : never
+  ): Promise<M[K] extends (...a: never[]) => infer R ? R : never> {
+    const method = this.interface.allMethods.find((m) => m.name === name && m.owner !== IUnknown && m.owner !== IInspectable);
+    if (!method) return Promise.reject(new TypeError(`${this.interface.name} has no method ${String(name)}`));
+    return callMethodAsync(this, method, args) as Promise<M[K] extends (...a: never[]) => infer R ? R : never>;
   }
 
   /** A second ComPtr to the same object, with its own reference. */

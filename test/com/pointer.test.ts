@@ -167,3 +167,39 @@ test('a forgotten ComPtr is released once by the garbage collector', async () =>
 });
 
 test.run();
+
+const asyncCalls = suite('ComPtr.callAsync');
+
+asyncCalls('runs the call on a koffi thread; the JS object is called back on this thread', async () => {
+  const impl = new Impl();
+  using calc = createObject<Calculator>(impl);
+  const pending = calc.callAsync('Add', 20, 22);
+  assert.instance(pending, Promise);
+  assert.is(await pending, 42);
+  assert.equal(await calc.callAsync('Divide', 17, 5), [3, 2]);
+  assert.is(await calc.callAsync('Echo', 'async 😀'), 'ASYNC 😀');
+});
+
+asyncCalls('several calls in flight at once all complete', async () => {
+  using calc = createObject<Calculator>(new Impl());
+  const sums = await Promise.all(Array.from({ length: 20 }, (_, i) => calc.callAsync('Add', i, i)));
+  assert.equal(sums, Array.from({ length: 20 }, (_, i) => 2 * i));
+});
+
+asyncCalls('a failure rejects with the ComError; bad arguments reject before the call', async () => {
+  using calc = createObject<Calculator>({ Divide: () => { throw new ComError(E_NOINTERFACE); } }, [ICalculator]);
+  try {
+    await calc.callAsync('Divide', 1, 0);
+    assert.unreachable();
+  } catch (error) {
+    assert.instance(error, ComError);
+    assert.is((error as ComError).hresult, E_NOINTERFACE);
+  }
+  await calc.callAsync('Add', 'x' as never, 1).then(
+    () => assert.unreachable(),
+    (error: unknown) => assert.match(String(error), /argument 1 \(a\) must be a number/),
+  );
+  await calc.callAsync('Nope' as never).then(() => assert.unreachable(), (error: unknown) => assert.match(String(error), /has no method Nope/));
+});
+
+asyncCalls.run();

@@ -94,3 +94,41 @@ export const IPersist = defineInterface<Persist>({
     GetClassID: 'HRESULT (_Out_ CLSID *classId)',
   },
 });
+
+/** IStream (objidl.idl): ISequentialStream plus seeking and the rest; tests implement Read only. */
+export const IStream = defineInterface<SequentialStream>({
+  name: 'IStream',
+  iid: '0000000c-0000-0000-C000-000000000046',
+  base: ISequentialStream,
+  methods: {
+    Seek: 'HRESULT (int64_t move, DWORD origin, _Out_opt_ uint64_t *position)',
+    SetSize: 'HRESULT (uint64_t size)',
+    CopyTo: 'HRESULT (IStream *target, uint64_t size, _Out_opt_ uint64_t *read, _Out_opt_ uint64_t *written)',
+    Commit: 'HRESULT (DWORD flags)',
+    Revert: 'HRESULT ()',
+    LockRegion: 'HRESULT (uint64_t offset, uint64_t size, DWORD type)',
+    UnlockRegion: 'HRESULT (uint64_t offset, uint64_t size, DWORD type)',
+    Stat: 'HRESULT (void *statstg, DWORD flags)',
+    Clone: 'HRESULT (_Out_ IStream **clone)',
+  },
+});
+
+export interface PersistStream extends Persist {
+  IsDirty(): void;
+  Load(stream: Com<SequentialStream>): void;
+  Save(stream: Com<SequentialStream>, clearDirty: number): void;
+  GetSizeMax(): bigint | number;
+}
+
+/** IPersistStream (objidl.idl): Load hands the object an IStream it calls back. */
+export const IPersistStream = defineInterface<PersistStream>({
+  name: 'IPersistStream',
+  iid: '00000109-0000-0000-C000-000000000046',
+  base: IPersist,
+  methods: {
+    IsDirty: 'HRESULT ()',
+    Load: 'HRESULT (IStream *stream)',
+    Save: 'HRESULT (IStream *stream, BOOL clearDirty)',
+    GetSizeMax: 'HRESULT (_Out_ uint64_t *size)',
+  },
+});

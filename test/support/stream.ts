@@ -1,7 +1,7 @@
 // A JS implementation of ISequentialStream + IPersist over an in-memory byte array.
 import koffi from 'koffi';
-import { Guid } from '../../lib/com/index.js';
-import { IPersist, ISequentialStream } from './interfaces.js';
+import { Guid, type Com } from '../../lib/com/index.js';
+import { IPersist, IPersistStream, ISequentialStream, type SequentialStream } from './interfaces.js';
 
 export class MemoryStream {
   static interfaces = [ISequentialStream, IPersist];
@@ -24,5 +24,22 @@ export class MemoryStream {
 
   GetClassID(): Guid {
     return this.clsid;
+  }
+}
+
+/** IPersistStream over a MemoryStream: Load reads everything from the stream it is given. */
+export class PersistentStream extends MemoryStream {
+  static override interfaces = [IPersistStream, ISequentialStream];
+
+  Load(stream: Com<SequentialStream>): void {
+    const buffer = new Uint8Array(256);
+    for (let n = stream.Read(buffer, buffer.length); n > 0; n = stream.Read(buffer, buffer.length)) {
+      this.data.push(...buffer.subarray(0, n));
+    }
+    stream.dispose();
+  }
+
+  GetSizeMax(): number {
+    return this.data.length;
   }
 }

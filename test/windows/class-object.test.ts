@@ -14,11 +14,28 @@ import {
   ComError, IClassFactory, prepareInterfaces, type Implementation,
 } from '../../lib/com/index.js';
 import { ICalculator, IPersist, ISequentialStream, type Calculator } from '../support/interfaces.js';
-import { MemoryStream } from '../support/stream.js';
+import { MemoryStream, PersistentStream } from '../support/stream.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CALCULATOR = Guid.parse('6c1d5f0e-3b0a-4f7e-9a64-1f5e2d7c9a01');
 const STREAM = Guid.parse('6c1d5f0e-3b0a-4f7e-9a64-1f5e2d7c9a02');
+const PERSIST = Guid.parse('6c1d5f0e-3b0a-4f7e-9a64-1f5e2d7c9a03');
+
+/** Runs a client script of support/ in a second Windows process; it reports in a JSON file. */
+async function runClient(script: string, clsid: Guid): Promise<{ code: number | null; result: Record<string, unknown> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'winbg-client-'));
+  const resultFile = join(dir, 'result.json');
+  try {
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const child = spawn(process.execPath, [join(here, 'support', script), clsid.toString(), resultFile], { stdio: 'ignore' });
+      child.once('error', reject);
+      child.once('exit', resolve);
+    });
+    return { code, result: JSON.parse(readFileSync(resultFile, 'utf8')) as Record<string, unknown> };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 class Calc {
   static interfaces = [ICalculator];
@@ -95,15 +112,8 @@ test('a second Windows process activates the class and calls it across processes
     },
     interfaces: [ISequentialStream, IPersist],
   });
-  const dir = mkdtempSync(join(tmpdir(), 'winbg-client-'));
-  const resultFile = join(dir, 'result.json');
   try {
-    const code = await new Promise<number | null>((resolve, reject) => {
-      const child = spawn(process.execPath, [join(here, 'support', 'client.js'), STREAM.toString(), resultFile], { stdio: 'ignore' });
-      child.once('error', reject);
-      child.once('exit', resolve);
-    });
-    const result = JSON.parse(readFileSync(resultFile, 'utf8')) as Record<string, unknown>;
+    const { code, result } = await runClient('client.js', STREAM);
     assert.is(code, 0);
     assert.ok(result.ok, String(result.error));
     assert.is.not(result.pid, process.pid);
@@ -116,10 +126,31 @@ test('a second Windows process activates the class and calls it across processes
     assert.ok(await until(() => liveComObjects() === before + 1), `live objects ${liveComObjects()} (expected ${before + 1}: the factory)`);
   } finally {
     registration.revoke();
-    rmSync(dir, { recursive: true, force: true });
   }
   assert.is(liveComObjects(), before, 'CoRevokeClassObject released the factory: every reference accounted for');
   assert.equal(nativeMemoryInUse(), memory);
+});
+
+test('a cross-process call whose server calls back into the client (callAsync keeps the client free)', async () => {
+  const objects: PersistentStream[] = [];
+  const registration = registerClassObject(PERSIST, {
+    create: () => {
+      const object = new PersistentStream(PERSIST);
+      objects.push(object);
+      return object;
+    },
+    interfaces: PersistentStream.interfaces,
+  });
+  try {
+    const { code, result } = await runClient('callback-client.js', PERSIST);
+    assert.is(code, 0);
+    assert.ok(result.ok, String(result.error));
+    assert.is(result.reads, 5, '28 bytes read 7 at a time, then the end: 5 calls into the client');
+    assert.is(result.size, 28);
+    assert.is(new TextDecoder().decode(Uint8Array.from(objects[0]!.data)), 'payload served by the client');
+  } finally {
+    registration.revoke();
+  }
 });
 
 test('after revoking, activation fails with REGDB_E_CLASSNOTREG', async () => {
