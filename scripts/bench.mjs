@@ -1,0 +1,354 @@
+// Benchmarks of the COM runtime's hot paths, each against a baseline measured in the same run:
+//
+//   outgoing call   ComPtr method (`calc.Add(a, b)`) vs a raw koffi call of the same vtable slot,
+//                   once with a JS callee (a winbg object: both sides also pay koffi's callback)
+//                   and once with a native callee (libc's abs(), see nativeObject()).
+//   incoming call   native -> JS through the object's vtable slot vs a raw koffi callback of the
+//                   same prototype doing the same JS work.
+//   object churn    createObject(...).dispose() per second vs koffi.alloc + koffi.free of the block.
+//   budget          registered callbacks before/with 100 000 live objects (must be equal), and
+//                   native memory once they are released (must be back where it was).
+//
+// Machines are noisy (CI runners, 2 cores): each pair runs in ROUNDS rounds, the two sides
+// interleaved and their order swapped every round, and the medians are reported. `ratio` is always
+// cost over the baseline's cost (time per operation), so 1.00 means "no overhead" and lower is
+// better, also for the rates.
+//
+//   node scripts/bench.mjs [--json] [--rounds N]     (npm run -s bench -- --json: -s keeps
+//                                                     npm's banner out of the JSON)
+//     --json     one JSON object per line: {"name", "value", "unit"[, "ratio"]}
+//     --rounds   rounds per pair (default 15)
+//
+// Exits with 1 when an invariant of the budget fails. Plain ESM: it runs the library as tsc
+// compiles it into .build/, recompiling first when lib/ is newer than that.
+
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import koffi from 'koffi';
+
+const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const { values: flags } = parseArgs({
+  options: { json: { type: 'boolean', default: false }, rounds: { type: 'string', default: '15' } },
+  strict: true,
+});
+const ROUNDS = Number(flags.rounds);
+if (!Number.isInteger(ROUNDS) || ROUNDS < 1) {
+  console.error(`--rounds must be a positive integer; got "${flags.rounds}"`);
+  process.exit(2);
+}
+/** Time one side of a pair runs per round: 4 pairs * 2 sides * 15 rounds * 120 ms = 15 s. */
+const BATCH_MS = 120;
+const OBJECTS = 100_000;
+
+// Progress goes to stderr so that --json output stays machine-readable.
+const log = (line) => process.stderr.write(`${line}\n`);
+
+// ---------------------------------------------------------------------------------------------
+// The library, compiled.
+
+/** .ts files under lib/ whose .js in .build/lib/ is missing or older. */
+function staleSources() {
+  const stale = [];
+  const walk = (dir) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const source = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(source);
+      else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) {
+        const output = path.join(projectRoot, '.build', path.relative(projectRoot, source)).replace(/\.ts$/, '.js');
+        if (!fs.existsSync(output) || fs.statSync(output).mtimeMs < fs.statSync(source).mtimeMs) stale.push(source);
+      }
+    }
+  };
+  walk(path.join(projectRoot, 'lib'));
+  return stale;
+}
+
+function ensureCompiled() {
+  const stale = staleSources();
+  if (stale.length === 0) return;
+  log(`Compiling with tsc -p tsconfig.json (${stale.length} file(s) of lib/ changed) ...`);
+  const tsc = path.join(projectRoot, 'node_modules', 'typescript', 'bin', 'tsc');
+  const result = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: projectRoot, encoding: 'utf8' });
+  // tsc emits even when it reports errors, and the errors may be in test/, which the benchmark
+  // does not load: go on when lib/ came out, and show the errors either way.
+  if (result.status !== 0) log(`${result.stdout}${result.stderr}`.trimEnd());
+  if (staleSources().length > 0) {
+    log('tsc did not produce .build/lib/; nothing measured.');
+    process.exit(1);
+  }
+}
+
+ensureCompiled();
+const winbg = await import(pathToFileURL(path.join(projectRoot, '.build', 'lib', 'com', 'index.js')).href);
+const { ComPtr, IUnknown, createObject, defineInterface, liveComObjects, nativeMemoryInUse, registeredCallbacks } = winbg;
+
+// ---------------------------------------------------------------------------------------------
+// What is called.
+
+const IAdder = defineInterface({
+  name: 'IBenchAdder',
+  iid: '5d1f0c4e-8a7b-4c2d-9e3f-1a2b3c4d5e6f', // made for this benchmark
+  base: IUnknown,
+  methods: { Add: 'HRESULT (int32_t a, int32_t b, _Out_ int32_t *sum)' },
+});
+const ADD_SLOT = 3; // after IUnknown's three
+
+class Adder {
+  Add(a, b) {
+    return a + b;
+  }
+}
+
+/** The prototypes a C caller and a C callee of Add would use (`this` first, __stdcall). */
+const callProto = koffi.proto('__stdcall', null, 'int32_t', ['void *', 'int32_t', 'int32_t', koffi.out(koffi.pointer('int32_t'))]);
+const rawProto = koffi.proto('__stdcall', null, 'int32_t', ['void *', 'int32_t', 'int32_t', 'void *']);
+
+const slotAddress = (self, slot) => koffi.decode(koffi.decode(self, 'void *'), slot * 8, 'void *');
+
+/**
+ * A native "COM object" whose every slot is the C library's abs(): with the 64-bit calling
+ * conventions it reads `this`'s low 32 bits, ignores the other arguments, and returns a value
+ * >= 0, which the caller takes for a success HRESULT. It is the cheapest native callee that
+ * needs no compiler; it does not write the out-parameter, which then reads as 0.
+ * Returns null where no abs() is found.
+ */
+function nativeObject() {
+  let abs;
+  try {
+    const library = process.platform === 'win32' ? 'ntdll.dll' : process.platform === 'darwin' ? 'libSystem.B.dylib' : 'libc.so.6';
+    abs = koffi.load(library).symbol('abs');
+  } catch {
+    return null;
+  }
+  if (typeof abs !== 'bigint' || abs === 0n) return null;
+  const vtable = koffi.address(koffi.alloc('uint8_t', 4 * 8));
+  for (let slot = 0; slot < 4; slot++) koffi.encode(vtable, slot * 8, 'void *', abs);
+  const self = koffi.address(koffi.alloc('uint8_t', 8));
+  koffi.encode(self, 0, 'void *', vtable);
+  // Never freed: winbg caches decoded slots by vtable address (as native vtables are static
+  // data), so a freed vtable whose address came back for another would be called wrongly.
+  return { self, abs };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Timing.
+
+// Both sides of a pair use each result the same way: added up here, as a caller would use it.
+let sink = 0;
+
+/** ns per iteration of `body(n)`, which runs n iterations itself (no closure call per iteration). */
+function nsPerOp(body, n) {
+  const start = process.hrtime.bigint();
+  body(n);
+  return Number(process.hrtime.bigint() - start) / n;
+}
+
+/** Iterations for a batch of about BATCH_MS; the doubling doubles as warm-up for the JIT. */
+function calibrate(body) {
+  for (let n = 64; ; n *= 2) {
+    const ns = nsPerOp(body, n) * n;
+    if (ns >= 25e6) return Math.max(64, Math.round((n * BATCH_MS * 1e6) / ns));
+  }
+}
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+/** Medians of both sides' ns/op, and the median of the per-round ratios (robust to drift). */
+function compare(candidate, baseline) {
+  const nc = calibrate(candidate);
+  const nb = calibrate(baseline);
+  const cs = [], bs = [], ratios = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    let c, b;
+    if (round % 2 === 0) {
+      c = nsPerOp(candidate, nc);
+      b = nsPerOp(baseline, nb);
+    } else {
+      b = nsPerOp(baseline, nb);
+      c = nsPerOp(candidate, nc);
+    }
+    cs.push(c);
+    bs.push(b);
+    ratios.push(c / b);
+  }
+  return { candidate: median(cs), baseline: median(bs), ratio: median(ratios) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measurements.
+
+const rows = [];
+/** A measurement; `baseline` is a short name of the row that `ratio` compares it with. */
+const row = (name, value, unit, ratio, baseline) => rows.push({ name, value, unit, ratio, baseline });
+let failed = false;
+
+function outgoingJs() {
+  log('outgoing call, JS callee ...');
+  const calc = createObject(new Adder(), [IAdder]);
+  const self = calc.pointer;
+  const raw = koffi.decode(slotAddress(self, ADD_SLOT), callProto);
+  const r = compare(
+    (n) => {
+      for (let i = 0; i < n; i++) sink += calc.Add(i & 0xffff, 1);
+    },
+    (n) => {
+      for (let i = 0; i < n; i++) {
+        const sum = [0];
+        if (raw(self, i & 0xffff, 1, sum) < 0) throw new Error('Add failed');
+        sink += sum[0];
+      }
+    },
+  );
+  calc.dispose();
+  row('outgoing call, JS callee: raw koffi call of the slot', r.baseline, 'ns/call');
+  row('outgoing call, JS callee: ComPtr method', r.candidate, 'ns/call', r.ratio, 'raw koffi');
+}
+
+function outgoingNative() {
+  const native = nativeObject();
+  if (native === null) {
+    log('outgoing call, native callee: no abs() found in the C library; skipped');
+    return;
+  }
+  log('outgoing call, native callee ...');
+  const calc = ComPtr.borrow(native.self, IAdder); // AddRef is abs() too: nothing to balance
+  const raw = koffi.decode(native.abs, callProto);
+  const r = compare(
+    (n) => {
+      for (let i = 0; i < n; i++) sink += calc.Add(i & 0xffff, 1);
+    },
+    (n) => {
+      for (let i = 0; i < n; i++) {
+        const sum = [0];
+        if (raw(native.self, i & 0xffff, 1, sum) < 0) throw new Error('abs() returned < 0');
+        sink += sum[0];
+      }
+    },
+  );
+  calc.dispose();
+  row('outgoing call, native callee: raw koffi call of the slot', r.baseline, 'ns/call');
+  row('outgoing call, native callee: ComPtr method', r.candidate, 'ns/call', r.ratio, 'raw koffi');
+}
+
+function incoming() {
+  log('incoming call ...');
+  const calc = createObject(new Adder(), [IAdder]);
+  const self = calc.pointer;
+  const out = koffi.address(koffi.alloc('uint8_t', 4));
+  // Both sides are decoded once, as a C caller resolves a vtable slot once per call site; a
+  // koffi.call per call (test/support/native.ts) adds the same cost to both and hides the gap.
+  const viaVtable = koffi.decode(slotAddress(self, ADD_SLOT), rawProto);
+  // The same JS work as the JS object's Add, minus winbg: the sum into *sum, S_OK.
+  const callback = koffi.register((_self, a, b, sum) => {
+    koffi.encode(sum, 'int32_t', a + b);
+    return 0;
+  }, koffi.pointer(rawProto));
+  const viaCallback = koffi.decode(callback, rawProto);
+  const body = (fn) => (n) => {
+    for (let i = 0; i < n; i++) {
+      if (fn(self, i & 0xffff, 1, out) !== 0) throw new Error('Add failed');
+      sink += koffi.decode(out, 'int32_t');
+    }
+  };
+  const r = compare(body(viaVtable), body(viaCallback));
+  koffi.unregister(callback);
+  koffi.free(out);
+  calc.dispose();
+  row('incoming call: raw koffi callback', r.baseline, 'ns/call');
+  row('incoming call: JS object through its vtable', r.candidate, 'ns/call', r.ratio, 'raw callback');
+}
+
+function churn() {
+  log('objects created and released ...');
+  const r = compare(
+    (n) => {
+      for (let i = 0; i < n; i++) createObject(new Adder(), [IAdder]).dispose();
+    },
+    (n) => {
+      // The block a one-interface object allocates: one vtable pointer.
+      for (let i = 0; i < n; i++) koffi.free(koffi.alloc('uint8_t', 8));
+    },
+  );
+  row('object churn: koffi.alloc + koffi.free of the block', 1e9 / r.baseline, 'ops/s');
+  row('object churn: createObject().dispose()', 1e9 / r.candidate, 'objects/s', r.ratio, 'alloc + free');
+}
+
+function budget() {
+  log(`${OBJECTS} live objects ...`);
+  // Everything above has run, so the vtable of IAdder exists and its callbacks are registered.
+  const callbacksBefore = registeredCallbacks();
+  const memoryBefore = nativeMemoryInUse();
+  const objectsBefore = liveComObjects();
+  const start = process.hrtime.bigint();
+  const objects = [];
+  for (let i = 0; i < OBJECTS; i++) objects.push(createObject(new Adder(), [IAdder]));
+  const created = Number(process.hrtime.bigint() - start) / 1e9;
+  const callbacksWith = registeredCallbacks();
+  const memoryWith = nativeMemoryInUse();
+  for (const object of objects) object.dispose();
+  const memoryAfter = nativeMemoryInUse();
+  const leakedObjects = liveComObjects() - objectsBefore;
+
+  row('budget: registered callbacks before the objects', callbacksBefore, 'callbacks');
+  row(`budget: registered callbacks with ${OBJECTS} objects alive`, callbacksWith, 'callbacks');
+  row(`budget: creating ${OBJECTS} objects, all held`, OBJECTS / created, 'objects/s');
+  row(`budget: native memory of ${OBJECTS} objects`, memoryWith.bytes - memoryBefore.bytes, 'bytes');
+  row('budget: nativeMemoryInUse() after releasing them', memoryAfter.bytes, 'bytes');
+  row('budget: native blocks in use after releasing them', memoryAfter.blocks, 'blocks');
+  // What the process had before (vtables) stays; anything beyond it is a leak.
+  const leaked = memoryAfter.bytes - memoryBefore.bytes;
+  row('budget: native memory leaked', leaked, 'bytes');
+
+  if (callbacksWith !== callbacksBefore) {
+    log(`FAIL: registered callbacks went from ${callbacksBefore} to ${callbacksWith} with ${OBJECTS} objects`);
+    failed = true;
+  }
+  if (leaked !== 0 || memoryAfter.blocks !== memoryBefore.blocks || leakedObjects !== 0) {
+    log(`FAIL: after releasing, ${leaked} bytes, ${memoryAfter.blocks - memoryBefore.blocks} blocks, ${leakedObjects} objects more than before`);
+    failed = true;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report.
+
+const started = Date.now();
+outgoingJs();
+outgoingNative();
+incoming();
+churn();
+budget();
+const seconds = (Date.now() - started) / 1000;
+
+/** Three significant digits: enough for a noisy benchmark, easy to read. */
+const round = (value) => (Number.isInteger(value) ? value : Number(value.toPrecision(3)));
+
+if (flags.json) {
+  for (const { name, value, unit, ratio } of rows) {
+    console.log(JSON.stringify(ratio === undefined ? { name, value: round(value), unit } : { name, value: round(value), unit, ratio: round(ratio) }));
+  }
+} else {
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  console.log(`winbg benchmarks: Node ${process.version}, koffi ${koffi.version}, ${process.platform}-${process.arch}, ${cpu} (${os.cpus().length} cores)`);
+  console.log(`median of ${ROUNDS} rounds per pair; ratio = cost / baseline's cost, lower is better; ${seconds.toFixed(1)} s\n`);
+  const table = rows.map(({ name, value, unit, ratio, baseline }) => [
+    name,
+    round(value).toLocaleString('en-US'),
+    unit,
+    ratio === undefined ? '' : `${ratio.toFixed(2)}x`,
+    baseline === undefined ? '' : `of ${baseline}`,
+  ]);
+  const widths = [0, 1, 2, 3].map((col) => Math.max(...table.map((cells) => cells[col].length), ['measurement', 'value', 'unit', 'ratio'][col].length));
+  const line = (cells) => [cells[0].padEnd(widths[0]), cells[1].padStart(widths[1]), cells[2].padEnd(widths[2]), cells[3].padStart(widths[3]), cells[4]].join('  ').trimEnd();
+  console.log(line(['measurement', 'value', 'unit', 'ratio', '']));
+  for (const cells of table) console.log(line(cells));
+}
+process.exitCode = failed ? 1 : 0;
