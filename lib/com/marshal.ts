@@ -141,6 +141,50 @@ function endCall(call: PreparedCall): void {
   for (const done of call.cleanup) done();
 }
 
+/**
+ * The function a ComPtr exposes for `method`. Methods whose parameters are all plain values with
+ * an HRESULT result (most COM methods) get a path that skips the general conversions; the rest
+ * go through {@link callMethod}.
+ */
+export function methodCaller(method: MethodInfo): (this: ComPtr<any>, ...args: unknown[]) => unknown {
+  const { params, returns } = method.signature;
+  if (returns.kind !== 'hresult' || !params.every((p) => p.kind === 'value')) {
+    return function (this: ComPtr<any>, ...args: unknown[]): unknown {
+      return callMethod(this, method, args);
+    };
+  }
+  const isOut = params.map((p) => p.direction === 'out');
+  const zero = params.map((p) => (p.native.endsWith('64_t') ? 0n : 0));
+  const inCount = isOut.filter((out) => !out).length;
+  const outSlots = params.flatMap((p, i) => (isOut[i] ? [i + 1] : []));
+  return function (this: ComPtr<any>, ...args: unknown[]): unknown {
+    const fn = ComPtr.functionOf(this, method);
+    if (args.length > inCount) throw new TypeError(`${method.owner.name}.${method.name} takes ${inCount} argument${inCount === 1 ? '' : 's'}, got ${args.length}`);
+    const native = new Array<unknown>(params.length + 1);
+    native[0] = this.pointer;
+    for (let i = 0, next = 0; i < params.length; i++) {
+      if (isOut[i]) {
+        native[i + 1] = [zero[i]];
+        continue;
+      }
+      const value = args[next++];
+      const type = typeof value;
+      if (type !== 'number' && type !== 'bigint' && type !== 'boolean') {
+        throw new TypeError(`${method.owner.name}.${method.name}: argument ${next} (${params[i]!.name}) must be a number, got ${value === null ? 'null' : type}`);
+      }
+      native[i + 1] = value;
+    }
+    const hr = fn.apply(null, native) as number;
+    if (hr < 0) {
+      const detail = takeErrorInfo(hr);
+      throw new ComError(hr, `calling ${method.owner.name}.${method.name}${detail ? `: ${detail}` : ''}`);
+    }
+    if (outSlots.length === 0) return undefined;
+    if (outSlots.length === 1) return (native[outSlots[0]!] as unknown[])[0];
+    return outSlots.map((slot) => (native[slot] as unknown[])[0]);
+  };
+}
+
 /** Calls `method` on a native interface pointer: converts arguments, checks the HRESULT, returns the outs. */
 export function callMethod(target: ComPtr<any>, method: MethodInfo, args: unknown[]): unknown {
   const call = prepareCall(target, method, args);

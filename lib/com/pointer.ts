@@ -8,7 +8,7 @@ import { nativeFunction } from '../ffi/prototype.js';
 import { Guid } from './guid.js';
 import { ComError, E_INVALIDARG, E_NOINTERFACE, E_POINTER } from './hresult.js';
 import type { ComInterface, MethodInfo } from './interface.js';
-import { callMethod, callMethodAsync } from './marshal.js';
+import { callMethodAsync, methodCaller } from './marshal.js';
 import { identityOf, settleStubs, type Implementation } from './object.js';
 import { IInspectable, IUnknown } from './unknown.js';
 
@@ -18,7 +18,7 @@ type NativeFn = (...args: any[]) => any;
 export type Com<M extends object = {}> = ComPtr<M> & M;
 
 /** Decoded vtable functions, shared by every ComPtr whose object has the same vtable. */
-const vtableFunctions = new Map<Pointer, Map<number, { proto: MethodInfo['prototypes']; fn: NativeFn }>>();
+const vtableFunctions = new Map<Pointer, ({ proto: MethodInfo['prototypes']; fn: NativeFn } | undefined)[]>();
 
 interface Held {
   ptr: Pointer | null;
@@ -50,7 +50,7 @@ export class ComPtr<M extends object = {}> {
   /** The interface this pointer is typed as. */
   readonly interface: ComInterface<M>;
   readonly #held: Held;
-  readonly #functions: Map<number, { proto: MethodInfo['prototypes']; fn: NativeFn }>;
+  readonly #functions: ({ proto: MethodInfo['prototypes']; fn: NativeFn } | undefined)[];
   readonly #vtable: Pointer;
 
   /** @internal Use {@link ComPtr.attach} or {@link ComPtr.borrow}. */
@@ -58,7 +58,7 @@ export class ComPtr<M extends object = {}> {
     this.interface = iface;
     this.#vtable = readPointer(ptr)!;
     let functions = vtableFunctions.get(this.#vtable);
-    if (!functions) vtableFunctions.set(this.#vtable, (functions = new Map()));
+    if (!functions) vtableFunctions.set(this.#vtable, (functions = []));
     this.#functions = functions;
     this.#held = { ptr, release: this.#function(IUnknown.methods[2]!) };
     forgotten.register(this, this.#held, this);
@@ -199,12 +199,12 @@ export class ComPtr<M extends object = {}> {
   /** @internal The native function in `method`'s slot of this object's vtable. */
   #function(method: MethodInfo): NativeFn {
     settleStubs();
-    const cached = this.#functions.get(method.slot);
+    const cached = this.#functions[method.slot];
     if (cached !== undefined && cached.proto === method.prototypes) return cached.fn;
     const address = readPointer(this.#vtable, method.slot * POINTER_SIZE);
     if (address === null) throw new ComError(E_POINTER, `${this.interface.name}: vtable slot ${method.slot} (${method.name}) is null`);
     const fn = nativeFunction(address, method.prototypes);
-    this.#functions.set(method.slot, { proto: method.prototypes, fn });
+    this.#functions[method.slot] = { proto: method.prototypes, fn };
     return fn;
   }
 
@@ -235,9 +235,7 @@ function classFor(iface: ComInterface<any>): new (ptr: Pointer, iface: ComInterf
       throw new TypeError(`${iface.name}.${method.name} clashes with a ComPtr member; rename it in the interface definition`);
     }
     Object.defineProperty(cls.prototype, method.name, {
-      value: function (this: ComPtr<any>, ...args: unknown[]): unknown {
-        return callMethod(this, method, args);
-      },
+      value: methodCaller(method),
       writable: true,
       configurable: true,
     });
