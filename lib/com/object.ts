@@ -421,7 +421,9 @@ function clearOut(ptr: Pointer, native: string, kind: string): void {
 }
 
 export type ErrorReporter = (error: unknown, where: string | undefined) => void;
-let reporter: ErrorReporter | null = process.env.WINBG_DEBUG ? (error, where) => console.error(`winbg: ${where ?? 'COM call'} failed:`, error) : null;
+let reporter: ErrorReporter | null = process.env.WINBG_DEBUG
+  ? (error, where) => process.stderr.write(`winbg: ${where ?? 'COM call'} failed: ${error instanceof Error ? error.stack : String(error)}\n`)
+  : null;
 
 /**
  * Receives every exception thrown by a JS COM method (after it became an HRESULT for the caller).
