@@ -190,12 +190,9 @@ const rows = [];
 const row = (name, value, unit, ratio, baseline) => rows.push({ name, value, unit, ratio, baseline });
 let failed = false;
 
-function outgoingJs() {
-  log('outgoing call, JS callee ...');
-  const calc = createObject(new Adder(), [IAdder]);
-  const self = calc.pointer;
-  const raw = koffi.decode(slotAddress(self, ADD_SLOT), callProto);
-  const r = compare(
+/** `calc.Add` through the ComPtr against the same slot's function called raw, on `self`. */
+function compareAdd(calc, raw, self) {
+  return compare(
     (n) => {
       for (let i = 0; i < n; i++) sink += calc.Add(i & 0xffff, 1);
     },
@@ -207,6 +204,13 @@ function outgoingJs() {
       }
     },
   );
+}
+
+function outgoingJs() {
+  log('outgoing call, JS callee ...');
+  const calc = createObject(new Adder(), [IAdder]);
+  const self = calc.pointer;
+  const r = compareAdd(calc, koffi.decode(slotAddress(self, ADD_SLOT), callProto), self);
   calc.dispose();
   row('outgoing call, JS callee: raw koffi call of the slot', r.baseline, 'ns/call');
   row('outgoing call, JS callee: ComPtr method', r.candidate, 'ns/call', r.ratio, 'raw koffi');
@@ -220,19 +224,7 @@ function outgoingNative() {
   }
   log('outgoing call, native callee ...');
   const calc = ComPtr.borrow(native.self, IAdder); // AddRef is abs() too: nothing to balance
-  const raw = koffi.decode(native.abs, callProto);
-  const r = compare(
-    (n) => {
-      for (let i = 0; i < n; i++) sink += calc.Add(i & 0xffff, 1);
-    },
-    (n) => {
-      for (let i = 0; i < n; i++) {
-        const sum = [0];
-        if (raw(native.self, i & 0xffff, 1, sum) < 0) throw new Error('abs() returned < 0');
-        sink += sum[0];
-      }
-    },
-  );
+  const r = compareAdd(calc, koffi.decode(native.abs, callProto), native.self);
   calc.dispose();
   row('outgoing call, native callee: raw koffi call of the slot', r.baseline, 'ns/call');
   row('outgoing call, native callee: ComPtr method', r.candidate, 'ns/call', r.ratio, 'raw koffi');
