@@ -21,13 +21,18 @@ const CALCULATOR = Guid.parse('6c1d5f0e-3b0a-4f7e-9a64-1f5e2d7c9a01');
 const STREAM = Guid.parse('6c1d5f0e-3b0a-4f7e-9a64-1f5e2d7c9a02');
 const PERSIST = Guid.parse('6c1d5f0e-3b0a-4f7e-9a64-1f5e2d7c9a03');
 
-/** Runs a client script of support/ in a second Windows process; it reports in a JSON file. */
+/** What this runtime needs before a script path to run it (Deno: `run` and its permissions). */
+function runtimeArgs(): string[] {
+  return (globalThis as { Deno?: unknown }).Deno ? ['run', '-A', '--node-modules-dir=manual', '--no-lock'] : [];
+}
+
+/** Runs a client script of support/ in a second Windows process, with this runtime; it reports in a JSON file. */
 async function runClient(script: string, clsid: Guid): Promise<{ code: number | null; result: Record<string, unknown> }> {
   const dir = mkdtempSync(join(tmpdir(), 'winbg-client-'));
   const resultFile = join(dir, 'result.json');
   try {
     const code = await new Promise<number | null>((resolve, reject) => {
-      const child = spawn(process.execPath, [join(here, 'support', script), clsid.toString(), resultFile], { stdio: 'ignore' });
+      const child = spawn(process.execPath, [...runtimeArgs(), join(here, 'support', script), clsid.toString(), resultFile], { stdio: 'ignore' });
       child.once('error', reject);
       child.once('exit', resolve);
     });
