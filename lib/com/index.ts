@@ -6,7 +6,8 @@ export { ComInterface, defineInterface, type InterfaceDefinition, type MethodInf
 export { IUnknown, IInspectable, IAgileObject, IID_IMarshal, TrustLevel } from './unknown.js';
 export { ComPtr, liveComPtrs, type Com } from './pointer.js';
 export { createObject, type ComClass } from './implement.js';
-export { liveComObjects, prepareInterfaces, setErrorReporter, type ObjectOptions, type Implementation, type ErrorReporter } from './object.js';
+export { liveComObjects, prepareInterfaces, type ObjectOptions, type Implementation } from './object.js';
+export { setErrorReporter, type ErrorReporter } from './boundary.js';
 export { ClassFactory, IClassFactory, type ClassDefinition, type ClassFactoryMethods } from './class-factory.js';
 export { getIids, getRuntimeClassName, getTrustLevel } from './inspectable.js';
 export * from './runtime.js';

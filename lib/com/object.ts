@@ -5,16 +5,15 @@
 // (https://learn.microsoft.com/windows/win32/com/rules-for-implementing-queryinterface):
 // identity through IUnknown, symmetric/transitive QI, E_NOINTERFACE with *ppv = NULL.
 import { isWindows, type Pointer } from '../ffi/koffi.js';
-import { allocate, POINTER_SIZE, readPointer, release, writeBytes, writeInt32, writePointer, writeUint32, writeValue } from '../ffi/memory.js';
+import { allocate, POINTER_SIZE, readPointer, release, writeInt32, writePointer, writeUint32 } from '../ffi/memory.js';
 import { nativeFunction, registerStub } from '../ffi/prototype.js';
 import { taskMemAlloc } from '../ffi/task-memory.js';
 import { windows } from '../ffi/windows.js';
 import { Guid } from './guid.js';
-import { ComError, E_NOINTERFACE, E_NOTIMPL, E_POINTER, RO_E_CLOSED, S_OK } from './hresult.js';
-import { originateErrorInfo } from './error-info.js';
+import { closed, enterCall, insideCall, leaveCall, methodStub, originate } from './boundary.js';
+import { ComError, E_NOINTERFACE, E_POINTER, S_OK } from './hresult.js';
 import { createHString } from './hstring.js';
 import type { ComInterface, MethodInfo } from './interface.js';
-import { fromNative, toNativeOut } from './marshal.js';
 import { IAgileObject, IID_IMarshal, IInspectable, IUnknown, TrustLevel } from './unknown.js';
 
 /** What `createObject` accepts: any object whose methods implement the interfaces by name. */
@@ -47,7 +46,7 @@ export interface Identity {
   marshaler: Pointer | null;
 }
 
-interface Entry {
+export interface Entry {
   readonly identity: Identity;
   readonly slot: number;
 }
@@ -57,6 +56,11 @@ const layouts = new Map<string, Layout>();
 const vtables = new Map<ComInterface<any>, Pointer>();
 const stubs = new Map<MethodInfo, Pointer>();
 let liveObjects = 0;
+
+/** @internal The object and interface slot behind a `this` pointer, for the stubs. */
+export function entryOf(self: Pointer): Entry | undefined {
+  return entries.get(self);
+}
 
 /** The JS COM object behind an interface pointer of this process, if it is one. */
 export function identityOf(ptr: Pointer): Identity | undefined {
@@ -152,7 +156,6 @@ export function prepareInterfaces(interfaces: readonly ComInterface<any>[]): voi
 // registered at such a depth are therefore registered again once the JS thread is back at depth
 // 0, and the vtables repointed. The first trampolines stay registered (a call from another
 // thread may be about to use them), so the number of callbacks stays bounded.
-let depth = 0;
 const unsettled = new Set<MethodInfo>();
 
 function stubFor(method: MethodInfo): Pointer {
@@ -160,7 +163,7 @@ function stubFor(method: MethodInfo): Pointer {
   if (stub) return stub;
   stub = registerStub(stubFunction(method), method.prototypes);
   stubs.set(method, stub);
-  if (depth > 0) {
+  if (insideCall()) {
     unsettled.add(method);
     setImmediate(settleStubs);
   }
@@ -178,7 +181,7 @@ function stubFunction(method: MethodInfo): (...args: any[]) => unknown {
  * none; called before winbg makes a synchronous native call, and on the next turn of the loop.
  */
 export function settleStubs(): void {
-  if (unsettled.size === 0 || depth > 0) return;
+  if (unsettled.size === 0 || insideCall()) return;
   for (const method of unsettled) {
     const stub = registerStub(stubFunction(method), method.prototypes);
     stubs.set(method, stub);
@@ -189,18 +192,13 @@ export function settleStubs(): void {
   unsettled.clear();
 }
 
-/** Called by a native caller on an object already destroyed: fail instead of crashing. */
-function closed(method: string): HRESULT {
-  report(new ComError(RO_E_CLOSED, `${method} called on a released JS COM object`));
-  return RO_E_CLOSED;
-}
 type HRESULT = number;
 
 function unknownStub(name: string): (...args: any[]) => number {
   switch (name) {
     case 'QueryInterface':
       return (self: Pointer, riid: Pointer | null, ppv: Pointer | null): HRESULT => {
-        depth++;
+        enterCall();
         try {
           if (ppv === null) return E_POINTER;
           writePointer(ppv, null);
@@ -211,7 +209,7 @@ function unknownStub(name: string): (...args: any[]) => number {
         } catch (error) {
           return originate(error);
         } finally {
-          depth--;
+          leaveCall();
         }
       };
     case 'AddRef':
@@ -298,164 +296,4 @@ function inspectableStub(name: string): (...args: any[]) => number {
       return originate(error);
     }
   };
-}
-
-/**
- * The boundary guard for an interface method: converts arguments, calls the implementation by
- * name, writes out-parameters, and turns any exception into an HRESULT (never into a crash, and
- * never into the S_OK that koffi would return for a throwing callback). This is the hot path of
- * every incoming call, so what can be decided per method is decided here, once.
- */
-function methodStub(method: MethodInfo): (...args: any[]) => unknown {
-  const { params, returns } = method.signature;
-  const where = `${method.owner.name}.${method.name}`;
-  const name = method.name;
-  const ins = params.flatMap((p, i) => (p.direction === 'in' ? [i] : []));
-  const outs = params.flatMap((p, i) => (p.direction === 'out' ? [i] : []));
-  const isHresult = returns.kind === 'hresult';
-  // The common shape: in-parameters that need no conversion, then the out-parameters. Their
-  // values go to the implementation as they came, without a copy.
-  const direct = ins.every((i, n) => i === n && (params[i]!.kind === 'value' || params[i]!.kind === 'pointer'));
-  const single = outs.length === 1 ? params[outs[0]!]! : null;
-  const singleIndex = outs[0] ?? -1;
-  const singleValue = single !== null && single.kind === 'value' ? single.native : null;
-  if (direct && isHresult && ins.length <= 4 && outs.length <= 1 && (outs.length === 0 || singleValue !== null)) {
-    return valueStub(method, ins.length, singleValue, single?.optional ?? false);
-  }
-  return function stub(self: Pointer, ...args: unknown[]): unknown {
-    const entry = entries.get(self);
-    if (entry === undefined) return isHresult ? closed(where) : 0;
-    // Taken before `args` is reused as the implementation's argument list.
-    const outPtr = single !== null ? (args[singleIndex] as Pointer | null) : null;
-    const outPtrs = outs.length > 1 ? outs.map((i) => args[i] as Pointer | null) : null;
-    depth++;
-    try {
-      if (outPtr === null && single !== null && !single.optional) throw new ComError(E_POINTER, `${where}: out-parameter ${single.name} is null`);
-      outPtrs?.forEach((ptr, k) => {
-        if (ptr === null && !params[outs[k]!]!.optional) throw new ComError(E_POINTER, `${where}: out-parameter ${params[outs[k]!]!.name} is null`);
-      });
-      const impl = entry.identity.implementation as Record<string, unknown>;
-      const fn = impl[name];
-      if (typeof fn !== 'function') throw new ComError(E_NOTIMPL, `${where} is not implemented by the JS object`);
-      let values = args;
-      if (direct) {
-        args.length = ins.length;
-      } else {
-        values = new Array<unknown>(ins.length);
-        for (let k = 0; k < ins.length; k++) values[k] = fromNative(params[ins[k]!]!, args[ins[k]!], method.owner);
-      }
-      const result = (fn as (...a: unknown[]) => unknown).apply(impl, values);
-      if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
-        if (outs.length > 0) throw new ComError(E_NOTIMPL, `${where} returned a Promise, but COM needs its out-parameters now`);
-        (result as PromiseLike<unknown>).then(undefined, (error: unknown) => report(error, where));
-      }
-      if (!isHresult) return returns.kind === 'void' ? undefined : result;
-      // An optional (_Out_opt_) out-parameter the caller passed as NULL is simply not written.
-      if (outPtr !== null) {
-        if (singleValue !== null) writeValue(outPtr, singleValue, result);
-        else toNativeOut(single!, outPtr, result, method.owner, where);
-      } else if (outPtrs !== null) {
-        if (!Array.isArray(result) || result.length !== outs.length) {
-          throw new TypeError(`${where} must return an array of ${outs.length} values (its out-parameters), got ${typeof result}`);
-        }
-        outPtrs.forEach((ptr, k) => {
-          if (ptr !== null) toNativeOut(params[outs[k]!]!, ptr, result[k], method.owner, where);
-        });
-      }
-      return S_OK;
-    } catch (error) {
-      // Out-parameters are NULL/zero when the call fails (COM's rule for [out] pointers), also
-      // those a multi-out method wrote before it failed.
-      if (outPtr !== null) clearOut(outPtr, single!.native, single!.kind);
-      outPtrs?.forEach((ptr, k) => {
-        if (ptr !== null) clearOut(ptr, params[outs[k]!]!.native, params[outs[k]!]!.kind);
-      });
-      return isHresult ? originate(error, where) : (report(error, where), 0);
-    } finally {
-      depth--;
-    }
-  };
-}
-
-/**
- * The stub of the most common method shape, `HRESULT (up to 4 plain values, [one plain value
- * out])`, written without rest arguments or argument arrays: the per-call cost of the guard is
- * then a table lookup, the call, and the write of the result.
- */
-function valueStub(method: MethodInfo, count: number, outType: string | null, optional: boolean): (...args: any[]) => unknown {
-  const where = `${method.owner.name}.${method.name}`;
-  const name = method.name;
-  const invoke = (fn: Function, impl: object, a: unknown, b: unknown, c: unknown, d: unknown): unknown =>
-    count === 0 ? fn.call(impl) : count === 1 ? fn.call(impl, a) : count === 2 ? fn.call(impl, a, b) : count === 3 ? fn.call(impl, a, b, c) : fn.call(impl, a, b, c, d);
-  return function stub(self: Pointer, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown): HRESULT {
-    const entry = entries.get(self);
-    if (entry === undefined) return closed(where);
-    const out = outType === null ? null : ((count === 0 ? a : count === 1 ? b : count === 2 ? c : count === 3 ? d : e) as Pointer | null);
-    depth++;
-    try {
-      if (out === null && outType !== null && !optional) throw new ComError(E_POINTER, `${where}: out-parameter ${method.signature.params[count]!.name} is null`);
-      const impl = entry.identity.implementation as Record<string, unknown>;
-      const fn = impl[name];
-      if (typeof fn !== 'function') throw new ComError(E_NOTIMPL, `${where} is not implemented by the JS object`);
-      const result = invoke(fn, impl, a, b, c, d);
-      if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
-        if (outType !== null) throw new ComError(E_NOTIMPL, `${where} returned a Promise, but COM needs its out-parameters now`);
-        (result as PromiseLike<unknown>).then(undefined, (error: unknown) => report(error, where));
-      }
-      if (out !== null) writeValue(out, outType!, result);
-      return S_OK;
-    } catch (error) {
-      if (out !== null) clearOut(out, outType!, 'value');
-      return originate(error, where);
-    } finally {
-      depth--;
-    }
-  };
-}
-
-/** Out-parameters are NULL/zero unless the call succeeds (COM's rule for [out] pointers). */
-function clearOut(ptr: Pointer, native: string, kind: string): void {
-  if (kind === 'guid') writeBytes(ptr, new Uint8Array(16));
-  else if (native === 'void *') writePointer(ptr, null);
-  else writeValue(ptr, native, native === 'int64_t' || native === 'uint64_t' ? 0n : 0);
-}
-
-export type ErrorReporter = (error: unknown, where: string | undefined) => void;
-let reporter: ErrorReporter | null = process.env.WINBG_DEBUG
-  ? (error, where) => process.stderr.write(`winbg: ${where ?? 'COM call'} failed: ${error instanceof Error ? error.stack : String(error)}\n`)
-  : null;
-
-/**
- * Receives every exception thrown by a JS COM method (after it became an HRESULT for the caller).
- * Returns the previous reporter. Off by default; `WINBG_DEBUG=1` logs them to stderr.
- */
-export function setErrorReporter(next: ErrorReporter | null): ErrorReporter | null {
-  const previous = reporter;
-  reporter = next;
-  return previous;
-}
-
-function report(error: unknown, where?: string): void {
-  try {
-    reporter?.(error, where);
-  } catch {
-    // a failing reporter must not turn a reported error into a crash
-  }
-}
-
-/**
- * The HRESULT for an exception at the boundary. On Windows the message is attached to the
- * thread's error info (RoOriginateError) so that the caller's GetRestrictedErrorInfo reads it.
- */
-export function originate(error: unknown, where?: string): HRESULT {
-  const hresult = ComError.hresultOf(error);
-  report(error, where);
-  try {
-    // A ComError's code already travels as the HRESULT; its detail is what the caller lacks.
-    const message = error instanceof ComError ? error.detail ?? '' : error instanceof Error ? error.message : String(error);
-    if (message) originateErrorInfo(hresult, message.slice(0, 1024));
-  } catch {
-    // error info is a courtesy: the HRESULT alone still reaches the caller
-  }
-  return hresult;
 }

@@ -1,0 +1,196 @@
+// The boundary guard of JS COM methods: every call from native code into a JS implementation
+// passes through one of these stubs, which convert the arguments, call the method by name, write
+// the out-parameters, and turn any exception into an HRESULT — never into a crash, and never into
+// the 0 (S_OK) that koffi returns for a callback that throws. On Windows the message is left as
+// error information for the caller (error-info.ts).
+import type { Pointer } from '../ffi/koffi.js';
+import { writeBytes, writePointer, writeValue } from '../ffi/memory.js';
+import { originateErrorInfo } from './error-info.js';
+import { ComError, E_NOTIMPL, E_POINTER, RO_E_CLOSED, S_OK } from './hresult.js';
+import type { MethodInfo } from './interface.js';
+import { fromNative, toNativeOut } from './marshal.js';
+import { entryOf } from './object.js';
+
+type HRESULT = number;
+
+/** How many stubs are running on the JS thread right now (nested synchronous calls). */
+let depth = 0;
+
+export function enterCall(): void {
+  depth++;
+}
+
+export function leaveCall(): void {
+  depth--;
+}
+
+/** True while JS runs inside a native call into one of its COM objects. */
+export function insideCall(): boolean {
+  return depth > 0;
+}
+
+/** Called by a native caller on an object already destroyed: fail instead of crashing. */
+export function closed(method: string): HRESULT {
+  report(new ComError(RO_E_CLOSED, `${method} called on a released JS COM object`));
+  return RO_E_CLOSED;
+}
+
+/**
+ * The boundary guard for an interface method: converts arguments, calls the implementation by
+ * name, writes out-parameters, and turns any exception into an HRESULT (never into a crash, and
+ * never into the S_OK that koffi would return for a throwing callback). This is the hot path of
+ * every incoming call, so what can be decided per method is decided here, once.
+ */
+export function methodStub(method: MethodInfo): (...args: any[]) => unknown {
+  const { params, returns } = method.signature;
+  const where = `${method.owner.name}.${method.name}`;
+  const name = method.name;
+  const ins = params.flatMap((p, i) => (p.direction === 'in' ? [i] : []));
+  const outs = params.flatMap((p, i) => (p.direction === 'out' ? [i] : []));
+  const isHresult = returns.kind === 'hresult';
+  // The common shape: in-parameters that need no conversion, then the out-parameters. Their
+  // values go to the implementation as they came, without a copy.
+  const direct = ins.every((i, n) => i === n && (params[i]!.kind === 'value' || params[i]!.kind === 'pointer'));
+  const single = outs.length === 1 ? params[outs[0]!]! : null;
+  const singleIndex = outs[0] ?? -1;
+  const singleValue = single !== null && single.kind === 'value' ? single.native : null;
+  if (direct && isHresult && ins.length <= 4 && outs.length <= 1 && (outs.length === 0 || singleValue !== null)) {
+    return valueStub(method, ins.length, singleValue, single?.optional ?? false);
+  }
+  return function stub(self: Pointer, ...args: unknown[]): unknown {
+    const entry = entryOf(self);
+    if (entry === undefined) return isHresult ? closed(where) : 0;
+    // Taken before `args` is reused as the implementation's argument list.
+    const outPtr = single !== null ? (args[singleIndex] as Pointer | null) : null;
+    const outPtrs = outs.length > 1 ? outs.map((i) => args[i] as Pointer | null) : null;
+    enterCall();
+    try {
+      if (outPtr === null && single !== null && !single.optional) throw new ComError(E_POINTER, `${where}: out-parameter ${single.name} is null`);
+      outPtrs?.forEach((ptr, k) => {
+        if (ptr === null && !params[outs[k]!]!.optional) throw new ComError(E_POINTER, `${where}: out-parameter ${params[outs[k]!]!.name} is null`);
+      });
+      const impl = entry.identity.implementation as Record<string, unknown>;
+      const fn = impl[name];
+      if (typeof fn !== 'function') throw new ComError(E_NOTIMPL, `${where} is not implemented by the JS object`);
+      let values = args;
+      if (direct) {
+        args.length = ins.length;
+      } else {
+        values = new Array<unknown>(ins.length);
+        for (let k = 0; k < ins.length; k++) values[k] = fromNative(params[ins[k]!]!, args[ins[k]!], method.owner);
+      }
+      const result = (fn as (...a: unknown[]) => unknown).apply(impl, values);
+      if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
+        if (outs.length > 0) throw new ComError(E_NOTIMPL, `${where} returned a Promise, but COM needs its out-parameters now`);
+        (result as PromiseLike<unknown>).then(undefined, (error: unknown) => report(error, where));
+      }
+      if (!isHresult) return returns.kind === 'void' ? undefined : result;
+      // An optional (_Out_opt_) out-parameter the caller passed as NULL is simply not written.
+      if (outPtr !== null) {
+        if (singleValue !== null) writeValue(outPtr, singleValue, result);
+        else toNativeOut(single!, outPtr, result, method.owner, where);
+      } else if (outPtrs !== null) {
+        if (!Array.isArray(result) || result.length !== outs.length) {
+          throw new TypeError(`${where} must return an array of ${outs.length} values (its out-parameters), got ${typeof result}`);
+        }
+        outPtrs.forEach((ptr, k) => {
+          if (ptr !== null) toNativeOut(params[outs[k]!]!, ptr, result[k], method.owner, where);
+        });
+      }
+      return S_OK;
+    } catch (error) {
+      // Out-parameters are NULL/zero when the call fails (COM's rule for [out] pointers), also
+      // those a multi-out method wrote before it failed.
+      if (outPtr !== null) clearOut(outPtr, single!.native, single!.kind);
+      outPtrs?.forEach((ptr, k) => {
+        if (ptr !== null) clearOut(ptr, params[outs[k]!]!.native, params[outs[k]!]!.kind);
+      });
+      return isHresult ? originate(error, where) : (report(error, where), 0);
+    } finally {
+      leaveCall();
+    }
+  };
+}
+
+/**
+ * The stub of the most common method shape, `HRESULT (up to 4 plain values, [one plain value
+ * out])`, written without rest arguments or argument arrays: the per-call cost of the guard is
+ * then a table lookup, the call, and the write of the result.
+ */
+function valueStub(method: MethodInfo, count: number, outType: string | null, optional: boolean): (...args: any[]) => unknown {
+  const where = `${method.owner.name}.${method.name}`;
+  const name = method.name;
+  const invoke = (fn: Function, impl: object, a: unknown, b: unknown, c: unknown, d: unknown): unknown =>
+    count === 0 ? fn.call(impl) : count === 1 ? fn.call(impl, a) : count === 2 ? fn.call(impl, a, b) : count === 3 ? fn.call(impl, a, b, c) : fn.call(impl, a, b, c, d);
+  return function stub(self: Pointer, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown): HRESULT {
+    const entry = entryOf(self);
+    if (entry === undefined) return closed(where);
+    const out = outType === null ? null : ((count === 0 ? a : count === 1 ? b : count === 2 ? c : count === 3 ? d : e) as Pointer | null);
+    enterCall();
+    try {
+      if (out === null && outType !== null && !optional) throw new ComError(E_POINTER, `${where}: out-parameter ${method.signature.params[count]!.name} is null`);
+      const impl = entry.identity.implementation as Record<string, unknown>;
+      const fn = impl[name];
+      if (typeof fn !== 'function') throw new ComError(E_NOTIMPL, `${where} is not implemented by the JS object`);
+      const result = invoke(fn, impl, a, b, c, d);
+      if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
+        if (outType !== null) throw new ComError(E_NOTIMPL, `${where} returned a Promise, but COM needs its out-parameters now`);
+        (result as PromiseLike<unknown>).then(undefined, (error: unknown) => report(error, where));
+      }
+      if (out !== null) writeValue(out, outType!, result);
+      return S_OK;
+    } catch (error) {
+      if (out !== null) clearOut(out, outType!, 'value');
+      return originate(error, where);
+    } finally {
+      leaveCall();
+    }
+  };
+}
+
+/** Out-parameters are NULL/zero unless the call succeeds (COM's rule for [out] pointers). */
+function clearOut(ptr: Pointer, native: string, kind: string): void {
+  if (kind === 'guid') writeBytes(ptr, new Uint8Array(16));
+  else if (native === 'void *') writePointer(ptr, null);
+  else writeValue(ptr, native, native === 'int64_t' || native === 'uint64_t' ? 0n : 0);
+}
+
+export type ErrorReporter = (error: unknown, where: string | undefined) => void;
+let reporter: ErrorReporter | null = process.env.WINBG_DEBUG
+  ? (error, where) => process.stderr.write(`winbg: ${where ?? 'COM call'} failed: ${error instanceof Error ? error.stack : String(error)}\n`)
+  : null;
+
+/**
+ * Receives every exception thrown by a JS COM method (after it became an HRESULT for the caller).
+ * Returns the previous reporter. Off by default; `WINBG_DEBUG=1` logs them to stderr.
+ */
+export function setErrorReporter(next: ErrorReporter | null): ErrorReporter | null {
+  const previous = reporter;
+  reporter = next;
+  return previous;
+}
+
+function report(error: unknown, where?: string): void {
+  try {
+    reporter?.(error, where);
+  } catch {
+    // a failing reporter must not turn a reported error into a crash
+  }
+}
+
+/**
+ * The HRESULT for an exception at the boundary. On Windows the message is attached to the
+ * thread's error info (RoOriginateError) so that the caller's GetRestrictedErrorInfo reads it.
+ */
+export function originate(error: unknown, where?: string): HRESULT {
+  const hresult = ComError.hresultOf(error);
+  report(error, where);
+  try {
+    // A ComError's code already travels as the HRESULT; its detail is what the caller lacks.
+    const message = error instanceof ComError ? error.detail ?? '' : error instanceof Error ? error.message : String(error);
+    if (message) originateErrorInfo(hresult, message.slice(0, 1024));
+  } catch {
+    // error info is a courtesy: the HRESULT alone still reaches the caller
+  }
+  return hresult;
+}
