@@ -3,12 +3,12 @@
 // the out-parameters, and turn any exception into an HRESULT — never into a crash, and never into
 // the 0 (S_OK) that koffi returns for a callback that throws. On Windows the message is left as
 // error information for the caller (error-info.ts).
-import type { Pointer } from '../ffi/koffi.js';
-import { writeBytes, writePointer, writeValue } from '../ffi/memory.js';
+import type { NativeType, Pointer } from '../ffi/koffi.js';
+import { sizeOf, writeBytes, writePointer, writeValue } from '../ffi/memory.js';
 import { originateErrorInfo } from './error-info.js';
 import { ComError, E_NOTIMPL, E_POINTER, RO_E_CLOSED, S_OK } from './hresult.js';
 import type { MethodInfo } from './interface.js';
-import { fromNative, toNativeOut } from './marshal.js';
+import { arrayFromNative, fillArrayOut, fromNative, receiveArrayOut, toNativeOut } from './marshal.js';
 import { entryOf } from './object.js';
 
 type HRESULT = number;
@@ -52,22 +52,25 @@ export function methodStub(method: MethodInfo): (...args: any[]) => unknown {
   // values go to the implementation as they came, without a copy.
   const direct = ins.every((i, n) => i === n && (params[i]!.kind === 'value' || params[i]!.kind === 'pointer'));
   const single = outs.length === 1 ? params[outs[0]!]! : null;
-  const singleIndex = outs[0] ?? -1;
-  const singleValue = single !== null && single.kind === 'value' ? single.native : null;
+  const singleValue = single !== null && single.kind === 'value' && typeof single.native === 'string' ? single.native : null;
   if (direct && isHresult && ins.length <= 4 && outs.length <= 1 && (outs.length === 0 || singleValue !== null)) {
     return valueStub(method, ins.length, singleValue, single?.optional ?? false);
   }
+  // Where each parameter's native arguments start: arrays take two (length, pointer).
+  const at: number[] = [];
+  params.reduce((next, p) => (at.push(next), next + (p.kind === 'array' ? 2 : 1)), 0);
+  const fills = ins.filter((i) => params[i]!.array === 'fill');
   return function stub(self: Pointer, ...args: unknown[]): unknown {
     const entry = entryOf(self);
     if (entry === undefined) return isHresult ? closed(where) : 0;
-    // Taken before `args` is reused as the implementation's argument list.
-    const outPtr = single !== null ? (args[singleIndex] as Pointer | null) : null;
-    const outPtrs = outs.length > 1 ? outs.map((i) => args[i] as Pointer | null) : null;
+    // Taken before `args` may be reused as the implementation's argument list.
+    const outPtrs = outs.map((i) => args[at[i]!] as Pointer | null);
+    const arrayPtrs = outs.map((i) => (params[i]!.kind === 'array' ? (args[at[i]! + 1] as Pointer | null) : null));
     enterCall();
     try {
-      if (outPtr === null && single !== null && !single.optional) throw new ComError(E_POINTER, `${where}: out-parameter ${single.name} is null`);
-      outPtrs?.forEach((ptr, k) => {
-        if (ptr === null && !params[outs[k]!]!.optional) throw new ComError(E_POINTER, `${where}: out-parameter ${params[outs[k]!]!.name} is null`);
+      outs.forEach((i, k) => {
+        const missing = outPtrs[k] === null || (params[i]!.kind === 'array' && arrayPtrs[k] === null);
+        if (missing && !params[i]!.optional) throw new ComError(E_POINTER, `${where}: out-parameter ${params[i]!.name} is null`);
       });
       const impl = entry.identity.implementation as Record<string, unknown>;
       const fn = impl[name];
@@ -76,34 +79,47 @@ export function methodStub(method: MethodInfo): (...args: any[]) => unknown {
       if (direct) {
         args.length = ins.length;
       } else {
-        values = new Array<unknown>(ins.length);
-        for (let k = 0; k < ins.length; k++) values[k] = fromNative(params[ins[k]!]!, args[ins[k]!], method.owner);
+        values = ins.map((i) => {
+          const p = params[i]!;
+          return p.kind === 'array'
+            ? arrayFromNative(p, args[at[i]!] as number, args[at[i]! + 1] as Pointer | null, method.owner)
+            : fromNative(p, args[at[i]!], method.owner);
+        });
       }
       const result = (fn as (...a: unknown[]) => unknown).apply(impl, values);
       if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
-        if (outs.length > 0) throw new ComError(E_NOTIMPL, `${where} returned a Promise, but COM needs its out-parameters now`);
+        if (outs.length > 0 || fills.length > 0) throw new ComError(E_NOTIMPL, `${where} returned a Promise, but COM needs its results now`);
         (result as PromiseLike<unknown>).then(undefined, (error: unknown) => report(error, where));
       }
       if (!isHresult) return returns.kind === 'void' ? undefined : result;
-      // An optional (_Out_opt_) out-parameter the caller passed as NULL is simply not written.
-      if (outPtr !== null) {
-        if (singleValue !== null) writeValue(outPtr, singleValue, result);
-        else toNativeOut(single!, outPtr, result, method.owner, where);
-      } else if (outPtrs !== null) {
-        if (!Array.isArray(result) || result.length !== outs.length) {
-          throw new TypeError(`${where} must return an array of ${outs.length} values (its out-parameters), got ${typeof result}`);
-        }
-        outPtrs.forEach((ptr, k) => {
-          if (ptr !== null) toNativeOut(params[outs[k]!]!, ptr, result[k], method.owner, where);
-        });
+      for (const i of fills) {
+        const k = ins.indexOf(i);
+        fillArrayOut(params[i]!, args[at[i]! + 1] as Pointer | null, values[k] as unknown[], args[at[i]!] as number, method.owner, where);
       }
+      if (outs.length > 1 && (!Array.isArray(result) || result.length !== outs.length)) {
+        throw new TypeError(`${where} must return an array of ${outs.length} values (its out-parameters), got ${typeof result}`);
+      }
+      outs.forEach((i, k) => {
+        const p = params[i]!;
+        const value = outs.length === 1 ? result : (result as unknown[])[k];
+        // An optional (_Out_opt_) out-parameter the caller passed as NULL is simply not written.
+        if (outPtrs[k] === null) return;
+        if (p.kind === 'array') receiveArrayOut(p, outPtrs[k]!, arrayPtrs[k]!, value, method.owner, where);
+        else toNativeOut(p, outPtrs[k]!, value, method.owner, where);
+      });
       return S_OK;
     } catch (error) {
       // Out-parameters are NULL/zero when the call fails (COM's rule for [out] pointers), also
       // those a multi-out method wrote before it failed.
-      if (outPtr !== null) clearOut(outPtr, single!.native, single!.kind);
-      outPtrs?.forEach((ptr, k) => {
-        if (ptr !== null) clearOut(ptr, params[outs[k]!]!.native, params[outs[k]!]!.kind);
+      outs.forEach((i, k) => {
+        const p = params[i]!;
+        if (outPtrs[k] === null) return;
+        if (p.kind === 'array') {
+          writeValue(outPtrs[k]!, 'uint32_t', 0);
+          if (arrayPtrs[k] !== null) writePointer(arrayPtrs[k]!, null);
+        } else {
+          clearOut(outPtrs[k]!, p.native, p.kind);
+        }
       });
       return isHresult ? originate(error, where) : (report(error, where), 0);
     } finally {
@@ -149,10 +165,11 @@ function valueStub(method: MethodInfo, count: number, outType: string | null, op
 }
 
 /** Out-parameters are NULL/zero unless the call succeeds (COM's rule for [out] pointers). */
-function clearOut(ptr: Pointer, native: string, kind: string): void {
+function clearOut(ptr: Pointer, native: string | NativeType, kind: string): void {
   if (kind === 'guid') writeBytes(ptr, new Uint8Array(16));
+  else if (typeof native !== 'string') writeBytes(ptr, new Uint8Array(sizeOf(native)));
   else if (native === 'void *') writePointer(ptr, null);
-  else writeValue(ptr, native, native === 'int64_t' || native === 'uint64_t' ? 0n : 0);
+  else writeValue(ptr, native, native === 'int64_t' || native === 'uint64_t' ? 0n : native === 'bool' ? false : 0);
 }
 
 export type ErrorReporter = (error: unknown, where: string | undefined) => void;

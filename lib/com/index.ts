@@ -2,7 +2,8 @@
 export { Guid } from './guid.js';
 export * from './hresult.js';
 export { HString, createHString, readHString, takeHString, deleteHString, duplicateHString, hstringLength, HSTRING_HEADER_SIZE, type HSTRING } from './hstring.js';
-export { ComInterface, defineInterface, type InterfaceDefinition, type MethodInfo } from './interface.js';
+export { ComInterface, defineInterface, type InterfaceDefinition, type MethodInfo, type LocalType } from './interface.js';
+export { defineStruct, StructType, GUID_STRUCT } from './struct.js';
 export { IUnknown, IInspectable, IAgileObject, IID_IMarshal, TrustLevel } from './unknown.js';
 export { ComPtr, liveComPtrs, type Com } from './pointer.js';
 export { createObject, type ComClass } from './implement.js';

@@ -1,6 +1,7 @@
 import { methodPrototypes, type MethodPrototypes } from '../ffi/prototype.js';
 import { Guid } from './guid.js';
-import { parseSignature, type ParsedSignature } from './signature.js';
+import { parseSignature, type NamedType, type ParsedSignature } from './signature.js';
+import { StructType, structNamed } from './struct.js';
 
 /** One vtable slot of an interface. */
 export interface MethodInfo {
@@ -23,9 +24,15 @@ export interface InterfaceDefinition {
    * `'HRESULT (int32_t a, _Out_ int32_t *sum)'`. HRESULT is implied when the return type is left out.
    */
   readonly methods: Readonly<Record<string, string>>;
-  /** Interfaces that signatures name, when they are not (yet) registered globally by name. */
-  readonly types?: Readonly<Record<string, ComInterface<any>>>;
+  /**
+   * Names that signatures use, when they are not registered globally: interfaces, structs, and
+   * enums as the primitive they are passed as (e.g. `{ AsyncStatus: 'int32_t' }`).
+   */
+  readonly types?: Readonly<Record<string, LocalType>>;
 }
+
+/** What a name in an interface's `types` stands for. */
+export type LocalType = ComInterface<any> | StructType<any> | string;
 
 const byName = new Map<string, ComInterface<any>[]>();
 
@@ -40,12 +47,12 @@ export class ComInterface<M extends object = {}> {
   /** Total vtable slots, the base's included. */
   readonly slotCount: number;
   readonly #sources: readonly (readonly [string, string])[];
-  readonly #types: Readonly<Record<string, ComInterface<any>>>;
+  readonly #types: Readonly<Record<string, LocalType>>;
   #methods: readonly MethodInfo[] | undefined;
   declare readonly __methods?: M;
 
   /** @internal Use {@link defineInterface}. */
-  constructor(name: string, iid: Guid, base: ComInterface<any> | null, methods: Readonly<Record<string, string>>, types: Readonly<Record<string, ComInterface<any>>> = {}) {
+  constructor(name: string, iid: Guid, base: ComInterface<any> | null, methods: Readonly<Record<string, string>>, types: Readonly<Record<string, LocalType>> = {}) {
     this.name = name;
     this.iid = iid;
     this.base = base;
@@ -63,7 +70,7 @@ export class ComInterface<M extends object = {}> {
     if (this.#methods) return this.#methods;
     const first = this.base?.slotCount ?? 0;
     this.#methods = this.#sources.map(([name, source], index) => {
-      const signature = parseSignature(source, `${this.name}.${name}`, (type) => this.resolve(type) !== undefined);
+      const signature = parseSignature(source, `${this.name}.${name}`, (type) => this.lookup(type));
       return { name, slot: first + index, owner: this, signature, prototypes: methodPrototypes(signature) };
     });
     return this.#methods;
@@ -86,11 +93,22 @@ export class ComInterface<M extends object = {}> {
     return this.chain.some((i) => i.iid.key === other.iid.key);
   }
 
+  /** What a signature of this interface means by a type name that is not built in. */
+  lookup(name: string): NamedType | undefined {
+    const local = this.#types[name];
+    if (local instanceof StructType) return { kind: 'struct', struct: local };
+    if (typeof local === 'string') return { kind: 'value', native: local };
+    if (this.resolve(name)) return { kind: 'interface' };
+    const struct = structNamed(name);
+    return struct ? { kind: 'struct', struct } : undefined;
+  }
+
   /** The interface a signature of this interface means by `name`. */
   resolve(name: string): ComInterface<any> | undefined {
     if (name === this.name) return this;
     const local = this.#types[name];
-    if (local) return local;
+    if (local instanceof ComInterface) return local;
+    if (local !== undefined) return undefined;
     const global = byName.get(name);
     if (!global || global.length === 0) return undefined;
     const distinct = new Set(global.map((i) => i.iid.key));

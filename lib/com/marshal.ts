@@ -10,10 +10,13 @@ import { createHString, deleteHString, readHString, takeHString } from './hstrin
 import type { ComInterface, MethodInfo } from './interface.js';
 import { createNativeObject, type Implementation } from './object.js';
 import { ComPtr } from './pointer.js';
-import type { ParamSpec } from './signature.js';
+import type { ParamSpec, ValueSpec } from './signature.js';
+import { elementSize, readElements, writeElements } from './array.js';
+import { allocate, release as freeNative } from '../ffi/memory.js';
+import { taskMemAlloc, taskMemFree } from '../ffi/task-memory.js';
 import { IUnknown } from './unknown.js';
 
-function interfaceOf(param: ParamSpec, owner: ComInterface<any>): ComInterface<any> {
+function interfaceOf(param: ValueSpec, owner: ComInterface<any>): ComInterface<any> {
   const iface = param.interfaceName === null ? IUnknown : owner.resolve(param.interfaceName);
   if (!iface) throw new TypeError(`${owner.name}: unknown interface ${param.interfaceName}`);
   return iface;
@@ -32,9 +35,47 @@ export function fromNative(param: ParamSpec, raw: unknown, owner: ComInterface<a
       return raw === null ? null : ComPtr.borrow(raw as Pointer, interfaceOf(param, owner));
     case 'wstring':
       return raw === null ? null : readWideString(raw as Pointer);
+    case 'struct':
+      return param.struct!.toJS(raw);
     default:
       return raw;
   }
+}
+
+/**
+ * An array parameter as the JS implementation receives it, from its two native arguments
+ * (length, pointer). A PassArray's elements are borrowed; a FillArray arrives as an array of
+ * `length` holes for the implementation to fill (written back by {@link fillArrayOut}).
+ */
+export function arrayFromNative(param: ParamSpec, length: number, ptr: Pointer | null, owner: ComInterface<any>): unknown[] {
+  if (param.array === 'fill') return new Array<unknown>(length);
+  const element = param.element!;
+  return readElements(ptr, length, element, element.kind === 'interface' ? interfaceOf(element, owner) : null, false);
+}
+
+/** Writes what the implementation put in a FillArray into the caller's buffer (the caller owns it). */
+export function fillArrayOut(param: ParamSpec, ptr: Pointer | null, values: unknown[], length: number, owner: ComInterface<any>, where: string): void {
+  if (ptr === null || length === 0) return;
+  const element = param.element!;
+  const filled = values.slice(0, length);
+  // Elements left unset are zero (null HSTRING, null pointer, 0) as the buffer was.
+  const present = filled.findIndex((v) => v === undefined);
+  writeElements(ptr, present < 0 ? filled : filled.slice(0, present), element, `${where}: ${param.name}`, (v) => interfacePointer(v, interfaceOf(element, owner), where));
+}
+
+/** A ReceiveArray result: a CoTaskMem array of the values, owned (with its elements) by the caller. */
+export function receiveArrayOut(param: ParamSpec, lengthPtr: Pointer, arrayPtr: Pointer, value: unknown, owner: ComInterface<any>, where: string): void {
+  if (!Array.isArray(value)) throw new TypeError(`${where}: ${param.name} must be an array, got ${value === null ? 'null' : typeof value}`);
+  const element = param.element!;
+  const buffer = value.length === 0 ? null : taskMemAlloc(value.length * elementSize(element));
+  try {
+    if (buffer !== null) writeElements(buffer, value, element, `${where}: ${param.name}`, (v) => interfacePointer(v, interfaceOf(element, owner), where));
+  } catch (error) {
+    taskMemFree(buffer);
+    throw error;
+  }
+  writeValue(lengthPtr, 'uint32_t', value.length);
+  writePointer(arrayPtr, buffer);
 }
 
 /** Interfaces a JS object says it implements (`static interfaces` on its class, or its own). */
@@ -82,6 +123,9 @@ export function toNativeOut(param: ParamSpec, ptr: Pointer, value: unknown, owne
     case 'pointer':
       writePointer(ptr, (value as Pointer | null) ?? null);
       return;
+    case 'struct':
+      writeValue(ptr, param.native, param.struct!.toNative(value, `${where}: ${param.name}`));
+      return;
     default:
       writeValue(ptr, param.native, value);
   }
@@ -96,6 +140,13 @@ interface PreparedCall {
   readonly target: ComPtr<any>;
 }
 
+/** The box koffi fills for an out-parameter of this type. */
+function outBox(param: ValueSpec): unknown {
+  if (param.kind === 'guid') return new Uint8Array(16);
+  if (param.kind === 'struct') return [{}];
+  return [param.native === 'void *' ? null : typeof param.native === 'string' && param.native.endsWith('64_t') ? 0n : 0];
+}
+
 /** Converts the arguments of a call: in-parameters to native values, out-parameters to boxes. */
 function prepareCall(target: ComPtr<any>, method: MethodInfo, args: unknown[]): PreparedCall {
   const params = method.signature.params;
@@ -103,8 +154,13 @@ function prepareCall(target: ComPtr<any>, method: MethodInfo, args: unknown[]): 
   let next = 0;
   try {
     for (const param of params) {
+      if (param.kind === 'array') {
+        if (param.array === 'receive') call.native.push([0], [null]);
+        else call.native.push(...arrayIn(param, args[next++], method, next, call.cleanup));
+        continue;
+      }
       if (param.direction === 'out') {
-        call.native.push(param.kind === 'guid' ? new Uint8Array(16) : [param.native === 'void *' ? null : param.native.endsWith('64_t') ? 0n : 0]);
+        call.native.push(outBox(param));
         continue;
       }
       const value = args[next++];
@@ -120,6 +176,31 @@ function prepareCall(target: ComPtr<any>, method: MethodInfo, args: unknown[]): 
   }
 }
 
+/**
+ * The (length, pointer) pair of a PassArray or FillArray argument. A PassArray's elements are
+ * the caller's for the call only; a FillArray's buffer is read back into the JS array after it.
+ */
+function arrayIn(param: ParamSpec, value: unknown, method: MethodInfo, position: number, cleanup: (() => void)[]): [number, Pointer | null] {
+  const where = `${method.owner.name}.${method.name}: argument ${position} (${param.name})`;
+  if (!Array.isArray(value)) throw new TypeError(`${where} must be an array, got ${value === null ? 'null' : typeof value}`);
+  const element = param.element!;
+  if (value.length === 0) return [0, null];
+  const size = value.length * elementSize(element);
+  const buffer = allocate(size);
+  cleanup.push(() => freeNative(buffer, size));
+  const iface = element.kind === 'interface' ? interfaceOf(element, method.owner) : null;
+  if (param.array === 'pass') {
+    cleanup.unshift(writeElements(buffer, value, element, where, (v) => (v instanceof ComPtr ? v.as(iface!).detach() : interfacePointer(v, iface!, where))));
+  } else {
+    // Read back before the buffer is freed (cleanup runs in order, so put this first).
+    cleanup.unshift(() => {
+      const filled = readElements(buffer, value.length, element, iface, true);
+      filled.forEach((v, i) => (value[i] = v));
+    });
+  }
+  return [value.length, buffer];
+}
+
 /** The call's result: its out-parameters (one value, or an array), or a ComError for a failure. */
 function finishCall(call: PreparedCall, result: unknown, errorDetail: (hresult: number) => string | undefined): unknown {
   const { params, returns } = call.method.signature;
@@ -130,11 +211,28 @@ function finishCall(call: PreparedCall, result: unknown, errorDetail: (hresult: 
     throw new ComError(result as number, `calling ${where}${detail ? `: ${detail}` : ''}`);
   }
   const outs: unknown[] = [];
-  params.forEach((param, i) => {
-    if (param.direction === 'out') outs.push(fromNativeOut(param, call.native[i + 1], call.method));
-  });
+  let at = 1;
+  for (const param of params) {
+    if (param.kind === 'array') {
+      if (param.array === 'receive') outs.push(receivedArray(param, call.native[at] as [number], call.native[at + 1] as [Pointer | null], call.method));
+      at += 2;
+      continue;
+    }
+    if (param.direction === 'out') outs.push(fromNativeOut(param, call.native[at], call.method));
+    at++;
+  }
   if (returns.kind !== 'hresult' && returns.kind !== 'void') outs.unshift(result);
   return outs.length === 0 ? undefined : outs.length === 1 ? outs[0] : outs;
+}
+
+/** A ReceiveArray's elements, taken over from the callee's CoTaskMem array, which is freed. */
+function receivedArray(param: ParamSpec, length: [number], array: [Pointer | null], method: MethodInfo): unknown[] {
+  const element = param.element!;
+  try {
+    return readElements(array[0], length[0], element, element.kind === 'interface' ? interfaceOf(element, method.owner) : null, true);
+  } finally {
+    taskMemFree(array[0]);
+  }
 }
 
 function endCall(call: PreparedCall): void {
@@ -154,7 +252,7 @@ export function methodCaller(method: MethodInfo): (this: ComPtr<any>, ...args: u
     };
   }
   const isOut = params.map((p) => p.direction === 'out');
-  const zero = params.map((p) => (p.native.endsWith('64_t') ? 0n : 0));
+  const zero = params.map((p) => (typeof p.native === 'string' && p.native.endsWith('64_t') ? 0n : 0));
   const inCount = isOut.filter((out) => !out).length;
   const outSlots = params.flatMap((p, i) => (isOut[i] ? [i + 1] : []));
   return function (this: ComPtr<any>, ...args: unknown[]): unknown {
@@ -245,6 +343,8 @@ function toNativeIn(param: ParamSpec, value: unknown, method: MethodInfo, positi
     case 'guid':
       if (!(value instanceof Guid) && typeof value !== 'string') throw new TypeError(`${where} must be a Guid or GUID string, got ${typeof value}`);
       return Guid.from(value).bytes;
+    case 'struct':
+      return param.struct!.toNative(value, where);
     case 'wstring':
       if (value === null && param.optional) return null;
       if (typeof value !== 'string') throw new TypeError(`${where} must be a string, got ${typeof value}`);
@@ -268,6 +368,8 @@ function fromNativeOut(param: ParamSpec, box: unknown, method: MethodInfo): unkn
       return takeHString(value as Pointer | null);
     case 'interface':
       return value === null ? null : ComPtr.attach(value as Pointer, interfaceOf(param, method.owner));
+    case 'struct':
+      return param.struct!.toJS(value);
     default:
       return value;
   }
@@ -275,15 +377,18 @@ function fromNativeOut(param: ParamSpec, box: unknown, method: MethodInfo): unkn
 
 /** A failed call's out-parameters should be null; release any the callee set anyway. */
 function releaseOuts(params: readonly ParamSpec[], native: unknown[]): void {
-  params.forEach((param, i) => {
-    if (param.direction !== 'out' || param.kind === 'guid') return;
-    const value = (native[i + 1] as unknown[])[0];
-    if (value === null || value === 0n) return;
+  let at = 1;
+  for (const param of params) {
+    const box = native[at] as unknown[];
+    at += param.kind === 'array' ? 2 : 1;
+    if (param.direction !== 'out' || param.kind === 'guid' || param.kind === 'array') continue;
+    const value = box[0];
+    if (value === null || value === 0n || value === undefined) continue;
     try {
       if (param.kind === 'hstring') deleteHString(value as Pointer);
       if (param.kind === 'interface') ComPtr.attach(value as Pointer, IUnknown).dispose();
     } catch {
       // the call already failed; its HRESULT is what the caller needs to see
     }
-  });
+  }
 }

@@ -4,27 +4,52 @@
 // ours (not koffi's) so that a bad signature is a clear TypeError, never a crash, and so that COM
 // types (HSTRING, REFIID, interface pointers) keep their meaning.
 
+import type { NativeType } from '../ffi/koffi.js';
+import { GUID_STRUCT, type StructType } from './struct.js';
+
 /** How a value crosses the boundary. */
 export type ValueKind =
   | 'value' // a number, bigint or boolean primitive
   | 'pointer' // a raw address (bigint | null), passed through
   | 'hstring' // a JS string as an HSTRING
   | 'guid' // a Guid, passed as `const GUID *` or returned in a GUID out-parameter
+  | 'struct' // a struct by value (GUID by value is the struct GUID, whose JS value is a Guid)
   | 'interface' // a COM interface pointer
-  | 'wstring'; // a JS string as a NUL-terminated `const WCHAR *`
+  | 'wstring' // a JS string as a NUL-terminated `const WCHAR *`
+  | 'array'; // a WinRT array: a UINT32 length and a pointer, see ArrayKind
 
 export type Direction = 'in' | 'out' | 'inout';
 
-export interface ParamSpec {
-  readonly name: string;
-  readonly direction: Direction;
+/**
+ * The three WinRT array patterns (WinRT type system, "Arrays"): PassArray `T[] a` (the caller's
+ * elements, read by the callee), FillArray `_Out_ T[] a` (the caller's buffer, written by the
+ * callee), ReceiveArray `_Out_ T[] *a` (a CoTaskMem array the callee allocates and the caller frees).
+ */
+export type ArrayKind = 'pass' | 'fill' | 'receive';
+
+/** One value's type: a parameter's, or an array's element's. */
+export interface ValueSpec {
   readonly kind: ValueKind;
-  /** koffi's name for the value (for pointers and handles: 'void *'). */
-  readonly native: string;
+  /** koffi's type for the value (for pointers and handles: 'void *'). */
+  readonly native: string | NativeType;
   /** For kind 'interface': the interface's name as written, or null for `void **`-like outs. */
   readonly interfaceName: string | null;
-  readonly optional: boolean;
+  /** For kind 'struct'. */
+  readonly struct?: StructType<any>;
 }
+
+export interface ParamSpec extends ValueSpec {
+  readonly name: string;
+  readonly direction: Direction;
+  readonly optional: boolean;
+  /** For kind 'array': the pattern and the element type. Arrays take two native parameters. */
+  readonly array?: ArrayKind;
+  readonly element?: ValueSpec;
+}
+
+/** What a type name used in a signature stands for, besides the built-in names. */
+export type NamedType = { readonly kind: 'interface' } | { readonly kind: 'struct'; readonly struct: StructType<any> } | { readonly kind: 'value'; readonly native: string };
+export type TypeLookup = (name: string) => NamedType | undefined;
 
 export interface ReturnSpec {
   readonly kind: 'hresult' | 'value' | 'void' | 'pointer';
@@ -68,7 +93,7 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_.]*$/;
  * caller. `where` names the method in error messages.
  * @throws TypeError saying what is wrong, where, and what is accepted.
  */
-export function parseSignature(text: string, where: string, isInterface: (name: string) => boolean): ParsedSignature {
+export function parseSignature(text: string, where: string, lookup: TypeLookup): ParsedSignature {
   if (typeof text !== 'string') throw new TypeError(`${where}: the signature must be a string, got ${typeof text}`);
   const open = text.indexOf('(');
   const close = text.lastIndexOf(')');
@@ -78,36 +103,36 @@ export function parseSignature(text: string, where: string, isInterface: (name: 
   const head = tokens(text.slice(0, open));
   let name: string | null = null;
   // 'HRESULT Name(…)', 'HRESULT (…)', 'Name(…)' (HRESULT implied) or '(…)'.
-  if (head.length > 0 && IDENTIFIER.test(head[head.length - 1]!) && !(head.length === 1 && isTypeName(head[0]!, isInterface))) {
+  if (head.length > 0 && IDENTIFIER.test(head[head.length - 1]!) && !(head.length === 1 && isTypeName(head[0]!, lookup))) {
     name = head.pop()!;
   }
-  const returns = parseReturn(head, where, isInterface);
+  const returns = parseReturn(head, where, lookup);
   const body = text.slice(open + 1, close).trim();
   const params: ParamSpec[] = [];
   if (body !== '' && body !== 'void') {
-    body.split(',').forEach((part, index) => params.push(parseParam(part, index, where, isInterface)));
+    body.split(',').forEach((part, index) => params.push(parseParam(part, index, where, lookup)));
   }
   return { name, returns, params };
 }
 
 /** A word that names a type, so that 'HSTRING ()' is a return type, not a method named HSTRING. */
-function isTypeName(word: string, isInterface: (name: string) => boolean): boolean {
+function isTypeName(word: string, lookup: TypeLookup): boolean {
   return word in PRIMITIVES || word === 'void' || word === 'HSTRING' || GUID_NAMES.has(word) || GUID_REFS.has(word) ||
-    WSTRINGS.has(word) || isInterface(word);
+    WSTRINGS.has(word) || lookup(word) !== undefined;
 }
 
 function tokens(text: string): string[] {
-  return text.replace(/\*/g, ' * ').split(/\s+/).filter((t) => t !== '' && t !== '__stdcall' && t !== 'STDMETHODCALLTYPE');
+  return text.replace(/\*/g, ' * ').replace(/\[\s*\]/g, ' [] ').split(/\s+/).filter((t) => t !== '' && t !== '__stdcall' && t !== 'STDMETHODCALLTYPE');
 }
 
-function parseReturn(words: string[], where: string, isInterface: (name: string) => boolean): ReturnSpec {
+function parseReturn(words: string[], where: string, lookup: TypeLookup): ReturnSpec {
   const stars = words.filter((w) => w === '*').length;
   const base = words.filter((w) => w !== '*' && w !== 'const');
   if (base.length === 0) return { kind: 'hresult', native: 'int32_t' };
   if (base.length !== 1) throw new TypeError(`${where}: cannot read the return type ${JSON.stringify(words.join(' '))}`);
   const type = base[0]!;
   if (stars > 0) {
-    if (!isTypeName(type, isInterface)) throw new TypeError(`${where}: unknown return type ${JSON.stringify(type + ' *')}`);
+    if (!isTypeName(type, lookup)) throw new TypeError(`${where}: unknown return type ${JSON.stringify(type + ' *')}`);
     return { kind: 'pointer', native: 'void *' };
   }
   if (type !== 'HRESULT' && type !== 'void' && !(type in PRIMITIVES)) {
@@ -120,7 +145,7 @@ function parseReturn(words: string[], where: string, isInterface: (name: string)
   return { kind: 'value', native };
 }
 
-function parseParam(part: string, index: number, where: string, isInterface: (name: string) => boolean): ParamSpec {
+function parseParam(part: string, index: number, where: string, lookup: TypeLookup): ParamSpec {
   const at = `${where}, parameter ${index + 1}`;
   const words = tokens(part);
   let direction: Direction = 'in';
@@ -132,34 +157,58 @@ function parseParam(part: string, index: number, where: string, isInterface: (na
     words.shift();
   }
   const filtered = words.filter((w) => w !== 'const');
+  const isArray = filtered.includes('[]');
   let stars = filtered.filter((w) => w === '*').length;
-  const names = filtered.filter((w) => w !== '*');
-  if (names.length === 0 || names.length > 2 || !names.every((n) => IDENTIFIER.test(n))) {
-    throw new TypeError(`${at}: cannot read ${JSON.stringify(part.trim())} as 'type name' or 'type *name'`);
+  const names = filtered.filter((w) => w !== '*' && w !== '[]');
+  if (names.length === 0 || names.length > 2 || !names.every((n) => IDENTIFIER.test(n)) || filtered.filter((w) => w === '[]').length > 1) {
+    throw new TypeError(`${at}: cannot read ${JSON.stringify(part.trim())} as 'type name', 'type *name' or 'type[] name'`);
   }
   const type = names[0]!;
   const name = names[1] ?? `arg${index}`;
+  if (isArray) return parseArray(type, name, direction, stars, optional, at, lookup);
   if (direction !== 'in' && stars === 0) {
     throw new TypeError(`${at} (${name}) is ${direction === 'out' ? '_Out_' : '_Inout_'} and must be a pointer`);
   }
-  const spec = (kind: ValueKind, native: string, interfaceName: string | null = null): ParamSpec => ({
-    name, direction, kind, native, interfaceName, optional,
-  });
   // In/out values stay raw pointers: the callee reads and writes them itself.
-  if (direction === 'inout') return { ...spec('pointer', 'void *'), direction: 'in' };
+  if (direction === 'inout') return { name, direction: 'in', optional, kind: 'pointer', native: 'void *', interfaceName: null };
   if (direction === 'out') stars--; // the kinds below describe the value behind the out-pointer
+  const value = describeValue(type, stars, direction, lookup);
+  if (value) return { name, direction, optional, ...value };
+  throw new TypeError(
+    `${at} (${name}): unknown type ${JSON.stringify(type)}. Use a primitive (${Object.keys(PRIMITIVES).slice(0, 8).join(', ')}, …), ` +
+      `HSTRING, REFIID/GUID *, LPCWSTR, void *, a struct from defineStruct, or an interface defined with defineInterface (written 'IName *')`,
+  );
+}
+
+/** The value of `type` with `stars` levels of pointer, or undefined when the name is unknown. */
+function describeValue(type: string, stars: number, direction: Direction, lookup: TypeLookup): ValueSpec | undefined {
+  const spec = (kind: ValueKind, native: string | NativeType, interfaceName: string | null = null, struct?: StructType<any>): ValueSpec =>
+    struct ? { kind, native, interfaceName, struct } : { kind, native, interfaceName };
+  const named = PRIMITIVES[type] || type === 'void' || type === 'HSTRING' || GUID_NAMES.has(type) || GUID_REFS.has(type) || WSTRINGS.has(type) ? undefined : lookup(type);
   if (type === 'HSTRING' && stars === 0) return spec('hstring', 'void *');
   if (GUID_REFS.has(type) && stars === 0 && direction === 'in') return spec('guid', 'void *');
   if (GUID_NAMES.has(type) && stars === 1 && direction === 'in') return spec('guid', 'void *');
   if (GUID_NAMES.has(type) && stars === 0 && direction === 'out') return spec('guid', 'void *');
+  if (GUID_NAMES.has(type) && stars === 0) return spec('struct', GUID_STRUCT.native, null, GUID_STRUCT);
   if (WSTRINGS.has(type) && stars === 0 && direction === 'in') return spec('wstring', 'void *');
   if (type === 'void' && stars >= 1) return spec('pointer', 'void *');
-  if (isInterface(type) && stars === 1) return spec('interface', 'void *', type);
+  if (named?.kind === 'interface' && stars === 1) return spec('interface', 'void *', type);
+  if (named?.kind === 'struct' && stars === 0) return spec('struct', named.struct.native, null, named.struct);
+  if (named?.kind === 'value' && stars === 0) return spec('value', named.native);
   const native = PRIMITIVES[type];
   if (native && stars === 0) return spec('value', native);
-  if (native || isInterface(type) || type === 'HSTRING' || GUID_NAMES.has(type)) return spec('pointer', 'void *');
-  throw new TypeError(
-    `${at} (${name}): unknown type ${JSON.stringify(type)}. Use a primitive (${Object.keys(PRIMITIVES).slice(0, 8).join(', ')}, …), ` +
-      `HSTRING, REFIID/GUID *, LPCWSTR, void *, or an interface defined with defineInterface (written 'IName *')`,
-  );
+  if (native || named || type === 'HSTRING' || GUID_NAMES.has(type)) return spec('pointer', 'void *');
+  return undefined;
+}
+
+/** `T[] a` (pass), `_Out_ T[] a` (fill), `_Out_ T[] *a` (receive); interface elements are written `IFoo[]`. */
+function parseArray(type: string, name: string, direction: Direction, stars: number, optional: boolean, at: string, lookup: TypeLookup): ParamSpec {
+  const kind: ArrayKind | null = direction === 'in' && stars === 0 ? 'pass' : direction === 'out' && stars === 0 ? 'fill' : direction === 'out' && stars === 1 ? 'receive' : null;
+  if (kind === null) throw new TypeError(`${at} (${name}): arrays are 'T[] a' (pass), '_Out_ T[] a' (fill) or '_Out_ T[] *a' (receive)`);
+  const isInterface = lookup(type)?.kind === 'interface';
+  const element = describeValue(type, isInterface ? 1 : 0, 'in', lookup);
+  if (!element || element.kind === 'pointer' || element.kind === 'wstring' || element.kind === 'guid') {
+    throw new TypeError(`${at} (${name}): arrays of ${JSON.stringify(type)} are not supported (use values, HSTRING, GUID, structs or interfaces)`);
+  }
+  return { name, direction: kind === 'receive' ? 'out' : 'in', optional, kind: 'array', native: 'void *', interfaceName: null, array: kind, element };
 }

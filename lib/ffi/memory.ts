@@ -1,4 +1,4 @@
-import { koffi, type Pointer } from './koffi.js';
+import { koffi, type NativeType, type Pointer } from './koffi.js';
 
 /** Size of a pointer on this process (8 on every platform winbg supports). */
 export const POINTER_SIZE: number = koffi.sizeof('void *');
@@ -101,7 +101,22 @@ export function wideString(text: string): Uint16Array {
   return units;
 }
 
-/** Writes a value of a primitive koffi type (e.g. 'int32_t', 'double') at `ptr`. */
-export function writeValue(ptr: Pointer, type: string, value: unknown): void {
+/** Writes a value of a koffi type (e.g. 'int32_t', 'double', a struct type) at `ptr`. */
+export function writeValue(ptr: Pointer, type: string | NativeType, value: unknown): void {
   koffi.encode(ptr, type, value);
+}
+
+/** The size of a koffi type: a primitive name or a struct type. */
+export function sizeOf(type: string | NativeType): number {
+  return koffi.sizeof(type);
+}
+
+/** `count` values of `type` read at `ptr`. */
+export function readArray(ptr: Pointer, type: string | NativeType, count: number): unknown[] {
+  return Array.from(koffi.decode(ptr, type, count) as ArrayLike<unknown>);
+}
+
+/** Writes `values` as consecutive values of `type` at `ptr`. */
+export function writeArray(ptr: Pointer, type: string | NativeType, values: readonly unknown[]): void {
+  koffi.encode(ptr, type, values, values.length);
 }

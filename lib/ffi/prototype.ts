@@ -8,14 +8,32 @@ export interface MethodPrototypes {
   readonly stub: NativeType;
 }
 
-/** koffi prototypes of a COM method: `this` first, then the parameters, __stdcall (WINAPI). */
+/**
+ * koffi prototypes of a COM method: `this` first, then the parameters, __stdcall (WINAPI). A WinRT
+ * array takes two native parameters: its length and its pointer (for a ReceiveArray, pointers to both).
+ */
 export function methodPrototypes(signature: ParsedSignature): MethodPrototypes {
   const result = signature.returns.native;
-  const call = ['void *', ...signature.params.map((p) => (p.direction === 'out' ? koffi.out(koffi.pointer(p.native)) : p.native))];
-  const stub = ['void *', ...signature.params.map((p) => (p.direction === 'out' ? 'void *' : p.native))];
+  const call: unknown[] = ['void *'];
+  const stub: unknown[] = ['void *'];
+  for (const p of signature.params) {
+    if (p.kind === 'array' && p.array === 'receive') {
+      call.push(koffi.out(koffi.pointer('uint32_t')), koffi.out(koffi.pointer('void *')));
+      stub.push('void *', 'void *');
+    } else if (p.kind === 'array') {
+      call.push('uint32_t', 'void *');
+      stub.push('uint32_t', 'void *');
+    } else if (p.direction === 'out') {
+      call.push(koffi.out(koffi.pointer(p.native)));
+      stub.push('void *');
+    } else {
+      call.push(p.native);
+      stub.push(p.native);
+    }
+  }
   return {
-    call: koffi.proto('__stdcall', null, result, call),
-    stub: koffi.proto('__stdcall', null, result, stub),
+    call: koffi.proto('__stdcall', null, result, call as string[]),
+    stub: koffi.proto('__stdcall', null, result, stub as string[]),
   };
 }
 

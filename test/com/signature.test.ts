@@ -7,7 +7,8 @@ import { parseSignature, type ParamSpec, type ParsedSignature } from '../../lib/
 
 const WHERE = 'IFoo.Method';
 const INTERFACES = new Set(['IFoo', 'IBar']);
-const parse = (text: string): ParsedSignature => parseSignature(text, WHERE, (name) => INTERFACES.has(name));
+const INTERFACE = { kind: 'interface' } as const;
+const parse = (text: string): ParsedSignature => parseSignature(text, WHERE, (name) => (INTERFACES.has(name) ? INTERFACE : undefined));
 /** The one parameter of `text`. */
 const param = (text: string): ParamSpec => {
   const { params } = parse(`HRESULT (${text})`);
@@ -131,10 +132,10 @@ kinds("interface: 'IFoo *' with the interface's name", () => {
 
 kinds('interface names are looked up with the callback', () => {
   const asked: string[] = [];
-  const parsed = parseSignature('HRESULT (IKnown *a)', WHERE, (name) => (asked.push(name), name === 'IKnown'));
+  const parsed = parseSignature('HRESULT (IKnown *a)', WHERE, (name) => (asked.push(name), name === 'IKnown' ? INTERFACE : undefined));
   assert.is(parsed.params[0]!.kind, 'interface');
   assert.ok(asked.includes('IKnown'));
-  rejects(() => parseSignature('HRESULT (IKnown *a)', WHERE, () => false), WHERE, 'parameter 1', 'IKnown');
+  rejects(() => parseSignature('HRESULT (IKnown *a)', WHERE, () => undefined), WHERE, 'parameter 1', 'IKnown');
 });
 
 kinds('wstring: LPCWSTR and PCWSTR', () => {
@@ -255,7 +256,7 @@ errors('garbage before the parentheses', () => {
 
 errors('a signature that is not a string', () => {
   for (const value of [42, null, undefined, { text: 'HRESULT ()' }]) {
-    rejects(() => parseSignature(value as never, WHERE, () => false), WHERE, 'string');
+    rejects(() => parseSignature(value as never, WHERE, () => undefined), WHERE, 'string');
   }
 });
 
@@ -327,7 +328,7 @@ definitions('signatures may name an interface defined later (parsed lazily)', ()
 definitions.run();
 
 const returns = suite('parseSignature: return types');
-const noInterfaces = (): boolean => false;
+const noInterfaces = (): undefined => undefined;
 
 returns('a lone type word before the parentheses is a return type, not a method name', () => {
   assert.throws(() => parseSignature('HSTRING ()', 'IX.M', noInterfaces), /return type "HSTRING" is not supported/);

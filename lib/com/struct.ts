@@ -1,0 +1,105 @@
+// Structs passed by value (WinRT structs such as Windows.Foundation.Point, and GUID): a koffi
+// layout for the native side and conversions for fields whose JS form differs from koffi's
+// (GUID fields become Guid, nested structs convert recursively).
+import type { NativeType } from '../ffi/koffi.js';
+import { fixedArray, structLayout } from '../ffi/layout.js';
+import { sizeOf } from '../ffi/memory.js';
+import { Guid } from './guid.js';
+
+type FieldType = string | StructType<any>;
+
+export class StructType<T extends object = Record<string, unknown>> {
+  readonly name: string;
+  readonly native: NativeType;
+  readonly size: number;
+  readonly #fields: readonly (readonly [string, FieldType])[];
+  readonly #plain: boolean;
+
+  /** @internal Use {@link defineStruct}. */
+  constructor(name: string, fields: readonly (readonly [string, FieldType])[], native?: NativeType) {
+    this.name = name;
+    this.#fields = fields;
+    this.native = native ?? structLayout(Object.fromEntries(fields.map(([field, type]) => [field, type instanceof StructType ? type.native : type])));
+    this.size = sizeOf(this.native);
+    this.#plain = fields.every(([, type]) => typeof type === 'string');
+  }
+
+  /** The JS value of a struct koffi decoded. */
+  toJS(raw: unknown): T {
+    if (this.#plain) return raw as T;
+    const record = raw as Record<string, unknown>;
+    const value: Record<string, unknown> = {};
+    for (const [field, type] of this.#fields) value[field] = type instanceof StructType ? type.toJS(record[field]) : record[field];
+    return value as T;
+  }
+
+  /** The object koffi encodes for a JS value; names the struct and field when one is missing. */
+  toNative(value: unknown, where: string): unknown {
+    if (value === null || typeof value !== 'object') throw new TypeError(`${where} must be a ${this.name} object, got ${value === null ? 'null' : typeof value}`);
+    const record = value as Record<string, unknown>;
+    const raw: Record<string, unknown> = {};
+    for (const [field, type] of this.#fields) {
+      if (!(field in record)) throw new TypeError(`${where}: ${this.name} needs field ${field}`);
+      raw[field] = type instanceof StructType ? type.toNative(record[field], `${where}.${field}`) : record[field];
+    }
+    return raw;
+  }
+}
+
+/** GUID (guiddef.h) as a struct by value; its JS value is a Guid. */
+class GuidStruct extends StructType<Guid> {
+  constructor() {
+    super('GUID', [], structLayout({ Data1: 'uint32_t', Data2: 'uint16_t', Data3: 'uint16_t', Data4: fixedArray('uint8_t', 8) }));
+  }
+  override toJS(raw: unknown): Guid {
+    const { Data1, Data2, Data3, Data4 } = raw as { Data1: number; Data2: number; Data3: number; Data4: number[] };
+    const bytes = new Uint8Array(16);
+    const view = new DataView(bytes.buffer);
+    view.setUint32(0, Data1, true);
+    view.setUint16(4, Data2, true);
+    view.setUint16(6, Data3, true);
+    bytes.set(Data4, 8);
+    return Guid.fromBytes(bytes);
+  }
+  override toNative(value: unknown, where: string): unknown {
+    if (!(value instanceof Guid) && typeof value !== 'string') throw new TypeError(`${where} must be a Guid or GUID string, got ${typeof value}`);
+    const bytes = Guid.from(value).bytes;
+    const view = new DataView(bytes.buffer, bytes.byteOffset, 16);
+    return { Data1: view.getUint32(0, true), Data2: view.getUint16(4, true), Data3: view.getUint16(6, true), Data4: [...bytes.subarray(8)] };
+  }
+}
+
+export const GUID_STRUCT: StructType<Guid> = new GuidStruct();
+
+const byName = new Map<string, StructType<any>>([['GUID', GUID_STRUCT]]);
+const FIELD_TYPES = new Set(['int8_t', 'uint8_t', 'int16_t', 'uint16_t', 'int32_t', 'uint32_t', 'int64_t', 'uint64_t', 'float', 'double', 'bool']);
+
+/** The struct registered under `name`, for signatures that name it. */
+export function structNamed(name: string): StructType<any> | undefined {
+  return byName.get(name);
+}
+
+/**
+ * Declares a struct passed by value. Field types are koffi primitive names ('int32_t', 'float',
+ * 'bool', 'int64_t'…), 'GUID', or other structs.
+ *
+ * @example
+ * const Point = defineStruct<{ X: number; Y: number }>('Windows.Foundation.Point', { X: 'float', Y: 'float' });
+ */
+export function defineStruct<T extends object = Record<string, unknown>>(name: string, fields: Readonly<Record<string, FieldType>>): StructType<T> {
+  if (typeof name !== 'string' || name === '') throw new TypeError('defineStruct: name must be a non-empty string');
+  const list = Object.entries(fields).map(([field, type]) => [field, type === 'GUID' ? GUID_STRUCT : type] as const);
+  for (const [field, type] of list) {
+    if (typeof type === 'string') {
+      // A fixed list, not whatever koffi accepts: koffi aborts the process on some malformed names.
+      if (!FIELD_TYPES.has(type)) {
+        throw new TypeError(`defineStruct(${name}): field ${field} has unknown type ${JSON.stringify(type)} (use ${[...FIELD_TYPES].join(', ')}, 'GUID' or a struct)`);
+      }
+    } else if (!(type instanceof StructType)) {
+      throw new TypeError(`defineStruct(${name}): field ${field} must be a type name or a struct`);
+    }
+  }
+  const struct = new StructType<T>(name, list);
+  byName.set(name, struct);
+  return struct;
+}
