@@ -28,11 +28,13 @@ export interface InterfaceDefinition {
    * Names that signatures use, when they are not registered globally: interfaces, structs, and
    * enums as the primitive they are passed as (e.g. `{ AsyncStatus: 'int32_t' }`).
    */
-  readonly types?: Readonly<Record<string, LocalType>>;
+  readonly types?: LocalTypes;
 }
 
 /** What a name in an interface's `types` stands for. */
 export type LocalType = ComInterface<any> | StructType<any> | string;
+/** Names for signatures: a record, or a function resolving them on first use (for projections). */
+export type LocalTypes = Readonly<Record<string, LocalType>> | ((name: string) => LocalType | undefined);
 
 const byName = new Map<string, ComInterface<any>[]>();
 
@@ -47,12 +49,12 @@ export class ComInterface<M extends object = {}> {
   /** Total vtable slots, the base's included. */
   readonly slotCount: number;
   readonly #sources: readonly (readonly [string, string])[];
-  readonly #types: Readonly<Record<string, LocalType>>;
+  readonly #types: LocalTypes;
   #methods: readonly MethodInfo[] | undefined;
   declare readonly __methods?: M;
 
   /** @internal Use {@link defineInterface}. */
-  constructor(name: string, iid: Guid, base: ComInterface<any> | null, methods: Readonly<Record<string, string>>, types: Readonly<Record<string, LocalType>> = {}) {
+  constructor(name: string, iid: Guid, base: ComInterface<any> | null, methods: Readonly<Record<string, string>>, types: LocalTypes = {}) {
     this.name = name;
     this.iid = iid;
     this.base = base;
@@ -95,7 +97,7 @@ export class ComInterface<M extends object = {}> {
 
   /** What a signature of this interface means by a type name that is not built in. */
   lookup(name: string): NamedType | undefined {
-    const local = this.#types[name];
+    const local = this.#local(name);
     if (local instanceof StructType) return { kind: 'struct', struct: local };
     if (typeof local === 'string') return { kind: 'value', native: local };
     if (this.resolve(name)) return { kind: 'interface' };
@@ -106,7 +108,7 @@ export class ComInterface<M extends object = {}> {
   /** The interface a signature of this interface means by `name`. */
   resolve(name: string): ComInterface<any> | undefined {
     if (name === this.name) return this;
-    const local = this.#types[name];
+    const local = this.#local(name);
     if (local instanceof ComInterface) return local;
     if (local !== undefined) return undefined;
     const global = byName.get(name);
@@ -116,6 +118,11 @@ export class ComInterface<M extends object = {}> {
       throw new TypeError(`${this.name}: ${name} names ${distinct.size} different interfaces; pass the one meant in 'types'`);
     }
     return global[0];
+  }
+
+  #local(name: string): LocalType | undefined {
+    const types = this.#types;
+    return typeof types === 'function' ? types(name) : Object.hasOwn(types, name) ? types[name] : undefined;
   }
 
   toString(): string {

@@ -88,7 +88,10 @@ export function readTableStream(bytes: Bytes, stream: Stream): TableStream {
     rows[id] = bytes.u32(where, at);
     at += 4;
   }
-  if (heapSizes & HEAP_EXTRA_DATA) at += 4;
+  if (heapSizes & HEAP_EXTRA_DATA) {
+    if (at + 4 > end) bytes.fail(where, at, 'extra data runs past the end of the stream');
+    at += 4;
+  }
 
   const heapWidth = (bit: number): 2 | 4 => (heapSizes & bit ? 4 : 2);
   const tableWidth = (id: TableId): 2 | 4 => (rows[id]! < 0x10000 ? 2 : 4);

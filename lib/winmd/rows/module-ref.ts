@@ -1,0 +1,11 @@
+// ModuleRef table (ECMA-335 §II.22.31).
+import { TableId } from '../schema.js';
+import { Row } from './row.js';
+
+export class ModuleRefRow extends Row {
+  readonly table = TableId.ModuleRef;
+
+  name(): string {
+    return this.string(0);
+  }
+}

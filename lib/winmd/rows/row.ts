@@ -1,0 +1,39 @@
+// The base of the per-table accessors in this folder: a row of one table of one file, and typed
+// reads of its columns by column number (the order of ECMA-335 §II.22 and schema.ts).
+import type { BlobRange } from '../heaps.js';
+import type { CodedIndex, TableId } from '../schema.js';
+import type { CodedRef, WinmdFile } from '../file.js';
+
+export abstract class Row {
+  readonly file: WinmdFile;
+  /** 1-based row number. */
+  readonly row: number;
+  abstract readonly table: TableId;
+
+  constructor(file: WinmdFile, row: number) {
+    this.file = file;
+    this.row = row;
+  }
+
+  protected raw(column: number): number {
+    return this.file.value(this.table, this.row, column);
+  }
+  protected string(column: number): string {
+    return this.file.string(this.table, this.row, column);
+  }
+  protected blob(column: number): BlobRange {
+    return this.file.blob(this.table, this.row, column);
+  }
+  protected guid(column: number): string | null {
+    return this.file.guid(this.table, this.row, column);
+  }
+  protected ref(column: number, target: TableId): number {
+    return this.file.ref(this.table, this.row, column, target);
+  }
+  protected coded(column: number, coded: CodedIndex): CodedRef {
+    return this.file.coded(this.table, this.row, column, coded);
+  }
+  protected list(column: number, target: TableId): number[] {
+    return this.file.list(this.table, this.row, column, target);
+  }
+}
