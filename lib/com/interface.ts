@@ -11,7 +11,16 @@ export interface MethodInfo {
   readonly owner: ComInterface<any>;
   readonly signature: ParsedSignature;
   readonly prototypes: MethodPrototypes;
+  /**
+   * Why the method cannot be used, for a slot whose types are not projected: its vtable slot is
+   * kept (so later slots stay in place), calling it from JS throws this, and native callers of a
+   * JS implementation get E_NOTIMPL.
+   */
+  readonly unavailable?: string;
 }
+
+/** A method source: a signature, or a placeholder for a slot that cannot be described. */
+export type MethodSource = string | { readonly unavailable: string };
 
 export interface InterfaceDefinition {
   /** The interface's name, as signatures and messages refer to it (e.g. 'IBackgroundTask'). */
@@ -48,13 +57,13 @@ export class ComInterface<M extends object = {}> {
   readonly base: ComInterface<any> | null;
   /** Total vtable slots, the base's included. */
   readonly slotCount: number;
-  readonly #sources: readonly (readonly [string, string])[];
+  readonly #sources: readonly (readonly [string, MethodSource])[];
   readonly #types: LocalTypes;
   #methods: readonly MethodInfo[] | undefined;
   declare readonly __methods?: M;
 
   /** @internal Use {@link defineInterface}. */
-  constructor(name: string, iid: Guid, base: ComInterface<any> | null, methods: Readonly<Record<string, string>>, types: LocalTypes = {}) {
+  constructor(name: string, iid: Guid, base: ComInterface<any> | null, methods: Readonly<Record<string, MethodSource>>, types: LocalTypes = {}) {
     this.name = name;
     this.iid = iid;
     this.base = base;
@@ -72,7 +81,12 @@ export class ComInterface<M extends object = {}> {
     if (this.#methods) return this.#methods;
     const first = this.base?.slotCount ?? 0;
     this.#methods = this.#sources.map(([name, source], index) => {
-      const signature = parseSignature(source, `${this.name}.${name}`, (type) => this.lookup(type));
+      const where = `${this.name}.${name}`;
+      if (typeof source === 'object' && source !== null && typeof source.unavailable === 'string') {
+        const signature = parseSignature('HRESULT ()', where, () => undefined);
+        return { name, slot: first + index, owner: this, signature, prototypes: methodPrototypes(signature), unavailable: `${where}: ${source.unavailable}` };
+      }
+      const signature = parseSignature(source as string, where, (type) => this.lookup(type));
       return { name, slot: first + index, owner: this, signature, prototypes: methodPrototypes(signature) };
     });
     return this.#methods;

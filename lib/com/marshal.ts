@@ -149,6 +149,7 @@ function outBox(param: ValueSpec): unknown {
 
 /** Converts the arguments of a call: in-parameters to native values, out-parameters to boxes. */
 function prepareCall(target: ComPtr<any>, method: MethodInfo, args: unknown[]): PreparedCall {
+  if (method.unavailable !== undefined) throw new TypeError(method.unavailable);
   const params = method.signature.params;
   const call: PreparedCall = { fn: ComPtr.functionOf(target, method), native: [target.pointer], cleanup: [], method, target };
   let next = 0;
@@ -245,6 +246,12 @@ function endCall(call: PreparedCall): void {
  * go through {@link callMethod}.
  */
 export function methodCaller(method: MethodInfo): (this: ComPtr<any>, ...args: unknown[]) => unknown {
+  const unavailable = method.unavailable;
+  if (unavailable !== undefined) {
+    return (): never => {
+      throw new TypeError(unavailable);
+    };
+  }
   const { params, returns } = method.signature;
   if (returns.kind !== 'hresult' || !params.every((p) => p.kind === 'value')) {
     return function (this: ComPtr<any>, ...args: unknown[]): unknown {

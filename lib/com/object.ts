@@ -11,7 +11,7 @@ import { taskMemAlloc } from '../ffi/task-memory.js';
 import { windows } from '../ffi/windows.js';
 import { Guid } from './guid.js';
 import { closed, enterCall, insideCall, leaveCall, methodStub, originate } from './boundary.js';
-import { ComError, E_NOINTERFACE, E_POINTER, S_OK } from './hresult.js';
+import { ComError, E_NOINTERFACE, E_NOTIMPL, E_POINTER, S_OK } from './hresult.js';
 import { createHString } from './hstring.js';
 import type { ComInterface, MethodInfo } from './interface.js';
 import { IAgileObject, IID_IMarshal, IInspectable, IUnknown, TrustLevel } from './unknown.js';
@@ -171,6 +171,7 @@ function stubFor(method: MethodInfo): Pointer {
 }
 
 function stubFunction(method: MethodInfo): (...args: any[]) => unknown {
+  if (method.unavailable) return (): number => E_NOTIMPL;
   return method.owner === IUnknown ? unknownStub(method.name)
     : method.owner === IInspectable ? inspectableStub(method.name)
     : methodStub(method);

@@ -4,7 +4,7 @@
 // and implements: interfaces (instantiated generics included, with their pinterface IIDs),
 // delegates, runtime classes, structs and enums.
 import { Guid } from '../com/guid.js';
-import { ComInterface, type LocalType } from '../com/interface.js';
+import { ComInterface, type LocalType, type MethodSource } from '../com/interface.js';
 import { defineStruct, GUID_STRUCT, type StructType } from '../com/struct.js';
 import { IInspectable, IUnknown } from '../com/unknown.js';
 import { guidSignature, iidFromSignature, pinterfaceSignature, PRIMITIVE_SIGNATURES } from './signature.js';
@@ -268,10 +268,18 @@ function buildInterface(name: string, iid: Guid, descriptor: TypeDescriptor & { 
     }
     return `HRESULT (${all.join(', ')})`;
   };
-  const methods: Record<string, string> =
+  // A method whose types are not projected keeps its slot as a placeholder (windows-rs does the same).
+  const source = (params: readonly ParamDescriptor[], returns: string | null | undefined): MethodSource => {
+    try {
+      return signature(params, returns);
+    } catch (error) {
+      return { unavailable: error instanceof Error ? error.message : String(error) };
+    }
+  };
+  const methods: Record<string, MethodSource> =
     descriptor.kind === 'delegate'
-      ? { Invoke: signature(descriptor.params, descriptor.returns) }
-      : Object.fromEntries(descriptor.methods.map(([method, params, returns]) => [method, signature(params, returns)]));
+      ? { Invoke: source(descriptor.params, descriptor.returns) }
+      : Object.fromEntries(descriptor.methods.map(([method, params, returns]) => [method, source(params, returns)]));
   const cache = new Map<string, LocalType>();
   const lookup = (token: string): LocalType | undefined => {
     if (cache.has(token)) return cache.get(token);
@@ -295,7 +303,10 @@ function kindOf(type: TypeName, scope: ReadonlyMap<string, ResolvedType>): { pri
     if (name === 'Object') return { primitive: 'IInspectable', isInterface: true };
     return { primitive: VALUE_TYPES[name]!, isInterface: false };
   }
-  if (kind === undefined) throw new TypeError(`Unknown WinRT type ${type.name}`);
+  if (kind === undefined) {
+    const namespace = type.name.slice(0, type.name.lastIndexOf('.'));
+    throw new TypeError(`it uses ${type.name}, which is not projected (add ${namespace} to the projection and regenerate)`);
+  }
   return { isInterface: kind === 'interface' || kind === 'delegate' || kind === 'class' };
 }
 

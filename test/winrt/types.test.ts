@@ -3,7 +3,8 @@
 // real parameterized IIDs, so the check does not depend on the generator.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createObject, Guid, IInspectable } from '../../lib/com/index.js';
+import { createObject, E_NOTIMPL, Guid, IInspectable } from '../../lib/com/index.js';
+import { callSlot } from '../support/native.js';
 import { formatTypeName, guidOf, parseTypeName, registerTypes, resolveType, signatureOf } from '../../lib/winrt/types.js';
 import { iidFromSignature } from '../../lib/winrt/signature.js';
 
@@ -18,6 +19,7 @@ registerTypes('Test.Types', {
   Size: { kind: 'struct', fields: [['Width', 'Single'], ['Height', 'Single']] },
   IShape: { kind: 'interface', iid: '11111111-2222-3333-4444-555555555555', methods: [['get_Size', [], 'Test.Types.Size'], ['put_Color', [['value', 'Test.Types.Color']]]] },
   Shape: { kind: 'class', default: 'Test.Types.IShape', interfaces: ['Test.Types.IShape'], activatable: true },
+  IPartial: { kind: 'interface', iid: '22222222-2222-3333-4444-555555555555', methods: [['UsesMissing', [['x', 'Test.Missing.Thing']]], ['Works', [], 'Int32']] },
   Handler: { kind: 'delegate', iid: '99999999-8888-7777-6666-555555555555', params: [['sender', 'Object'], ['size', 'Test.Types.Size']] },
 });
 
@@ -116,6 +118,16 @@ interfaces('a delegate is an IUnknown-based interface with Invoke', () => {
   using delegate = createObject<any>({ Invoke: (sender: unknown, size: unknown) => seen.push(sender, size) }, [handler.iface]);
   delegate.Invoke(null, { Width: 5, Height: 6 });
   assert.equal(seen, [null, { Width: 5, Height: 6 }]);
+});
+
+interfaces('a method using a type that is not projected keeps its slot and explains itself', () => {
+  const partial = (resolveType('Test.Types.IPartial') as { iface: import('../../lib/com/index.js').ComInterface<any> }).iface;
+  assert.equal(partial.methods.map((m) => [m.name, m.slot]), [['UsesMissing', 6], ['Works', 7]]);
+  using object = createObject<any>({ Works: () => 42 }, [partial]);
+  assert.is(object.Works(), 42, 'the slot after the placeholder is in place');
+  assert.throws(() => object.UsesMissing(1), /IPartial\.UsesMissing: it uses Test\.Missing\.Thing, which is not projected \(add Test\.Missing to the projection/);
+  const raw = object.pointer;
+  assert.is(callSlot(raw, 6, 'int32_t', ['int32_t'], 1), E_NOTIMPL, 'a native caller gets E_NOTIMPL from the JS implementation');
 });
 
 interfaces.run();
