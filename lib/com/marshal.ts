@@ -8,7 +8,7 @@ import { Guid } from './guid.js';
 import { ComError, E_POINTER } from './hresult.js';
 import { createHString, deleteHString, readHString, takeHString } from './hstring.js';
 import type { ComInterface, MethodInfo } from './interface.js';
-import { createNativeObject, type Implementation } from './object.js';
+import { createNativeObject, existingIdentity, type Implementation } from './object.js';
 import { ComPtr } from './pointer.js';
 import type { ParamSpec, ValueSpec } from './signature.js';
 import { elementSize, readElements, writeElements } from './array.js';
@@ -78,6 +78,15 @@ export function receiveArrayOut(param: ParamSpec, lengthPtr: Pointer, arrayPtr: 
   writePointer(arrayPtr, buffer);
 }
 
+/**
+ * Implemented by JS objects that stand for a COM object they already hold (such as projected
+ * WinRT objects): passing one where an interface is expected passes that object, not a new one.
+ */
+export const toComPtr: unique symbol = Symbol('winbg.toComPtr');
+export interface ComConvertible {
+  [toComPtr](iface: ComInterface<any>): ComPtr<any>;
+}
+
 /** Interfaces a JS object says it implements (`static interfaces` on its class, or its own). */
 function declaredInterfaces(value: object, fallback: ComInterface<any>): readonly ComInterface<any>[] {
   const own = (value as { interfaces?: unknown }).interfaces;
@@ -91,12 +100,16 @@ function declaredInterfaces(value: object, fallback: ComInterface<any>): readonl
  * object (made a COM object first). The caller owns the returned reference.
  */
 export function interfacePointer(value: unknown, iface: ComInterface<any>, where: string): Pointer {
+  if (value !== null && typeof value === 'object' && typeof (value as Partial<ComConvertible>)[toComPtr] === 'function') {
+    value = (value as ComConvertible)[toComPtr](iface);
+  }
   if (value instanceof ComPtr) {
     const ptr = value.as(iface);
     return ptr.detach();
   }
   if (value !== null && (typeof value === 'object' || typeof value === 'function')) {
-    const ptr = createNativeObject(value as Implementation, declaredInterfaces(value, iface));
+    // A JS object that is already a COM object keeps its identity (as C#/WinRT's CCWs do).
+    const ptr = existingIdentity(value as Implementation) ?? createNativeObject(value as Implementation, declaredInterfaces(value, iface));
     const unknown = ComPtr.attach(ptr, IUnknown);
     try {
       return unknown.as(iface).detach();
@@ -359,6 +372,9 @@ function toNativeIn(param: ParamSpec, value: unknown, method: MethodInfo, positi
     case 'interface': {
       if (value == null) return null;
       if (value instanceof ComPtr) return value.pointer; // borrowed for the call's duration
+      if (typeof value === 'object' && typeof (value as Partial<ComConvertible>)[toComPtr] === 'function') {
+        return (value as ComConvertible)[toComPtr](interfaceOf(param, method.owner)).pointer;
+      }
       const iface = interfaceOf(param, method.owner);
       const ptr = interfacePointer(value, iface, where);
       cleanup.push(() => ComPtr.attach(ptr, iface).dispose());

@@ -52,6 +52,8 @@ export interface Entry {
 }
 
 const entries = new Map<Pointer, Entry>();
+/** Each live JS COM object's identity, so that passing the object again reuses it (one identity per object). */
+const identities = new WeakMap<Implementation, Identity>();
 const layouts = new Map<string, Layout>();
 const vtables = new Map<ComInterface<any>, Pointer>();
 const stubs = new Map<MethodInfo, Pointer>();
@@ -65,6 +67,17 @@ export function entryOf(self: Pointer): Entry | undefined {
 /** The JS COM object behind an interface pointer of this process, if it is one. */
 export function identityOf(ptr: Pointer): Identity | undefined {
   return entries.get(ptr)?.identity;
+}
+
+/**
+ * The identity pointer (IUnknown) of `implementation` when it is already a live COM object,
+ * with a new reference the caller owns; null otherwise.
+ */
+export function existingIdentity(implementation: Implementation): Pointer | null {
+  const identity = identities.get(implementation);
+  if (!identity || identity.refs <= 0) return null;
+  identity.refs++;
+  return identity.block;
 }
 
 /** COM objects implemented in JS that are still referenced by someone. */
@@ -97,6 +110,7 @@ export function createNativeObject(
     refs: 1,
     marshaler: null,
   };
+  identities.set(implementation, identity);
   layout.vtables.forEach((vtable, slot) => {
     const self = block + BigInt(slot * POINTER_SIZE);
     writePointer(self, vtable);
@@ -261,6 +275,7 @@ function unknownCall(ptr: Pointer, slot: number): (...args: any[]) => any {
 
 function destroy(identity: Identity): void {
   const { layout, block } = identity;
+  if (identities.get(identity.implementation) === identity) identities.delete(identity.implementation);
   for (let slot = 0; slot < layout.interfaces.length; slot++) entries.delete(block + BigInt(slot * POINTER_SIZE));
   release(block, layout.interfaces.length * POINTER_SIZE);
   liveObjects--;

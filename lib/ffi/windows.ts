@@ -24,6 +24,7 @@ export interface WindowsApi {
   CoReleaseServerProcess: Fn;
   // combase (WinRT)
   RoInitialize: Fn;
+  RoGetActivationFactory: Fn;
   RoOriginateError: Fn;
   GetRestrictedErrorInfo: Fn;
   // oleaut32 (classic error info, BSTR)
@@ -81,6 +82,7 @@ function bind(): WindowsApi {
     CoAddRefServerProcess: ole32.func('uint32_t __stdcall CoAddRefServerProcess()'),
     CoReleaseServerProcess: ole32.func('uint32_t __stdcall CoReleaseServerProcess()'),
     RoInitialize: combase.func('int32_t __stdcall RoInitialize(int32_t initType)'),
+    RoGetActivationFactory: combase.func('int32_t __stdcall RoGetActivationFactory(void *activatableClassId, void *iid, _Out_ void **factory)'),
     RoOriginateError: combase.func('int32_t __stdcall RoOriginateError(int32_t error, void *message)'),
     GetRestrictedErrorInfo: combase.func('int32_t __stdcall GetRestrictedErrorInfo(_Out_ void **info)'),
     CreateErrorInfo: oleaut32.func('int32_t __stdcall CreateErrorInfo(_Out_ void **info)'),

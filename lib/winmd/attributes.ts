@@ -56,15 +56,21 @@ export function parseTypeName(text: string): { namespace: string; name: string }
   return { namespace: dot >= 0 ? full.slice(0, dot) : '', name: full.slice(dot + 1) };
 }
 
+const PRIMITIVE_ARGS = new Map<PrimitiveName, AttributeArgType>(
+  Object.values(PRIMITIVES).map((name) => [name, Object.freeze({ kind: 'primitive', name })]),
+);
+const TYPE_ARG: AttributeArgType = Object.freeze({ kind: 'type' });
+const OBJECT_ARG: AttributeArgType = Object.freeze({ kind: 'object' });
+
 /** The argument type a constructor parameter gives its value (§II.23.3). */
 function argTypeOf(r: BlobReader, param: TypeSig, context: AttributeContext, depth: number): AttributeArgType {
   switch (param.kind) {
     case 'primitive':
-      if (param.name === 'Object') return { kind: 'object' };
+      if (param.name === 'Object') return OBJECT_ARG;
       if (param.name === 'Void' || param.name === 'IntPtr' || param.name === 'UIntPtr') break;
-      return { kind: 'primitive', name: param.name };
+      return PRIMITIVE_ARGS.get(param.name)!;
     case 'named':
-      if (param.fullName === 'System.Type') return { kind: 'type' };
+      if (param.fullName === 'System.Type') return TYPE_ARG;
       // Any other named type must be an enum. WinRT enums are Int32 (or UInt32 for flags); when
       // the enum is in no loaded file its underlying type cannot be known, and Int32 is assumed.
       return { kind: 'enum', type: param, underlying: context.enumUnderlying(param) ?? 'Int32' };
@@ -80,14 +86,14 @@ function readArgType(r: BlobReader, context: AttributeContext, depth: number): A
   if (depth > MAX_DEPTH) r.fail('custom attribute argument types nest too deeply');
   const at = r.position;
   const code = r.u8();
-  if (code >= ElementType.Boolean && code <= ElementType.String) return { kind: 'primitive', name: PRIMITIVES[code]! };
+  if (code >= ElementType.Boolean && code <= ElementType.String) return PRIMITIVE_ARGS.get(PRIMITIVES[code]!)!;
   switch (code) {
     case ElementType.SzArray:
       return { kind: 'array', element: readArgType(r, context, depth + 1) };
     case ElementType.SystemType:
-      return { kind: 'type' };
+      return TYPE_ARG;
     case ElementType.Boxed:
-      return { kind: 'object' };
+      return OBJECT_ARG;
     case ElementType.Enum: {
       const name = readSerString(r);
       if (name === null) return r.fail('enum argument type with a null name', at);

@@ -82,14 +82,6 @@ export class Bytes {
   /** `length` bytes at `offset` as UTF-8 (invalid sequences become U+FFFD). */
   utf8(where: string, offset: number, length: number): string {
     this.check(where, offset, length);
-    let ascii = true;
-    for (let i = offset; i < offset + length; i++) {
-      if (this.data[i]! >= 0x80) {
-        ascii = false;
-        break;
-      }
-    }
-    if (ascii && length <= 64) return String.fromCharCode(...this.data.subarray(offset, offset + length));
     return utf8.decode(this.data.subarray(offset, offset + length));
   }
 

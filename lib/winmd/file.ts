@@ -25,7 +25,10 @@ const POINTER_TABLE: Partial<Record<TableId, TableId>> = {
 };
 
 export class WinmdFile {
+  /** The file's name, e.g. 'Windows.Foundation.winmd'. */
   readonly name: string;
+  /** Where it was read from (its name when parsed from bytes); errors name the file by it. */
+  readonly path: string;
   readonly bytes: Bytes;
   readonly pe: PeImage;
   readonly root: MetadataRoot;
@@ -36,9 +39,10 @@ export class WinmdFile {
   readonly userStrings: UserStringHeap;
   readonly tables: readonly Table[];
 
-  constructor(name: string, data: Uint8Array) {
+  constructor(name: string, data: Uint8Array, path = name) {
     this.name = name;
-    this.bytes = new Bytes(name, data);
+    this.path = path;
+    this.bytes = new Bytes(path, data);
     this.pe = readPe(this.bytes);
     const cli = readCliHeader(this.bytes, this.pe);
     this.root = readMetadataRoot(this.bytes, cli);
@@ -58,10 +62,14 @@ export class WinmdFile {
     return this.tables[id]!.rows;
   }
 
-  fail(table: TableId, row: number, detail: string): never {
+  /** File offset of a row, or of its table when there is no such row. */
+  rowOffset(table: TableId, row: number): number {
     const t = this.tables[table]!;
-    const offset = row >= 1 && row <= t.rows ? t.offset + (row - 1) * t.rowSize : t.offset;
-    return this.bytes.fail(TABLE_NAMES[table]!, offset, detail);
+    return row >= 1 && row <= t.rows ? t.offset + (row - 1) * t.rowSize : t.offset;
+  }
+
+  fail(table: TableId, row: number, detail: string): never {
+    return this.bytes.fail(TABLE_NAMES[table]!, this.rowOffset(table, row), detail);
   }
 
   value(table: TableId, row: number, column: number): number {
@@ -89,16 +97,17 @@ export class WinmdFile {
 
   /** A coded index (§II.24.2.6): its table by the tag bits and the row (0 = null). */
   coded(table: TableId, row: number, column: number, coded: CodedIndex): CodedRef {
-    return this.decodeCoded(this.value(table, row, column), coded, (detail) => this.fail(table, row, `${this.#column(table, column)}: ${detail}`));
+    const ref = this.decodeCoded(this.value(table, row, column), coded);
+    return typeof ref === 'string' ? this.fail(table, row, `${this.#column(table, column)}: ${ref}`) : ref;
   }
 
-  /** Decodes a coded index value read anywhere; `fail` reports where it came from. */
-  decodeCoded(value: number, coded: CodedIndex, fail: (detail: string) => never): CodedRef {
+  /** Decodes a coded index value read anywhere; a string says what is wrong with it. */
+  decodeCoded(value: number, coded: CodedIndex): CodedRef | string {
     const tag = value & ((1 << coded.bits) - 1);
     const target = coded.tables[tag];
-    if (target === undefined || target === null) return fail(`${coded.name} tag ${tag} names no table`);
+    if (target === undefined || target === null) return `${coded.name} tag ${tag} names no table`;
     const row = value >>> coded.bits;
-    if (row > this.rows(target)) return fail(`${coded.name} points at ${TABLE_NAMES[target]} row ${row}, past its ${this.rows(target)} rows`);
+    if (row > this.rows(target)) return `${coded.name} points at ${TABLE_NAMES[target]} row ${row}, past its ${this.rows(target)} rows`;
     return { table: target, row };
   }
 

@@ -133,8 +133,20 @@ export type ResolvedType =
   | { readonly kind: 'primitive'; readonly name: string; readonly signature: string }
   | { readonly kind: 'enum'; readonly name: string; readonly signature: string; readonly native: 'int32_t' | 'uint32_t'; readonly values: Readonly<Record<string, number>> }
   | { readonly kind: 'struct'; readonly name: string; readonly signature: string; readonly struct: StructType<any> }
-  | { readonly kind: 'interface' | 'delegate'; readonly name: string; readonly signature: string; readonly iface: ComInterface<any>; readonly descriptor: TypeDescriptor }
+  | {
+      readonly kind: 'interface' | 'delegate';
+      readonly name: string;
+      readonly signature: string;
+      readonly iface: ComInterface<any>;
+      readonly descriptor: TypeDescriptor & { kind: 'interface' | 'delegate' };
+      /** The generic definition's name ('Windows.Foundation.IAsyncOperation`1') and its arguments. */
+      readonly definition: string;
+      readonly scope: ReadonlyMap<string, ResolvedType>;
+    }
   | { readonly kind: 'class'; readonly name: string; readonly signature: string; readonly defaultInterface: ComInterface<any> | null; readonly descriptor: TypeDescriptor & { kind: 'class' } };
+
+/** An interface or delegate type (instantiated, for generics). */
+export type ResolvedInterface = Extract<ResolvedType, { readonly iface: ComInterface<any>; readonly scope: ReadonlyMap<string, ResolvedType> }>;
 
 const resolved = new Map<string, ResolvedType>();
 const PRIMITIVE_ALIASES: Readonly<Record<string, string>> = { 'System.Guid': 'Guid', 'System.Object': 'Object', 'System.String': 'String' };
@@ -195,7 +207,7 @@ function resolveNew(name: string, args: readonly ResolvedType[], key: string): R
       const iid = args.length > 0 ? iidFromSignature(signature) : piid;
       const scope = new Map(generics.map((g, i) => [g, args[i]!]));
       const iface = buildInterface(key, iid, descriptor, scope);
-      return { kind: descriptor.kind, name: key, signature, iface, descriptor };
+      return { kind: descriptor.kind, name: key, signature, iface, descriptor, definition: name, scope };
     }
   }
 }

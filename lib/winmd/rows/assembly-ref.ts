@@ -3,7 +3,9 @@ import { TableId } from '../schema.js';
 import { Row } from './row.js';
 
 export class AssemblyRefRow extends Row {
-  readonly table = TableId.AssemblyRef;
+  get table(): TableId {
+    return TableId.AssemblyRef;
+  }
 
   version(): string {
     return [0, 1, 2, 3].map((c) => this.raw(c)).join('.');

@@ -3,7 +3,9 @@ import { TableId } from '../schema.js';
 import { Row } from './row.js';
 
 export class AssemblyRow extends Row {
-  readonly table = TableId.Assembly;
+  get table(): TableId {
+    return TableId.Assembly;
+  }
 
   version(): string {
     return [1, 2, 3, 4].map((c) => this.raw(c)).join('.');

@@ -3,7 +3,9 @@ import { TableId } from '../schema.js';
 import { Row } from './row.js';
 
 export class ClassLayoutRow extends Row {
-  readonly table = TableId.ClassLayout;
+  get table(): TableId {
+    return TableId.ClassLayout;
+  }
 
   packingSize(): number {
     return this.raw(0);

@@ -5,7 +5,9 @@ import { Coded, TableId } from '../schema.js';
 import { Row } from './row.js';
 
 export class ConstantRow extends Row {
-  readonly table = TableId.Constant;
+  get table(): TableId {
+    return TableId.Constant;
+  }
 
   /** The ELEMENT_TYPE of the value (§II.23.1.16). */
   type(): number {

@@ -5,7 +5,9 @@ import { Coded, TableId } from '../schema.js';
 import { Row } from './row.js';
 
 export class CustomAttributeRow extends Row {
-  readonly table = TableId.CustomAttribute;
+  get table(): TableId {
+    return TableId.CustomAttribute;
+  }
 
   parent(): CodedRef {
     return this.coded(0, Coded.HasCustomAttribute);

@@ -3,7 +3,9 @@ import { TableId } from '../schema.js';
 import { Row } from './row.js';
 
 export class EventMapRow extends Row {
-  readonly table = TableId.EventMap;
+  get table(): TableId {
+    return TableId.EventMap;
+  }
 
   parent(): number {
     return this.ref(0, TableId.TypeDef);

@@ -4,7 +4,9 @@ import { Coded, TableId } from '../schema.js';
 import { Row } from './row.js';
 
 export class EventRow extends Row {
-  readonly table = TableId.Event;
+  get table(): TableId {
+    return TableId.Event;
+  }
 
   flags(): number {
     return this.raw(0);

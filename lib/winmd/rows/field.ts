@@ -4,7 +4,9 @@ import { TableId } from '../schema.js';
 import { Row } from './row.js';
 
 export class FieldRow extends Row {
-  readonly table = TableId.Field;
+  get table(): TableId {
+    return TableId.Field;
+  }
 
   flags(): number {
     return this.raw(0);

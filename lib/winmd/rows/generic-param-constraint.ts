@@ -4,7 +4,9 @@ import { Coded, TableId } from '../schema.js';
 import { Row } from './row.js';
 
 export class GenericParamConstraintRow extends Row {
-  readonly table = TableId.GenericParamConstraint;
+  get table(): TableId {
+    return TableId.GenericParamConstraint;
+  }
 
   owner(): number {
     return this.ref(0, TableId.GenericParam);

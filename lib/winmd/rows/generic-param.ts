@@ -4,7 +4,9 @@ import { Coded, TableId } from '../schema.js';
 import { Row } from './row.js';
 
 export class GenericParamRow extends Row {
-  readonly table = TableId.GenericParam;
+  get table(): TableId {
+    return TableId.GenericParam;
+  }
 
   number(): number {
     return this.raw(0);

@@ -4,7 +4,9 @@ import { Coded, TableId } from '../schema.js';
 import { Row } from './row.js';
 
 export class InterfaceImplRow extends Row {
-  readonly table = TableId.InterfaceImpl;
+  get table(): TableId {
+    return TableId.InterfaceImpl;
+  }
 
   class(): number {
     return this.ref(0, TableId.TypeDef);

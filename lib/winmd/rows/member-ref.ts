@@ -5,7 +5,9 @@ import { Coded, TableId } from '../schema.js';
 import { Row } from './row.js';
 
 export class MemberRefRow extends Row {
-  readonly table = TableId.MemberRef;
+  get table(): TableId {
+    return TableId.MemberRef;
+  }
 
   /** MemberRefParent: TypeDef, TypeRef, ModuleRef, MethodDef or TypeSpec. */
   parent(): CodedRef {

@@ -4,7 +4,9 @@ import { TableId } from '../schema.js';
 import { Row } from './row.js';
 
 export class MethodDefRow extends Row {
-  readonly table = TableId.MethodDef;
+  get table(): TableId {
+    return TableId.MethodDef;
+  }
 
   rva(): number {
     return this.raw(0);

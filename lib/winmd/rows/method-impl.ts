@@ -4,7 +4,9 @@ import { Coded, TableId } from '../schema.js';
 import { Row } from './row.js';
 
 export class MethodImplRow extends Row {
-  readonly table = TableId.MethodImpl;
+  get table(): TableId {
+    return TableId.MethodImpl;
+  }
 
   class(): number {
     return this.ref(0, TableId.TypeDef);

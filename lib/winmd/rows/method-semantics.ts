@@ -4,7 +4,9 @@ import { Coded, TableId } from '../schema.js';
 import { Row } from './row.js';
 
 export class MethodSemanticsRow extends Row {
-  readonly table = TableId.MethodSemantics;
+  get table(): TableId {
+    return TableId.MethodSemantics;
+  }
 
   /** Setter 0x1, Getter 0x2, Other 0x4, AddOn 0x8, RemoveOn 0x10, Fire 0x20 (§II.23.1.12). */
   semantics(): number {

@@ -3,7 +3,9 @@ import { TableId } from '../schema.js';
 import { Row } from './row.js';
 
 export class ModuleRefRow extends Row {
-  readonly table = TableId.ModuleRef;
+  get table(): TableId {
+    return TableId.ModuleRef;
+  }
 
   name(): string {
     return this.string(0);

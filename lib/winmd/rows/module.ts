@@ -3,7 +3,9 @@ import { TableId } from '../schema.js';
 import { Row } from './row.js';
 
 export class ModuleRow extends Row {
-  readonly table = TableId.Module;
+  get table(): TableId {
+    return TableId.Module;
+  }
 
   name(): string {
     return this.string(1);

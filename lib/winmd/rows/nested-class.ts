@@ -3,7 +3,9 @@ import { TableId } from '../schema.js';
 import { Row } from './row.js';
 
 export class NestedClassRow extends Row {
-  readonly table = TableId.NestedClass;
+  get table(): TableId {
+    return TableId.NestedClass;
+  }
 
   nested(): number {
     return this.ref(0, TableId.TypeDef);

@@ -3,7 +3,9 @@ import { TableId } from '../schema.js';
 import { Row } from './row.js';
 
 export class ParamRow extends Row {
-  readonly table = TableId.Param;
+  get table(): TableId {
+    return TableId.Param;
+  }
 
   flags(): number {
     return this.raw(0);

@@ -3,7 +3,9 @@ import { TableId } from '../schema.js';
 import { Row } from './row.js';
 
 export class PropertyMapRow extends Row {
-  readonly table = TableId.PropertyMap;
+  get table(): TableId {
+    return TableId.PropertyMap;
+  }
 
   parent(): number {
     return this.ref(0, TableId.TypeDef);

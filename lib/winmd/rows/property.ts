@@ -4,7 +4,9 @@ import { TableId } from '../schema.js';
 import { Row } from './row.js';
 
 export class PropertyRow extends Row {
-  readonly table = TableId.Property;
+  get table(): TableId {
+    return TableId.Property;
+  }
 
   flags(): number {
     return this.raw(0);

@@ -5,10 +5,12 @@ import type { CodedIndex, TableId } from '../schema.js';
 import type { CodedRef, WinmdFile } from '../file.js';
 
 export abstract class Row {
-  readonly file: WinmdFile;
+  // `declare`: plain assignments in the constructor; defined class fields cost more here, and
+  // rows are made by the hundred thousand.
+  declare readonly file: WinmdFile;
   /** 1-based row number. */
-  readonly row: number;
-  abstract readonly table: TableId;
+  declare readonly row: number;
+  abstract get table(): TableId;
 
   constructor(file: WinmdFile, row: number) {
     this.file = file;

@@ -4,7 +4,9 @@ import { Coded, TableId } from '../schema.js';
 import { Row } from './row.js';
 
 export class TypeDefRow extends Row {
-  readonly table = TableId.TypeDef;
+  get table(): TableId {
+    return TableId.TypeDef;
+  }
 
   flags(): number {
     return this.raw(0);

@@ -4,7 +4,9 @@ import { Coded, TableId } from '../schema.js';
 import { Row } from './row.js';
 
 export class TypeRefRow extends Row {
-  readonly table = TableId.TypeRef;
+  get table(): TableId {
+    return TableId.TypeRef;
+  }
 
   resolutionScope(): CodedRef {
     return this.coded(0, Coded.ResolutionScope);

@@ -4,7 +4,9 @@ import { TableId } from '../schema.js';
 import { Row } from './row.js';
 
 export class TypeSpecRow extends Row {
-  readonly table = TableId.TypeSpec;
+  get table(): TableId {
+    return TableId.TypeSpec;
+  }
 
   /** A TypeSpec blob (§II.23.2.14). */
   signature(): BlobRange {

@@ -1,0 +1,39 @@
+// winbg/winmd: an ECMA-335 metadata reader for Windows Runtime .winmd files.
+export { WinmdError } from './errors.js';
+export { Metadata, type ExternalType } from './model.js';
+export { TypeDef, type TypeKind } from './type-def.js';
+export { Attribute, EventDef, FieldDef, InterfaceImplDef, MethodDef, type MethodSignature, ParamDef, PropertyDef } from './members.js';
+export {
+  formatType,
+  IS_CONST,
+  type ArrayTypeSig,
+  type ByRefTypeSig,
+  type CustomModifier,
+  type GenericTypeSig,
+  type MVarTypeSig,
+  type NamedTypeSig,
+  type PointerTypeSig,
+  type PrimitiveName,
+  type PrimitiveTypeSig,
+  type TypeSig,
+  type VarTypeSig,
+} from './type-sig.js';
+export type { AttributeArg, AttributeArgType, AttributeValue, NamedAttributeArg } from './attributes.js';
+export type { ConstantValue } from './constant-value.js';
+export {
+  WinRTAttributes,
+  type ActivatableInfo,
+  type ComposableInfo,
+  type CompositionType,
+  type ContractVersionInfo,
+  type DeprecationInfo,
+  type DeprecationType,
+  type MarshalingType,
+  type Platform,
+  type StaticInfo,
+  type ThreadingModel,
+} from './winrt-attributes.js';
+export { FieldAttributes, MethodAttributes, MethodSemanticsAttributes, ParamAttributes, TypeAttributes } from './flags.js';
+export { WinmdFile } from './file.js';
+export { TableId } from './schema.js';
+export { walk, type WalkCounts } from './walk.js';

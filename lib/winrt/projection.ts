@@ -1,0 +1,293 @@
+// Projected WinRT objects: what C#/WinRT and C++/WinRT give their users, in JS. An object exposes
+// the members of every interface its class lists — properties as getters/setters (get_X/put_X),
+// events as `onX(handler)` returning a subscription (add_X/remove_X), methods by their ABI names —
+// and converts values by the declared types: objects are projected again, JS functions become
+// delegates, JS arrays become IIterable/IVectorView implementations, IReference<T> is unboxed, and
+// asynchronous operations are awaitable.
+import { ComError } from '../com/hresult.js';
+import { ComInterface } from '../com/interface.js';
+import { createObject } from '../com/implement.js';
+import { ComPtr, type Com } from '../com/pointer.js';
+import { toComPtr } from '../com/marshal.js';
+import { boxReference } from './reference.js';
+import { collectionMembers, iterableImplementation } from './collections.js';
+import { asyncMembers } from './async.js';
+import { descriptorOf, resolveType, type MethodDescriptor, type ParamDescriptor, type ResolvedInterface, type ResolvedType } from './types.js';
+
+type InterfaceType = ResolvedInterface;
+
+/** A function that unsubscribes an event handler; `using` unsubscribes at the end of the scope. */
+export interface Subscription extends Disposable {
+  (): void;
+}
+
+/** A projected WinRT object: the members of its class's interfaces, plus these. */
+export class WinRTObject {
+  readonly #type: ResolvedType;
+  readonly #pointers = new Map<ComInterface<any>, ComPtr<any>>();
+  readonly #primary: ComPtr<any>;
+
+  /** @internal Use {@link project}. Takes over `pointer`'s reference. */
+  constructor(pointer: ComPtr<any>, type: ResolvedType) {
+    this.#type = type;
+    this.#primary = pointer;
+    this.#pointers.set(pointer.interface, pointer);
+  }
+
+  /** The WinRT type this object was projected as (its runtime class, or the interface it came as). */
+  get winrtType(): string {
+    return this.#type.name;
+  }
+
+  /** The object's interface `iface` (QueryInterface once, then cached). Do not dispose it. */
+  comPtr<M extends object = {}>(iface?: ComInterface<M>): Com<M> {
+    const wanted: ComInterface<any> = iface ?? this.#primary.interface;
+    const cached = this.#pointers.get(wanted);
+    if (cached) return cached as Com<M>;
+    const pointer: ComPtr<any> = this.#primary.as(wanted);
+    this.#pointers.set(wanted, pointer);
+    return pointer as Com<M>;
+  }
+
+  /** Passing this object where an interface is expected passes the object itself. */
+  [toComPtr](iface: ComInterface<any>): ComPtr<any> {
+    return this.comPtr(iface);
+  }
+
+  /** A new ComPtr to interface `iface` of this object, which the caller disposes. */
+  as<M extends object>(iface: ComInterface<M>): Com<M> {
+    return this.#primary.as(iface);
+  }
+
+  /** Releases the object's references. Members throw ComError afterwards. */
+  dispose(): void {
+    for (const pointer of this.#pointers.values()) pointer.dispose();
+    this.#pointers.clear();
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  toString(): string {
+    return `[${this.#type.name}]`;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Values in and out.
+
+/** Projects an interface pointer received as type `typeName` (a ComPtr whose reference it takes). */
+export function project(value: unknown, type: ResolvedType): unknown {
+  if (!(value instanceof ComPtr)) return value;
+  if (type.kind === 'interface' && type.definition === 'Windows.Foundation.IReference`1') {
+    // IReference<T> is how WinRT boxes a value: the JS side sees the value, or null.
+    const inner = type.scope.get('T')!;
+    try {
+      return project((value as Com<any>).get_Value(), inner);
+    } finally {
+      value.dispose();
+    }
+  }
+  if (type.kind === 'interface' || type.kind === 'class') return wrap(value, type);
+  return value;
+}
+
+/** Converts a JS argument for a parameter of type `type`. */
+export function toABI(value: unknown, type: ResolvedType, where: string): unknown {
+  if (value instanceof WinRTObject) {
+    const iface = interfaceOfType(type);
+    return iface ? value.comPtr(iface) : value.comPtr();
+  }
+  if (type.kind === 'delegate' && typeof value === 'function') return delegate(type as ResolvedInterface, value as (...args: unknown[]) => unknown);
+  if (type.kind === 'interface' && value !== null && value !== undefined && !(value instanceof ComPtr)) {
+    if (type.definition === 'Windows.Foundation.IReference`1') return boxReference(value, type as ResolvedInterface);
+    const iterable = iterableImplementation(value, type as ResolvedInterface);
+    if (iterable) return iterable;
+  }
+  if (type.kind === 'enum' && typeof value === 'string') {
+    const numeric = type.values[value];
+    if (numeric === undefined) throw new TypeError(`${where}: ${JSON.stringify(value)} is not a ${type.name} (${Object.keys(type.values).join(', ')})`);
+    return numeric;
+  }
+  return value;
+}
+
+function interfaceOfType(type: ResolvedType): ComInterface<any> | null {
+  if (type.kind === 'interface' || type.kind === 'delegate') return type.iface;
+  if (type.kind === 'class') return type.defaultInterface;
+  return null;
+}
+
+/** A JS function as a WinRT delegate: its arguments are projected, its result passed back. */
+export function delegate(type: ResolvedInterface, fn: (...args: unknown[]) => unknown): Com {
+  const descriptor = type.descriptor as { params: readonly ParamDescriptor[]; returns?: string | null };
+  const params = descriptor.params.map(([, typeName]) => lazyType(typeName, type.scope));
+  const returns = descriptor.returns ? lazyType(descriptor.returns, type.scope) : null;
+  return createObject({
+    Invoke: (...args: unknown[]) => {
+      const result = fn(...args.map((arg, i) => project(arg, params[i]!())));
+      return returns ? toABI(result, returns(), `${type.name} result`) : result;
+    },
+  }, [type.iface]);
+}
+
+function lazyType(typeName: string, scope: ReadonlyMap<string, ResolvedType>): () => ResolvedType {
+  let type: ResolvedType | undefined;
+  return () => (type ??= resolveType(typeName, scope));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Members.
+
+type Constructor = new (pointer: ComPtr<any>, type: ResolvedType) => WinRTObject;
+const classes = new Map<string, Constructor>();
+
+/** Projects `pointer` (taking its reference) as an object of `type`: its class's members. */
+export function wrap(pointer: ComPtr<any>, type: ResolvedType): WinRTObject {
+  return new (classFor(type))(pointer, type);
+}
+
+function classFor(type: ResolvedType): Constructor {
+  let cls = classes.get(type.name);
+  if (cls) return cls;
+  cls = class extends WinRTObject {};
+  Object.defineProperty(cls, 'name', { value: type.name.replace(/.*\./, '').replace(/[`<].*/, '') });
+  const interfaces = interfacesOf(type);
+  installMembers(cls.prototype, interfaces, (self, iface) => (self as WinRTObject).comPtr(iface));
+  for (const iface of interfaces) {
+    collectionMembers(cls.prototype, iface);
+    asyncMembers(cls.prototype, iface);
+  }
+  classes.set(type.name, cls);
+  return cls;
+}
+
+/** The interfaces whose members a type's objects expose: a class's list, or an interface and what it requires. */
+export function interfacesOf(type: ResolvedType): InterfaceType[] {
+  const seen = new Map<string, InterfaceType>();
+  const add = (name: string, scope: ReadonlyMap<string, ResolvedType>): void => {
+    let resolved: ResolvedType;
+    try {
+      resolved = resolveType(name, scope);
+    } catch {
+      return; // an interface of the class that is not projected: its members are simply absent
+    }
+    if (resolved.kind !== 'interface' || seen.has(resolved.name)) return;
+    seen.set(resolved.name, resolved as ResolvedInterface);
+    const descriptor = resolved.descriptor as { requires?: readonly string[] };
+    for (const required of descriptor.requires ?? []) add(required, resolved.scope);
+  };
+  if (type.kind === 'class') {
+    const descriptor = type.descriptor;
+    if (descriptor.default) add(descriptor.default, new Map());
+    for (const name of descriptor.interfaces) add(name, new Map());
+  } else if (type.kind === 'interface') {
+    add(type.name, new Map());
+  }
+  return [...seen.values()];
+}
+
+/**
+ * Defines, on `target`, the members of `interfaces`: the first interface to name a member wins
+ * (the default interface comes first). `pointerOf` gives the interface pointer to call.
+ */
+export function installMembers(target: object, interfaces: readonly InterfaceType[], pointerOf: (self: object, iface: ComInterface<any>) => Com<any>): void {
+  const taken = new Set<string>(Object.getOwnPropertyNames(target));
+  for (const type of interfaces) {
+    const methods = (type.descriptor as { methods: readonly MethodDescriptor[] }).methods;
+    const call = (method: MethodDescriptor) => invoker(type, method, pointerOf);
+    const byName = new Map(methods.map((m) => [m[0], m]));
+    for (const method of methods) {
+      const [name] = method;
+      if (name.startsWith('get_') || name.startsWith('put_')) {
+        const property = name.slice(4);
+        if (taken.has(property)) continue;
+        taken.add(property);
+        const getter = byName.get(`get_${property}`);
+        const setter = byName.get(`put_${property}`);
+        const get = getter ? call(getter) : undefined;
+        const set = setter ? call(setter) : undefined;
+        Object.defineProperty(target, property, {
+          get: get ? function (this: object): unknown { return get(this, []); } : undefined,
+          set: set ? function (this: object, value: unknown): void { set(this, [value]); } : undefined,
+          configurable: true,
+        });
+      } else if (name.startsWith('add_')) {
+        const event = `on${name.slice(4)}`;
+        const remover = byName.get(`remove_${name.slice(4)}`);
+        if (taken.has(event) || !remover) continue;
+        taken.add(event);
+        const add = call(method);
+        const remove = call(remover);
+        Object.defineProperty(target, event, {
+          value: function (this: object, handler: unknown): Subscription {
+            const token = add(this, [handler]);
+            let done = false;
+            const unsubscribe = (): void => {
+              if (done) return;
+              done = true;
+              remove(this, [token]);
+            };
+            return Object.assign(unsubscribe, { [Symbol.dispose]: unsubscribe });
+          },
+          configurable: true,
+          writable: true,
+        });
+      } else if (!name.startsWith('remove_')) {
+        if (taken.has(name)) continue;
+        taken.add(name);
+        const invoke = call(method);
+        Object.defineProperty(target, name, {
+          value: function (this: object, ...args: unknown[]): unknown { return invoke(this, args); },
+          configurable: true,
+          writable: true,
+        });
+      }
+    }
+  }
+}
+
+/** Calls one method: arguments converted by their declared types, results projected. */
+function invoker(type: InterfaceType, method: MethodDescriptor, pointerOf: (self: object, iface: ComInterface<any>) => Com<any>): (self: object, args: unknown[]) => unknown {
+  const [name, params, returns] = method;
+  const where = `${type.name}.${name}`;
+  const ins = params.filter(([, , flow]) => flow !== 'out' && flow !== 'receive');
+  const outs = params.filter(([, , flow]) => flow === 'out' || flow === 'receive');
+  const inTypes = ins.map(([, typeName]) => lazyType(typeName, type.scope));
+  const outTypes = [...outs.map(([, typeName]) => typeName), ...(returns ? [returns] : [])].map((t) =>
+    t.endsWith('[]') ? { array: true, type: lazyType(t.slice(0, -2), type.scope) } : { array: false, type: lazyType(t, type.scope) },
+  );
+  const receiveFlags = outs.map(([, , flow]) => flow === 'receive');
+  return (self, args) => {
+    if (args.length > ins.length) throw new TypeError(`${where} takes ${ins.length} argument${ins.length === 1 ? '' : 's'}, got ${args.length}`);
+    const converted = ins.map(([paramName, , flow], i) => {
+      const value = args[i];
+      if (flow === 'pass' || flow === 'fill') {
+        if (!Array.isArray(value)) throw new TypeError(`${where}: ${paramName} must be an array`);
+        return flow === 'pass' ? value.map((v) => toABI(v, inTypes[i]!(), `${where}: ${paramName}`)) : value;
+      }
+      return toABI(value, inTypes[i]!(), `${where}: ${paramName}`);
+    });
+    const pointer = pointerOf(self, type.iface);
+    const fn = (pointer as unknown as Record<string, (...a: unknown[]) => unknown>)[name];
+    if (typeof fn !== 'function') throw new ComError(-2147467263 /* E_NOTIMPL */, `${where} is not callable`);
+    const result = fn.apply(pointer, converted);
+    // Fill arrays were filled in place by the ComPtr layer; project their elements too.
+    ins.forEach(([, , flow], i) => {
+      if (flow === 'fill') (converted[i] as unknown[]).forEach((v, k, a) => (a[k] = project(v, inTypes[i]!())));
+    });
+    if (outTypes.length === 0) return undefined;
+    const values = outTypes.length === 1 ? [result] : (result as unknown[]);
+    const projected = values.map((v, i) => {
+      const { array, type: typeOf } = outTypes[i]!;
+      return array || receiveFlags[i] ? (v as unknown[]).map((e) => project(e, typeOf())) : project(v, typeOf());
+    });
+    return projected.length === 1 ? projected[0] : projected;
+  };
+}
+
+/** Whether a registered class exists, for friendlier errors. */
+export function isRegisteredClass(name: string): boolean {
+  return descriptorOf(name)?.kind === 'class';
+}
