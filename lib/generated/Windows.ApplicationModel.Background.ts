@@ -277,6 +277,7 @@ export const AppBroadcastTriggerProviderInfo: RuntimeClass & {
 export interface ApplicationTrigger extends WinRTObject {
   RequestAsync(): Windows_Foundation.IAsyncOperation<ApplicationTriggerResult>;
   RequestAsyncWithArguments(arguments_: Windows_Foundation_Collections.ValueSet): Windows_Foundation.IAsyncOperation<ApplicationTriggerResult>;
+  RequestAsync(arguments_: Windows_Foundation_Collections.ValueSet): Windows_Foundation.IAsyncOperation<ApplicationTriggerResult>;
 }
 export const ApplicationTrigger: RuntimeClass & {
   create(): ApplicationTrigger;
@@ -317,12 +318,16 @@ export const BackgroundExecutionManager: RuntimeClass & {
   RequestAccessKindForModernStandbyAsync(requestedAccess: BackgroundAccessRequestKind, reason: string): Windows_Foundation.IAsyncOperation<boolean>;
   GetAccessStatusForModernStandby(): BackgroundAccessStatus;
   GetAccessStatusForModernStandbyForApplication(applicationId: string): BackgroundAccessStatus;
+  GetAccessStatusForModernStandby(applicationId: string): BackgroundAccessStatus;
   RequestAccessAsync(): Windows_Foundation.IAsyncOperation<BackgroundAccessStatus>;
   RequestAccessForApplicationAsync(applicationId: string): Windows_Foundation.IAsyncOperation<BackgroundAccessStatus>;
   RemoveAccess(): void;
   RemoveAccessForApplication(applicationId: string): void;
   GetAccessStatus(): BackgroundAccessStatus;
   GetAccessStatusForApplication(applicationId: string): BackgroundAccessStatus;
+  RequestAccessAsync(applicationId: string): Windows_Foundation.IAsyncOperation<BackgroundAccessStatus>;
+  RemoveAccess(applicationId: string): void;
+  GetAccessStatus(applicationId: string): BackgroundAccessStatus;
 } = runtimeClass("Windows.ApplicationModel.Background.BackgroundExecutionManager");
 
 /** Windows.ApplicationModel.Background.BackgroundTaskBuilder */
@@ -559,6 +564,8 @@ export const DeviceManufacturerNotificationTrigger: RuntimeClass & {
 export interface DeviceServicingTrigger extends WinRTObject {
   RequestAsyncSimple(deviceId: string, expectedDuration: Windows_Foundation.TimeSpan): Windows_Foundation.IAsyncOperation<DeviceTriggerResult>;
   RequestAsyncWithArguments(deviceId: string, expectedDuration: Windows_Foundation.TimeSpan, arguments_: string): Windows_Foundation.IAsyncOperation<DeviceTriggerResult>;
+  RequestAsync(deviceId: string, expectedDuration: Windows_Foundation.TimeSpan): Windows_Foundation.IAsyncOperation<DeviceTriggerResult>;
+  RequestAsync(deviceId: string, expectedDuration: Windows_Foundation.TimeSpan, arguments_: string): Windows_Foundation.IAsyncOperation<DeviceTriggerResult>;
 }
 export const DeviceServicingTrigger: RuntimeClass & {
   create(): DeviceServicingTrigger;
@@ -572,6 +579,8 @@ export type DeviceTriggerResult = number;
 export interface DeviceUseTrigger extends WinRTObject {
   RequestAsyncSimple(deviceId: string): Windows_Foundation.IAsyncOperation<DeviceTriggerResult>;
   RequestAsyncWithArguments(deviceId: string, arguments_: string): Windows_Foundation.IAsyncOperation<DeviceTriggerResult>;
+  RequestAsync(deviceId: string): Windows_Foundation.IAsyncOperation<DeviceTriggerResult>;
+  RequestAsync(deviceId: string, arguments_: string): Windows_Foundation.IAsyncOperation<DeviceTriggerResult>;
 }
 export const DeviceUseTrigger: RuntimeClass & {
   create(): DeviceUseTrigger;
@@ -675,6 +684,7 @@ export interface IAppBroadcastTriggerProviderInfo extends WinRTObject {
 export interface IApplicationTrigger extends WinRTObject {
   RequestAsync(): Windows_Foundation.IAsyncOperation<ApplicationTriggerResult>;
   RequestAsyncWithArguments(arguments_: Windows_Foundation_Collections.ValueSet): Windows_Foundation.IAsyncOperation<ApplicationTriggerResult>;
+  RequestAsync(arguments_: Windows_Foundation_Collections.ValueSet): Windows_Foundation.IAsyncOperation<ApplicationTriggerResult>;
 }
 
 /** Windows.ApplicationModel.Background.IApplicationTriggerDetails */
@@ -698,6 +708,9 @@ export interface IBackgroundExecutionManagerStatics extends WinRTObject {
   RemoveAccessForApplication(applicationId: string): void;
   GetAccessStatus(): BackgroundAccessStatus;
   GetAccessStatusForApplication(applicationId: string): BackgroundAccessStatus;
+  RequestAccessAsync(applicationId: string): Windows_Foundation.IAsyncOperation<BackgroundAccessStatus>;
+  RemoveAccess(applicationId: string): void;
+  GetAccessStatus(applicationId: string): BackgroundAccessStatus;
 }
 
 /** Windows.ApplicationModel.Background.IBackgroundExecutionManagerStatics2 */
@@ -710,6 +723,7 @@ export interface IBackgroundExecutionManagerStatics3 extends WinRTObject {
   RequestAccessKindForModernStandbyAsync(requestedAccess: BackgroundAccessRequestKind, reason: string): Windows_Foundation.IAsyncOperation<boolean>;
   GetAccessStatusForModernStandby(): BackgroundAccessStatus;
   GetAccessStatusForModernStandbyForApplication(applicationId: string): BackgroundAccessStatus;
+  GetAccessStatusForModernStandby(applicationId: string): BackgroundAccessStatus;
 }
 
 /** Windows.ApplicationModel.Background.IBackgroundTask */
@@ -1002,12 +1016,16 @@ export interface IDeviceManufacturerNotificationTriggerFactory extends WinRTObje
 export interface IDeviceServicingTrigger extends WinRTObject {
   RequestAsyncSimple(deviceId: string, expectedDuration: Windows_Foundation.TimeSpan): Windows_Foundation.IAsyncOperation<DeviceTriggerResult>;
   RequestAsyncWithArguments(deviceId: string, expectedDuration: Windows_Foundation.TimeSpan, arguments_: string): Windows_Foundation.IAsyncOperation<DeviceTriggerResult>;
+  RequestAsync(deviceId: string, expectedDuration: Windows_Foundation.TimeSpan): Windows_Foundation.IAsyncOperation<DeviceTriggerResult>;
+  RequestAsync(deviceId: string, expectedDuration: Windows_Foundation.TimeSpan, arguments_: string): Windows_Foundation.IAsyncOperation<DeviceTriggerResult>;
 }
 
 /** Windows.ApplicationModel.Background.IDeviceUseTrigger */
 export interface IDeviceUseTrigger extends WinRTObject {
   RequestAsyncSimple(deviceId: string): Windows_Foundation.IAsyncOperation<DeviceTriggerResult>;
   RequestAsyncWithArguments(deviceId: string, arguments_: string): Windows_Foundation.IAsyncOperation<DeviceTriggerResult>;
+  RequestAsync(deviceId: string): Windows_Foundation.IAsyncOperation<DeviceTriggerResult>;
+  RequestAsync(deviceId: string, arguments_: string): Windows_Foundation.IAsyncOperation<DeviceTriggerResult>;
 }
 
 /** Windows.ApplicationModel.Background.IDeviceWatcherTrigger */
@@ -1036,6 +1054,7 @@ export interface IGattCharacteristicNotificationTriggerFactory extends WinRTObje
 /** Windows.ApplicationModel.Background.IGattCharacteristicNotificationTriggerFactory2 */
 export interface IGattCharacteristicNotificationTriggerFactory2 extends WinRTObject {
   CreateWithEventTriggeringMode(characteristic: Windows_Devices_Bluetooth_GenericAttributeProfile.GattCharacteristic, eventTriggeringMode: Windows_Devices_Bluetooth_Background.BluetoothEventTriggeringMode): GattCharacteristicNotificationTrigger;
+  Create(characteristic: Windows_Devices_Bluetooth_GenericAttributeProfile.GattCharacteristic, eventTriggeringMode: Windows_Devices_Bluetooth_Background.BluetoothEventTriggeringMode): GattCharacteristicNotificationTrigger;
 }
 
 /** Windows.ApplicationModel.Background.IGattServiceProviderTrigger */
@@ -1086,6 +1105,7 @@ export interface IMaintenanceTriggerFactory extends WinRTObject {
 export interface IMediaProcessingTrigger extends WinRTObject {
   RequestAsync(): Windows_Foundation.IAsyncOperation<MediaProcessingTriggerResult>;
   RequestAsyncWithArguments(arguments_: Windows_Foundation_Collections.ValueSet): Windows_Foundation.IAsyncOperation<MediaProcessingTriggerResult>;
+  RequestAsync(arguments_: Windows_Foundation_Collections.ValueSet): Windows_Foundation.IAsyncOperation<MediaProcessingTriggerResult>;
 }
 
 /** Windows.ApplicationModel.Background.INetworkOperatorHotspotAuthenticationTrigger */
@@ -1251,6 +1271,7 @@ export const MaintenanceTrigger: RuntimeClass & {
 export interface MediaProcessingTrigger extends WinRTObject {
   RequestAsync(): Windows_Foundation.IAsyncOperation<MediaProcessingTriggerResult>;
   RequestAsyncWithArguments(arguments_: Windows_Foundation_Collections.ValueSet): Windows_Foundation.IAsyncOperation<MediaProcessingTriggerResult>;
+  RequestAsync(arguments_: Windows_Foundation_Collections.ValueSet): Windows_Foundation.IAsyncOperation<MediaProcessingTriggerResult>;
 }
 export const MediaProcessingTrigger: RuntimeClass & {
   create(): MediaProcessingTrigger;

@@ -114,6 +114,8 @@ export interface GattCharacteristic extends WinRTObject {
   ReadClientCharacteristicConfigurationDescriptorAsync(): Windows_Foundation.IAsyncOperation<GattReadClientCharacteristicConfigurationDescriptorResult>;
   WriteClientCharacteristicConfigurationDescriptorAsync(clientCharacteristicConfigurationDescriptorValue: GattClientCharacteristicConfigurationDescriptorValue): Windows_Foundation.IAsyncOperation<GattCommunicationStatus>;
   onValueChanged(handler: Windows_Foundation.TypedEventHandler<GattCharacteristic, GattValueChangedEventArgs>): Subscription;
+  ReadValueAsync(cacheMode: Windows_Devices_Bluetooth.BluetoothCacheMode): Windows_Foundation.IAsyncOperation<GattReadResult>;
+  WriteValueAsync(value: Windows_Storage_Streams.IBuffer, writeOption: GattWriteOption): Windows_Foundation.IAsyncOperation<GattCommunicationStatus>;
   readonly Service: GattDeviceService;
   GetAllDescriptors(): Windows_Foundation_Collections.IVectorView<GattDescriptor>;
   GetDescriptorsAsync(): Windows_Foundation.IAsyncOperation<GattDescriptorsResult>;
@@ -123,6 +125,9 @@ export interface GattCharacteristic extends WinRTObject {
   WriteValueWithResultAsync(value: Windows_Storage_Streams.IBuffer): Windows_Foundation.IAsyncOperation<GattWriteResult>;
   WriteValueWithResultAndOptionAsync(value: Windows_Storage_Streams.IBuffer, writeOption: GattWriteOption): Windows_Foundation.IAsyncOperation<GattWriteResult>;
   WriteClientCharacteristicConfigurationDescriptorWithResultAsync(clientCharacteristicConfigurationDescriptorValue: GattClientCharacteristicConfigurationDescriptorValue): Windows_Foundation.IAsyncOperation<GattWriteResult>;
+  GetDescriptorsAsync(cacheMode: Windows_Devices_Bluetooth.BluetoothCacheMode): Windows_Foundation.IAsyncOperation<GattDescriptorsResult>;
+  GetDescriptorsForUuidAsync(descriptorUuid: Guid, cacheMode: Windows_Devices_Bluetooth.BluetoothCacheMode): Windows_Foundation.IAsyncOperation<GattDescriptorsResult>;
+  WriteValueWithResultAsync(value: Windows_Storage_Streams.IBuffer, writeOption: GattWriteOption): Windows_Foundation.IAsyncOperation<GattWriteResult>;
 }
 export const GattCharacteristic: RuntimeClass & {
   ConvertShortIdToUuid(shortId: number): Guid;
@@ -169,6 +174,7 @@ export interface GattDescriptor extends WinRTObject {
   ReadValueAsync(): Windows_Foundation.IAsyncOperation<GattReadResult>;
   ReadValueWithCacheModeAsync(cacheMode: Windows_Devices_Bluetooth.BluetoothCacheMode): Windows_Foundation.IAsyncOperation<GattReadResult>;
   WriteValueAsync(value: Windows_Storage_Streams.IBuffer): Windows_Foundation.IAsyncOperation<GattCommunicationStatus>;
+  ReadValueAsync(cacheMode: Windows_Devices_Bluetooth.BluetoothCacheMode): Windows_Foundation.IAsyncOperation<GattReadResult>;
   WriteValueWithResultAsync(value: Windows_Storage_Streams.IBuffer): Windows_Foundation.IAsyncOperation<GattWriteResult>;
 }
 export const GattDescriptor: RuntimeClass & {
@@ -210,6 +216,10 @@ export interface GattDeviceService extends WinRTObject {
   GetIncludedServicesWithCacheModeAsync(cacheMode: Windows_Devices_Bluetooth.BluetoothCacheMode): Windows_Foundation.IAsyncOperation<GattDeviceServicesResult>;
   GetIncludedServicesForUuidAsync(serviceUuid: Guid): Windows_Foundation.IAsyncOperation<GattDeviceServicesResult>;
   GetIncludedServicesForUuidWithCacheModeAsync(serviceUuid: Guid, cacheMode: Windows_Devices_Bluetooth.BluetoothCacheMode): Windows_Foundation.IAsyncOperation<GattDeviceServicesResult>;
+  GetCharacteristicsAsync(cacheMode: Windows_Devices_Bluetooth.BluetoothCacheMode): Windows_Foundation.IAsyncOperation<GattCharacteristicsResult>;
+  GetCharacteristicsForUuidAsync(characteristicUuid: Guid, cacheMode: Windows_Devices_Bluetooth.BluetoothCacheMode): Windows_Foundation.IAsyncOperation<GattCharacteristicsResult>;
+  GetIncludedServicesAsync(cacheMode: Windows_Devices_Bluetooth.BluetoothCacheMode): Windows_Foundation.IAsyncOperation<GattDeviceServicesResult>;
+  GetIncludedServicesForUuidAsync(serviceUuid: Guid, cacheMode: Windows_Devices_Bluetooth.BluetoothCacheMode): Windows_Foundation.IAsyncOperation<GattDeviceServicesResult>;
 }
 export const GattDeviceService: RuntimeClass & {
   FromIdWithSharingModeAsync(deviceId: string, sharingMode: GattSharingMode): Windows_Foundation.IAsyncOperation<GattDeviceService>;
@@ -217,7 +227,9 @@ export const GattDeviceService: RuntimeClass & {
   GetDeviceSelectorForBluetoothDeviceIdWithCacheMode(bluetoothDeviceId: Windows_Devices_Bluetooth.BluetoothDeviceId, cacheMode: Windows_Devices_Bluetooth.BluetoothCacheMode): string;
   GetDeviceSelectorForBluetoothDeviceIdAndUuid(bluetoothDeviceId: Windows_Devices_Bluetooth.BluetoothDeviceId, serviceUuid: Guid): string;
   GetDeviceSelectorForBluetoothDeviceIdAndUuidWithCacheMode(bluetoothDeviceId: Windows_Devices_Bluetooth.BluetoothDeviceId, serviceUuid: Guid, cacheMode: Windows_Devices_Bluetooth.BluetoothCacheMode): string;
-  FromIdAsync(deviceId: string): Windows_Foundation.IAsyncOperation<GattDeviceService>;
+  FromIdAsync(deviceId: string, sharingMode: GattSharingMode): Windows_Foundation.IAsyncOperation<GattDeviceService>;
+  GetDeviceSelectorForBluetoothDeviceId(bluetoothDeviceId: Windows_Devices_Bluetooth.BluetoothDeviceId, cacheMode: Windows_Devices_Bluetooth.BluetoothCacheMode): string;
+  GetDeviceSelectorForBluetoothDeviceIdAndUuid(bluetoothDeviceId: Windows_Devices_Bluetooth.BluetoothDeviceId, serviceUuid: Guid, cacheMode: Windows_Devices_Bluetooth.BluetoothCacheMode): string;
   GetDeviceSelectorFromUuid(serviceUuid: Guid): string;
   GetDeviceSelectorFromShortId(serviceShortId: number): string;
   ConvertShortIdToUuid(shortId: number): Guid;
@@ -250,6 +262,7 @@ export interface GattLocalCharacteristic extends WinRTObject {
   onWriteRequested(handler: Windows_Foundation.TypedEventHandler<GattLocalCharacteristic, GattWriteRequestedEventArgs>): Subscription;
   NotifyValueAsync(value: Windows_Storage_Streams.IBuffer): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IVectorView<GattClientNotificationResult>>;
   NotifyValueForSubscribedClientAsync(value: Windows_Storage_Streams.IBuffer, subscribedClient: GattSubscribedClient): Windows_Foundation.IAsyncOperation<GattClientNotificationResult>;
+  NotifyValueAsync(value: Windows_Storage_Streams.IBuffer, subscribedClient: GattSubscribedClient): Windows_Foundation.IAsyncOperation<GattClientNotificationResult>;
 }
 export const GattLocalCharacteristic: RuntimeClass & {
 
@@ -512,6 +525,8 @@ export interface IGattCharacteristic extends WinRTObject {
   ReadClientCharacteristicConfigurationDescriptorAsync(): Windows_Foundation.IAsyncOperation<GattReadClientCharacteristicConfigurationDescriptorResult>;
   WriteClientCharacteristicConfigurationDescriptorAsync(clientCharacteristicConfigurationDescriptorValue: GattClientCharacteristicConfigurationDescriptorValue): Windows_Foundation.IAsyncOperation<GattCommunicationStatus>;
   onValueChanged(handler: Windows_Foundation.TypedEventHandler<GattCharacteristic, GattValueChangedEventArgs>): Subscription;
+  ReadValueAsync(cacheMode: Windows_Devices_Bluetooth.BluetoothCacheMode): Windows_Foundation.IAsyncOperation<GattReadResult>;
+  WriteValueAsync(value: Windows_Storage_Streams.IBuffer, writeOption: GattWriteOption): Windows_Foundation.IAsyncOperation<GattCommunicationStatus>;
 }
 
 /** Windows.Devices.Bluetooth.GenericAttributeProfile.IGattCharacteristic2 */
@@ -532,6 +547,8 @@ export interface IGattCharacteristic2 extends WinRTObject {
   ReadClientCharacteristicConfigurationDescriptorAsync(): Windows_Foundation.IAsyncOperation<GattReadClientCharacteristicConfigurationDescriptorResult>;
   WriteClientCharacteristicConfigurationDescriptorAsync(clientCharacteristicConfigurationDescriptorValue: GattClientCharacteristicConfigurationDescriptorValue): Windows_Foundation.IAsyncOperation<GattCommunicationStatus>;
   onValueChanged(handler: Windows_Foundation.TypedEventHandler<GattCharacteristic, GattValueChangedEventArgs>): Subscription;
+  ReadValueAsync(cacheMode: Windows_Devices_Bluetooth.BluetoothCacheMode): Windows_Foundation.IAsyncOperation<GattReadResult>;
+  WriteValueAsync(value: Windows_Storage_Streams.IBuffer, writeOption: GattWriteOption): Windows_Foundation.IAsyncOperation<GattCommunicationStatus>;
 }
 
 /** Windows.Devices.Bluetooth.GenericAttributeProfile.IGattCharacteristic3 */
@@ -543,6 +560,9 @@ export interface IGattCharacteristic3 extends WinRTObject {
   WriteValueWithResultAsync(value: Windows_Storage_Streams.IBuffer): Windows_Foundation.IAsyncOperation<GattWriteResult>;
   WriteValueWithResultAndOptionAsync(value: Windows_Storage_Streams.IBuffer, writeOption: GattWriteOption): Windows_Foundation.IAsyncOperation<GattWriteResult>;
   WriteClientCharacteristicConfigurationDescriptorWithResultAsync(clientCharacteristicConfigurationDescriptorValue: GattClientCharacteristicConfigurationDescriptorValue): Windows_Foundation.IAsyncOperation<GattWriteResult>;
+  GetDescriptorsAsync(cacheMode: Windows_Devices_Bluetooth.BluetoothCacheMode): Windows_Foundation.IAsyncOperation<GattDescriptorsResult>;
+  GetDescriptorsForUuidAsync(descriptorUuid: Guid, cacheMode: Windows_Devices_Bluetooth.BluetoothCacheMode): Windows_Foundation.IAsyncOperation<GattDescriptorsResult>;
+  WriteValueWithResultAsync(value: Windows_Storage_Streams.IBuffer, writeOption: GattWriteOption): Windows_Foundation.IAsyncOperation<GattWriteResult>;
 }
 
 /** Windows.Devices.Bluetooth.GenericAttributeProfile.IGattCharacteristicStatics */
@@ -577,6 +597,7 @@ export interface IGattDescriptor extends WinRTObject {
   ReadValueAsync(): Windows_Foundation.IAsyncOperation<GattReadResult>;
   ReadValueWithCacheModeAsync(cacheMode: Windows_Devices_Bluetooth.BluetoothCacheMode): Windows_Foundation.IAsyncOperation<GattReadResult>;
   WriteValueAsync(value: Windows_Storage_Streams.IBuffer): Windows_Foundation.IAsyncOperation<GattCommunicationStatus>;
+  ReadValueAsync(cacheMode: Windows_Devices_Bluetooth.BluetoothCacheMode): Windows_Foundation.IAsyncOperation<GattReadResult>;
 }
 
 /** Windows.Devices.Bluetooth.GenericAttributeProfile.IGattDescriptor2 */
@@ -635,6 +656,10 @@ export interface IGattDeviceService3 extends WinRTObject {
   GetIncludedServicesWithCacheModeAsync(cacheMode: Windows_Devices_Bluetooth.BluetoothCacheMode): Windows_Foundation.IAsyncOperation<GattDeviceServicesResult>;
   GetIncludedServicesForUuidAsync(serviceUuid: Guid): Windows_Foundation.IAsyncOperation<GattDeviceServicesResult>;
   GetIncludedServicesForUuidWithCacheModeAsync(serviceUuid: Guid, cacheMode: Windows_Devices_Bluetooth.BluetoothCacheMode): Windows_Foundation.IAsyncOperation<GattDeviceServicesResult>;
+  GetCharacteristicsAsync(cacheMode: Windows_Devices_Bluetooth.BluetoothCacheMode): Windows_Foundation.IAsyncOperation<GattCharacteristicsResult>;
+  GetCharacteristicsForUuidAsync(characteristicUuid: Guid, cacheMode: Windows_Devices_Bluetooth.BluetoothCacheMode): Windows_Foundation.IAsyncOperation<GattCharacteristicsResult>;
+  GetIncludedServicesAsync(cacheMode: Windows_Devices_Bluetooth.BluetoothCacheMode): Windows_Foundation.IAsyncOperation<GattDeviceServicesResult>;
+  GetIncludedServicesForUuidAsync(serviceUuid: Guid, cacheMode: Windows_Devices_Bluetooth.BluetoothCacheMode): Windows_Foundation.IAsyncOperation<GattDeviceServicesResult>;
 }
 
 /** Windows.Devices.Bluetooth.GenericAttributeProfile.IGattDeviceServiceStatics */
@@ -652,6 +677,9 @@ export interface IGattDeviceServiceStatics2 extends WinRTObject {
   GetDeviceSelectorForBluetoothDeviceIdWithCacheMode(bluetoothDeviceId: Windows_Devices_Bluetooth.BluetoothDeviceId, cacheMode: Windows_Devices_Bluetooth.BluetoothCacheMode): string;
   GetDeviceSelectorForBluetoothDeviceIdAndUuid(bluetoothDeviceId: Windows_Devices_Bluetooth.BluetoothDeviceId, serviceUuid: Guid): string;
   GetDeviceSelectorForBluetoothDeviceIdAndUuidWithCacheMode(bluetoothDeviceId: Windows_Devices_Bluetooth.BluetoothDeviceId, serviceUuid: Guid, cacheMode: Windows_Devices_Bluetooth.BluetoothCacheMode): string;
+  FromIdAsync(deviceId: string, sharingMode: GattSharingMode): Windows_Foundation.IAsyncOperation<GattDeviceService>;
+  GetDeviceSelectorForBluetoothDeviceId(bluetoothDeviceId: Windows_Devices_Bluetooth.BluetoothDeviceId, cacheMode: Windows_Devices_Bluetooth.BluetoothCacheMode): string;
+  GetDeviceSelectorForBluetoothDeviceIdAndUuid(bluetoothDeviceId: Windows_Devices_Bluetooth.BluetoothDeviceId, serviceUuid: Guid, cacheMode: Windows_Devices_Bluetooth.BluetoothCacheMode): string;
 }
 
 /** Windows.Devices.Bluetooth.GenericAttributeProfile.IGattDeviceServicesResult */
@@ -678,6 +706,7 @@ export interface IGattLocalCharacteristic extends WinRTObject {
   onWriteRequested(handler: Windows_Foundation.TypedEventHandler<GattLocalCharacteristic, GattWriteRequestedEventArgs>): Subscription;
   NotifyValueAsync(value: Windows_Storage_Streams.IBuffer): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IVectorView<GattClientNotificationResult>>;
   NotifyValueForSubscribedClientAsync(value: Windows_Storage_Streams.IBuffer, subscribedClient: GattSubscribedClient): Windows_Foundation.IAsyncOperation<GattClientNotificationResult>;
+  NotifyValueAsync(value: Windows_Storage_Streams.IBuffer, subscribedClient: GattSubscribedClient): Windows_Foundation.IAsyncOperation<GattClientNotificationResult>;
 }
 
 /** Windows.Devices.Bluetooth.GenericAttributeProfile.IGattLocalCharacteristicParameters */

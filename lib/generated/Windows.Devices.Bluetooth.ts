@@ -134,6 +134,8 @@ export interface BluetoothLEDevice extends WinRTObject {
   GetGattServicesWithCacheModeAsync(cacheMode: BluetoothCacheMode): Windows_Foundation.IAsyncOperation<Windows_Devices_Bluetooth_GenericAttributeProfile.GattDeviceServicesResult>;
   GetGattServicesForUuidAsync(serviceUuid: Guid): Windows_Foundation.IAsyncOperation<Windows_Devices_Bluetooth_GenericAttributeProfile.GattDeviceServicesResult>;
   GetGattServicesForUuidWithCacheModeAsync(serviceUuid: Guid, cacheMode: BluetoothCacheMode): Windows_Foundation.IAsyncOperation<Windows_Devices_Bluetooth_GenericAttributeProfile.GattDeviceServicesResult>;
+  GetGattServicesAsync(cacheMode: BluetoothCacheMode): Windows_Foundation.IAsyncOperation<Windows_Devices_Bluetooth_GenericAttributeProfile.GattDeviceServicesResult>;
+  GetGattServicesForUuidAsync(serviceUuid: Guid, cacheMode: BluetoothCacheMode): Windows_Foundation.IAsyncOperation<Windows_Devices_Bluetooth_GenericAttributeProfile.GattDeviceServicesResult>;
   readonly BluetoothDeviceId: BluetoothDeviceId;
   readonly WasSecureConnectionUsedForPairing: boolean;
   GetConnectionParameters(): BluetoothLEConnectionParameters;
@@ -154,6 +156,7 @@ export const BluetoothLEDevice: RuntimeClass & {
   GetDeviceSelectorFromBluetoothAddressWithBluetoothAddressType(bluetoothAddress: bigint, bluetoothAddressType: BluetoothAddressType): string;
   GetDeviceSelectorFromAppearance(appearance: BluetoothLEAppearance): string;
   FromBluetoothAddressWithBluetoothAddressTypeAsync(bluetoothAddress: bigint, bluetoothAddressType: BluetoothAddressType): Windows_Foundation.IAsyncOperation<BluetoothLEDevice>;
+  GetDeviceSelectorFromBluetoothAddress(bluetoothAddress: bigint, bluetoothAddressType: BluetoothAddressType): string;
 } = runtimeClass("Windows.Devices.Bluetooth.BluetoothLEDevice");
 
 /** Windows.Devices.Bluetooth.BluetoothLEPreferredConnectionParameters */
@@ -270,6 +273,8 @@ export interface IBluetoothLEDevice3 extends WinRTObject {
   GetGattServicesWithCacheModeAsync(cacheMode: BluetoothCacheMode): Windows_Foundation.IAsyncOperation<Windows_Devices_Bluetooth_GenericAttributeProfile.GattDeviceServicesResult>;
   GetGattServicesForUuidAsync(serviceUuid: Guid): Windows_Foundation.IAsyncOperation<Windows_Devices_Bluetooth_GenericAttributeProfile.GattDeviceServicesResult>;
   GetGattServicesForUuidWithCacheModeAsync(serviceUuid: Guid, cacheMode: BluetoothCacheMode): Windows_Foundation.IAsyncOperation<Windows_Devices_Bluetooth_GenericAttributeProfile.GattDeviceServicesResult>;
+  GetGattServicesAsync(cacheMode: BluetoothCacheMode): Windows_Foundation.IAsyncOperation<Windows_Devices_Bluetooth_GenericAttributeProfile.GattDeviceServicesResult>;
+  GetGattServicesForUuidAsync(serviceUuid: Guid, cacheMode: BluetoothCacheMode): Windows_Foundation.IAsyncOperation<Windows_Devices_Bluetooth_GenericAttributeProfile.GattDeviceServicesResult>;
 }
 
 /** Windows.Devices.Bluetooth.IBluetoothLEDevice4 */
@@ -307,6 +312,8 @@ export interface IBluetoothLEDeviceStatics2 extends WinRTObject {
   GetDeviceSelectorFromBluetoothAddressWithBluetoothAddressType(bluetoothAddress: bigint, bluetoothAddressType: BluetoothAddressType): string;
   GetDeviceSelectorFromAppearance(appearance: BluetoothLEAppearance): string;
   FromBluetoothAddressWithBluetoothAddressTypeAsync(bluetoothAddress: bigint, bluetoothAddressType: BluetoothAddressType): Windows_Foundation.IAsyncOperation<BluetoothLEDevice>;
+  GetDeviceSelectorFromBluetoothAddress(bluetoothAddress: bigint, bluetoothAddressType: BluetoothAddressType): string;
+  FromBluetoothAddressAsync(bluetoothAddress: bigint, bluetoothAddressType: BluetoothAddressType): Windows_Foundation.IAsyncOperation<BluetoothLEDevice>;
 }
 
 /** Windows.Devices.Bluetooth.IBluetoothLEPreferredConnectionParameters */

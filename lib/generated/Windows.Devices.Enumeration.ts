@@ -127,6 +127,11 @@ export const DeviceInformation: RuntimeClass & {
   CreateWatcherDeviceClass(deviceClass: DeviceClass): DeviceWatcher;
   CreateWatcherAqsFilter(aqsFilter: string): DeviceWatcher;
   CreateWatcherAqsFilterAndAdditionalProperties(aqsFilter: string, additionalProperties: Windows_Foundation_Collections.IIterable<string>): DeviceWatcher;
+  CreateFromIdAsync(deviceId: string, additionalProperties: Windows_Foundation_Collections.IIterable<string>): Windows_Foundation.IAsyncOperation<DeviceInformation>;
+  FindAllAsync(deviceClass: DeviceClass): Windows_Foundation.IAsyncOperation<DeviceInformationCollection>;
+  FindAllAsync(aqsFilter: string, additionalProperties: Windows_Foundation_Collections.IIterable<string>): Windows_Foundation.IAsyncOperation<DeviceInformationCollection>;
+  CreateWatcher(deviceClass: DeviceClass): DeviceWatcher;
+  CreateWatcher(aqsFilter: string, additionalProperties: Windows_Foundation_Collections.IIterable<string>): DeviceWatcher;
   GetAqsFilterFromDeviceClass(deviceClass: DeviceClass): string;
   CreateFromIdAsyncWithKindAndAdditionalProperties(deviceId: string, additionalProperties: Windows_Foundation_Collections.IIterable<string>, kind: DeviceInformationKind): Windows_Foundation.IAsyncOperation<DeviceInformation>;
   FindAllAsyncWithKindAqsFilterAndAdditionalProperties(aqsFilter: string, additionalProperties: Windows_Foundation_Collections.IIterable<string>, kind: DeviceInformationKind): Windows_Foundation.IAsyncOperation<DeviceInformationCollection>;
@@ -154,6 +159,8 @@ export interface DeviceInformationCustomPairing extends WinRTObject {
   PairWithProtectionLevelAsync(pairingKindsSupported: DevicePairingKinds, minProtectionLevel: DevicePairingProtectionLevel): Windows_Foundation.IAsyncOperation<DevicePairingResult>;
   PairWithProtectionLevelAndSettingsAsync(pairingKindsSupported: DevicePairingKinds, minProtectionLevel: DevicePairingProtectionLevel, devicePairingSettings: IDevicePairingSettings): Windows_Foundation.IAsyncOperation<DevicePairingResult>;
   onPairingRequested(handler: Windows_Foundation.TypedEventHandler<DeviceInformationCustomPairing, DevicePairingRequestedEventArgs>): Subscription;
+  PairAsync(pairingKindsSupported: DevicePairingKinds, minProtectionLevel: DevicePairingProtectionLevel): Windows_Foundation.IAsyncOperation<DevicePairingResult>;
+  PairAsync(pairingKindsSupported: DevicePairingKinds, minProtectionLevel: DevicePairingProtectionLevel, devicePairingSettings: IDevicePairingSettings): Windows_Foundation.IAsyncOperation<DevicePairingResult>;
   AddPairingSetMember(device: DeviceInformation): void;
   onPairingSetMembersRequested(handler: Windows_Foundation.TypedEventHandler<DeviceInformationCustomPairing, DevicePairingSetMembersRequestedEventArgs>): Subscription;
 }
@@ -171,6 +178,7 @@ export interface DeviceInformationPairing extends WinRTObject {
   readonly CanPair: boolean;
   PairAsync(): Windows_Foundation.IAsyncOperation<DevicePairingResult>;
   PairWithProtectionLevelAsync(minProtectionLevel: DevicePairingProtectionLevel): Windows_Foundation.IAsyncOperation<DevicePairingResult>;
+  PairAsync(minProtectionLevel: DevicePairingProtectionLevel): Windows_Foundation.IAsyncOperation<DevicePairingResult>;
   readonly ProtectionLevel: DevicePairingProtectionLevel;
   readonly Custom: DeviceInformationCustomPairing;
   PairWithProtectionLevelAndSettingsAsync(minProtectionLevel: DevicePairingProtectionLevel, devicePairingSettings: IDevicePairingSettings): Windows_Foundation.IAsyncOperation<DevicePairingResult>;
@@ -211,6 +219,7 @@ export interface DevicePairingRequestedEventArgs extends WinRTObject {
   Accept(): void;
   AcceptWithPin(pin: string): void;
   GetDeferral(): Windows_Foundation.Deferral;
+  Accept(pin: string): void;
   AcceptWithPasswordCredential(passwordCredential: Windows_Security_Credentials.PasswordCredential): void;
   AcceptWithAddress(address: string): void;
 }
@@ -371,6 +380,8 @@ export interface IDeviceInformationCustomPairing extends WinRTObject {
   PairWithProtectionLevelAsync(pairingKindsSupported: DevicePairingKinds, minProtectionLevel: DevicePairingProtectionLevel): Windows_Foundation.IAsyncOperation<DevicePairingResult>;
   PairWithProtectionLevelAndSettingsAsync(pairingKindsSupported: DevicePairingKinds, minProtectionLevel: DevicePairingProtectionLevel, devicePairingSettings: IDevicePairingSettings): Windows_Foundation.IAsyncOperation<DevicePairingResult>;
   onPairingRequested(handler: Windows_Foundation.TypedEventHandler<DeviceInformationCustomPairing, DevicePairingRequestedEventArgs>): Subscription;
+  PairAsync(pairingKindsSupported: DevicePairingKinds, minProtectionLevel: DevicePairingProtectionLevel): Windows_Foundation.IAsyncOperation<DevicePairingResult>;
+  PairAsync(pairingKindsSupported: DevicePairingKinds, minProtectionLevel: DevicePairingProtectionLevel, devicePairingSettings: IDevicePairingSettings): Windows_Foundation.IAsyncOperation<DevicePairingResult>;
 }
 
 /** Windows.Devices.Enumeration.IDeviceInformationCustomPairing2 */
@@ -385,6 +396,7 @@ export interface IDeviceInformationPairing extends WinRTObject {
   readonly CanPair: boolean;
   PairAsync(): Windows_Foundation.IAsyncOperation<DevicePairingResult>;
   PairWithProtectionLevelAsync(minProtectionLevel: DevicePairingProtectionLevel): Windows_Foundation.IAsyncOperation<DevicePairingResult>;
+  PairAsync(minProtectionLevel: DevicePairingProtectionLevel): Windows_Foundation.IAsyncOperation<DevicePairingResult>;
 }
 
 /** Windows.Devices.Enumeration.IDeviceInformationPairing2 */
@@ -393,6 +405,7 @@ export interface IDeviceInformationPairing2 extends WinRTObject {
   readonly Custom: DeviceInformationCustomPairing;
   PairWithProtectionLevelAndSettingsAsync(minProtectionLevel: DevicePairingProtectionLevel, devicePairingSettings: IDevicePairingSettings): Windows_Foundation.IAsyncOperation<DevicePairingResult>;
   UnpairAsync(): Windows_Foundation.IAsyncOperation<DeviceUnpairingResult>;
+  PairAsync(minProtectionLevel: DevicePairingProtectionLevel, devicePairingSettings: IDevicePairingSettings): Windows_Foundation.IAsyncOperation<DevicePairingResult>;
 }
 
 /** Windows.Devices.Enumeration.IDeviceInformationPairingStatics */
@@ -417,6 +430,11 @@ export interface IDeviceInformationStatics extends WinRTObject {
   CreateWatcherDeviceClass(deviceClass: DeviceClass): DeviceWatcher;
   CreateWatcherAqsFilter(aqsFilter: string): DeviceWatcher;
   CreateWatcherAqsFilterAndAdditionalProperties(aqsFilter: string, additionalProperties: Windows_Foundation_Collections.IIterable<string>): DeviceWatcher;
+  CreateFromIdAsync(deviceId: string, additionalProperties: Windows_Foundation_Collections.IIterable<string>): Windows_Foundation.IAsyncOperation<DeviceInformation>;
+  FindAllAsync(deviceClass: DeviceClass): Windows_Foundation.IAsyncOperation<DeviceInformationCollection>;
+  FindAllAsync(aqsFilter: string, additionalProperties: Windows_Foundation_Collections.IIterable<string>): Windows_Foundation.IAsyncOperation<DeviceInformationCollection>;
+  CreateWatcher(deviceClass: DeviceClass): DeviceWatcher;
+  CreateWatcher(aqsFilter: string, additionalProperties: Windows_Foundation_Collections.IIterable<string>): DeviceWatcher;
 }
 
 /** Windows.Devices.Enumeration.IDeviceInformationStatics2 */
@@ -425,6 +443,9 @@ export interface IDeviceInformationStatics2 extends WinRTObject {
   CreateFromIdAsyncWithKindAndAdditionalProperties(deviceId: string, additionalProperties: Windows_Foundation_Collections.IIterable<string>, kind: DeviceInformationKind): Windows_Foundation.IAsyncOperation<DeviceInformation>;
   FindAllAsyncWithKindAqsFilterAndAdditionalProperties(aqsFilter: string, additionalProperties: Windows_Foundation_Collections.IIterable<string>, kind: DeviceInformationKind): Windows_Foundation.IAsyncOperation<DeviceInformationCollection>;
   CreateWatcherWithKindAqsFilterAndAdditionalProperties(aqsFilter: string, additionalProperties: Windows_Foundation_Collections.IIterable<string>, kind: DeviceInformationKind): DeviceWatcher;
+  CreateFromIdAsync(deviceId: string, additionalProperties: Windows_Foundation_Collections.IIterable<string>, kind: DeviceInformationKind): Windows_Foundation.IAsyncOperation<DeviceInformation>;
+  FindAllAsync(aqsFilter: string, additionalProperties: Windows_Foundation_Collections.IIterable<string>, kind: DeviceInformationKind): Windows_Foundation.IAsyncOperation<DeviceInformationCollection>;
+  CreateWatcher(aqsFilter: string, additionalProperties: Windows_Foundation_Collections.IIterable<string>, kind: DeviceInformationKind): DeviceWatcher;
 }
 
 /** Windows.Devices.Enumeration.IDeviceInformationStatics3 */
@@ -432,6 +453,9 @@ export interface IDeviceInformationStatics3 extends WinRTObject {
   CreateFromIdAsyncWithAdditionalPropertiesKindAndSettings(deviceId: string, additionalProperties: Windows_Foundation_Collections.IIterable<string>, kind: DeviceInformationKind, settings: IDeviceEnumerationSettings): Windows_Foundation.IAsyncOperation<DeviceInformation>;
   FindAllAsyncWithAqsFilterAdditionalPropertiesKindAndSettings(aqsFilter: string, additionalProperties: Windows_Foundation_Collections.IIterable<string>, kind: DeviceInformationKind, settings: IDeviceEnumerationSettings): Windows_Foundation.IAsyncOperation<DeviceInformationCollection>;
   CreateWatcherWithAqsFilterAdditionalPropertiesKindAndSettings(aqsFilter: string, additionalProperties: Windows_Foundation_Collections.IIterable<string>, kind: DeviceInformationKind, settings: IDeviceEnumerationSettings): DeviceWatcher;
+  CreateFromIdAsync(deviceId: string, additionalProperties: Windows_Foundation_Collections.IIterable<string>, kind: DeviceInformationKind, settings: IDeviceEnumerationSettings): Windows_Foundation.IAsyncOperation<DeviceInformation>;
+  FindAllAsync(aqsFilter: string, additionalProperties: Windows_Foundation_Collections.IIterable<string>, kind: DeviceInformationKind, settings: IDeviceEnumerationSettings): Windows_Foundation.IAsyncOperation<DeviceInformationCollection>;
+  CreateWatcher(aqsFilter: string, additionalProperties: Windows_Foundation_Collections.IIterable<string>, kind: DeviceInformationKind, settings: IDeviceEnumerationSettings): DeviceWatcher;
 }
 
 /** Windows.Devices.Enumeration.IDeviceInformationUpdate */
@@ -453,6 +477,7 @@ export interface IDevicePairingRequestedEventArgs extends WinRTObject {
   Accept(): void;
   AcceptWithPin(pin: string): void;
   GetDeferral(): Windows_Foundation.Deferral;
+  Accept(pin: string): void;
 }
 
 /** Windows.Devices.Enumeration.IDevicePairingRequestedEventArgs2 */

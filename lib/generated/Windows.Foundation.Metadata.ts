@@ -22,6 +22,9 @@ export const ApiInformation: RuntimeClass & {
   IsEnumNamedValuePresent(enumTypeName: string, valueName: string): boolean;
   IsApiContractPresentByMajor(contractName: string, majorVersion: number): boolean;
   IsApiContractPresentByMajorAndMinor(contractName: string, majorVersion: number, minorVersion: number): boolean;
+  IsMethodPresent(typeName: string, methodName: string, inputParameterCount: number): boolean;
+  IsApiContractPresent(contractName: string, majorVersion: number): boolean;
+  IsApiContractPresent(contractName: string, majorVersion: number, minorVersion: number): boolean;
 } = runtimeClass("Windows.Foundation.Metadata.ApiInformation");
 
 /** Windows.Foundation.Metadata.IApiInformationStatics */
@@ -36,5 +39,8 @@ export interface IApiInformationStatics extends WinRTObject {
   IsEnumNamedValuePresent(enumTypeName: string, valueName: string): boolean;
   IsApiContractPresentByMajor(contractName: string, majorVersion: number): boolean;
   IsApiContractPresentByMajorAndMinor(contractName: string, majorVersion: number, minorVersion: number): boolean;
+  IsMethodPresent(typeName: string, methodName: string, inputParameterCount: number): boolean;
+  IsApiContractPresent(contractName: string, majorVersion: number): boolean;
+  IsApiContractPresent(contractName: string, majorVersion: number, minorVersion: number): boolean;
 }
 

@@ -99,6 +99,7 @@ export interface ConnectionProfile extends WinRTObject {
   GetLocalUsage(StartTime: Windows_Foundation.DateTime, EndTime: Windows_Foundation.DateTime): DataUsage;
   GetLocalUsagePerRoamingStates(StartTime: Windows_Foundation.DateTime, EndTime: Windows_Foundation.DateTime, States: RoamingStates): DataUsage;
   readonly NetworkSecuritySettings: NetworkSecuritySettings;
+  GetLocalUsage(StartTime: Windows_Foundation.DateTime, EndTime: Windows_Foundation.DateTime, States: RoamingStates): DataUsage;
   readonly IsWwanConnectionProfile: boolean;
   readonly IsWlanConnectionProfile: boolean;
   readonly WwanConnectionProfileDetails: WwanConnectionProfileDetails;
@@ -207,6 +208,7 @@ export interface IConnectionProfile extends WinRTObject {
   GetLocalUsage(StartTime: Windows_Foundation.DateTime, EndTime: Windows_Foundation.DateTime): DataUsage;
   GetLocalUsagePerRoamingStates(StartTime: Windows_Foundation.DateTime, EndTime: Windows_Foundation.DateTime, States: RoamingStates): DataUsage;
   readonly NetworkSecuritySettings: NetworkSecuritySettings;
+  GetLocalUsage(StartTime: Windows_Foundation.DateTime, EndTime: Windows_Foundation.DateTime, States: RoamingStates): DataUsage;
 }
 
 /** Windows.Networking.Connectivity.IConnectionProfile2 */

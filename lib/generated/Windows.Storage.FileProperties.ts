@@ -41,6 +41,7 @@ export interface BasicProperties extends WinRTObject {
   RetrievePropertiesAsync(propertiesToRetrieve: Windows_Foundation_Collections.IIterable<string>): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IMap<string, unknown>>;
   SavePropertiesAsync(propertiesToSave: Windows_Foundation_Collections.IIterable<Windows_Foundation_Collections.IKeyValuePair<string, unknown>>): Windows_Foundation.IAsyncAction;
   SavePropertiesAsyncOverloadDefault(): Windows_Foundation.IAsyncAction;
+  SavePropertiesAsync(): Windows_Foundation.IAsyncAction;
 }
 export const BasicProperties: RuntimeClass & {
 
@@ -55,6 +56,7 @@ export interface DocumentProperties extends WinRTObject {
   RetrievePropertiesAsync(propertiesToRetrieve: Windows_Foundation_Collections.IIterable<string>): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IMap<string, unknown>>;
   SavePropertiesAsync(propertiesToSave: Windows_Foundation_Collections.IIterable<Windows_Foundation_Collections.IKeyValuePair<string, unknown>>): Windows_Foundation.IAsyncAction;
   SavePropertiesAsyncOverloadDefault(): Windows_Foundation.IAsyncAction;
+  SavePropertiesAsync(): Windows_Foundation.IAsyncAction;
 }
 export const DocumentProperties: RuntimeClass & {
 
@@ -76,6 +78,7 @@ export interface IDocumentProperties extends WinRTObject {
   RetrievePropertiesAsync(propertiesToRetrieve: Windows_Foundation_Collections.IIterable<string>): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IMap<string, unknown>>;
   SavePropertiesAsync(propertiesToSave: Windows_Foundation_Collections.IIterable<Windows_Foundation_Collections.IKeyValuePair<string, unknown>>): Windows_Foundation.IAsyncAction;
   SavePropertiesAsyncOverloadDefault(): Windows_Foundation.IAsyncAction;
+  SavePropertiesAsync(): Windows_Foundation.IAsyncAction;
 }
 
 /** Windows.Storage.FileProperties.IImageProperties */
@@ -95,6 +98,7 @@ export interface IImageProperties extends WinRTObject {
   RetrievePropertiesAsync(propertiesToRetrieve: Windows_Foundation_Collections.IIterable<string>): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IMap<string, unknown>>;
   SavePropertiesAsync(propertiesToSave: Windows_Foundation_Collections.IIterable<Windows_Foundation_Collections.IKeyValuePair<string, unknown>>): Windows_Foundation.IAsyncAction;
   SavePropertiesAsyncOverloadDefault(): Windows_Foundation.IAsyncAction;
+  SavePropertiesAsync(): Windows_Foundation.IAsyncAction;
 }
 
 /** Windows.Storage.FileProperties.IMusicProperties */
@@ -118,6 +122,7 @@ export interface IMusicProperties extends WinRTObject {
   RetrievePropertiesAsync(propertiesToRetrieve: Windows_Foundation_Collections.IIterable<string>): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IMap<string, unknown>>;
   SavePropertiesAsync(propertiesToSave: Windows_Foundation_Collections.IIterable<Windows_Foundation_Collections.IKeyValuePair<string, unknown>>): Windows_Foundation.IAsyncAction;
   SavePropertiesAsyncOverloadDefault(): Windows_Foundation.IAsyncAction;
+  SavePropertiesAsync(): Windows_Foundation.IAsyncAction;
 }
 
 /** Windows.Storage.FileProperties.IStorageItemContentProperties */
@@ -129,6 +134,7 @@ export interface IStorageItemContentProperties extends WinRTObject {
   RetrievePropertiesAsync(propertiesToRetrieve: Windows_Foundation_Collections.IIterable<string>): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IMap<string, unknown>>;
   SavePropertiesAsync(propertiesToSave: Windows_Foundation_Collections.IIterable<Windows_Foundation_Collections.IKeyValuePair<string, unknown>>): Windows_Foundation.IAsyncAction;
   SavePropertiesAsyncOverloadDefault(): Windows_Foundation.IAsyncAction;
+  SavePropertiesAsync(): Windows_Foundation.IAsyncAction;
 }
 
 /** Windows.Storage.FileProperties.IStorageItemExtraProperties */
@@ -136,6 +142,7 @@ export interface IStorageItemExtraProperties extends WinRTObject {
   RetrievePropertiesAsync(propertiesToRetrieve: Windows_Foundation_Collections.IIterable<string>): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IMap<string, unknown>>;
   SavePropertiesAsync(propertiesToSave: Windows_Foundation_Collections.IIterable<Windows_Foundation_Collections.IKeyValuePair<string, unknown>>): Windows_Foundation.IAsyncAction;
   SavePropertiesAsyncOverloadDefault(): Windows_Foundation.IAsyncAction;
+  SavePropertiesAsync(): Windows_Foundation.IAsyncAction;
 }
 
 /** Windows.Storage.FileProperties.IThumbnailProperties */
@@ -167,6 +174,7 @@ export interface IVideoProperties extends WinRTObject {
   RetrievePropertiesAsync(propertiesToRetrieve: Windows_Foundation_Collections.IIterable<string>): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IMap<string, unknown>>;
   SavePropertiesAsync(propertiesToSave: Windows_Foundation_Collections.IIterable<Windows_Foundation_Collections.IKeyValuePair<string, unknown>>): Windows_Foundation.IAsyncAction;
   SavePropertiesAsyncOverloadDefault(): Windows_Foundation.IAsyncAction;
+  SavePropertiesAsync(): Windows_Foundation.IAsyncAction;
 }
 
 /** Windows.Storage.FileProperties.ImageProperties */
@@ -186,6 +194,7 @@ export interface ImageProperties extends WinRTObject {
   RetrievePropertiesAsync(propertiesToRetrieve: Windows_Foundation_Collections.IIterable<string>): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IMap<string, unknown>>;
   SavePropertiesAsync(propertiesToSave: Windows_Foundation_Collections.IIterable<Windows_Foundation_Collections.IKeyValuePair<string, unknown>>): Windows_Foundation.IAsyncAction;
   SavePropertiesAsyncOverloadDefault(): Windows_Foundation.IAsyncAction;
+  SavePropertiesAsync(): Windows_Foundation.IAsyncAction;
 }
 export const ImageProperties: RuntimeClass & {
 
@@ -212,6 +221,7 @@ export interface MusicProperties extends WinRTObject {
   RetrievePropertiesAsync(propertiesToRetrieve: Windows_Foundation_Collections.IIterable<string>): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IMap<string, unknown>>;
   SavePropertiesAsync(propertiesToSave: Windows_Foundation_Collections.IIterable<Windows_Foundation_Collections.IKeyValuePair<string, unknown>>): Windows_Foundation.IAsyncAction;
   SavePropertiesAsyncOverloadDefault(): Windows_Foundation.IAsyncAction;
+  SavePropertiesAsync(): Windows_Foundation.IAsyncAction;
 }
 export const MusicProperties: RuntimeClass & {
 
@@ -234,6 +244,7 @@ export interface StorageItemContentProperties extends WinRTObject {
   RetrievePropertiesAsync(propertiesToRetrieve: Windows_Foundation_Collections.IIterable<string>): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IMap<string, unknown>>;
   SavePropertiesAsync(propertiesToSave: Windows_Foundation_Collections.IIterable<Windows_Foundation_Collections.IKeyValuePair<string, unknown>>): Windows_Foundation.IAsyncAction;
   SavePropertiesAsyncOverloadDefault(): Windows_Foundation.IAsyncAction;
+  SavePropertiesAsync(): Windows_Foundation.IAsyncAction;
 }
 export const StorageItemContentProperties: RuntimeClass & {
 
@@ -300,6 +311,7 @@ export interface VideoProperties extends WinRTObject {
   RetrievePropertiesAsync(propertiesToRetrieve: Windows_Foundation_Collections.IIterable<string>): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IMap<string, unknown>>;
   SavePropertiesAsync(propertiesToSave: Windows_Foundation_Collections.IIterable<Windows_Foundation_Collections.IKeyValuePair<string, unknown>>): Windows_Foundation.IAsyncAction;
   SavePropertiesAsyncOverloadDefault(): Windows_Foundation.IAsyncAction;
+  SavePropertiesAsync(): Windows_Foundation.IAsyncAction;
 }
 export const VideoProperties: RuntimeClass & {
 

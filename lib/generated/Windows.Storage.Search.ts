@@ -84,6 +84,7 @@ export interface IQueryOptionsWithProviderFilter extends WinRTObject {
 export interface IStorageFileQueryResult extends WinRTObject {
   GetFilesAsync(startIndex: number, maxNumberOfItems: number): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IVectorView<Windows_Storage.StorageFile>>;
   GetFilesAsyncDefaultStartAndCount(): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IVectorView<Windows_Storage.StorageFile>>;
+  GetFilesAsync(): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IVectorView<Windows_Storage.StorageFile>>;
   GetItemCountAsync(): Windows_Foundation.IAsyncOperation<number>;
   readonly Folder: Windows_Storage.StorageFolder;
   onContentsChanged(handler: Windows_Foundation.TypedEventHandler<IStorageQueryResultBase, unknown>): Subscription;
@@ -124,12 +125,17 @@ export interface IStorageFolderQueryOperations extends WinRTObject {
   AreQueryOptionsSupported(queryOptions: QueryOptions): boolean;
   IsCommonFolderQuerySupported(query: CommonFolderQuery): boolean;
   IsCommonFileQuerySupported(query: CommonFileQuery): boolean;
+  CreateFileQuery(): StorageFileQueryResult;
+  CreateFolderQuery(): StorageFolderQueryResult;
+  GetFilesAsync(query: CommonFileQuery): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IVectorView<Windows_Storage.StorageFile>>;
+  GetFoldersAsync(query: CommonFolderQuery): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IVectorView<Windows_Storage.StorageFolder>>;
 }
 
 /** Windows.Storage.Search.IStorageFolderQueryResult */
 export interface IStorageFolderQueryResult extends WinRTObject {
   GetFoldersAsync(startIndex: number, maxNumberOfItems: number): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IVectorView<Windows_Storage.StorageFolder>>;
   GetFoldersAsyncDefaultStartAndCount(): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IVectorView<Windows_Storage.StorageFolder>>;
+  GetFoldersAsync(): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IVectorView<Windows_Storage.StorageFolder>>;
   GetItemCountAsync(): Windows_Foundation.IAsyncOperation<number>;
   readonly Folder: Windows_Storage.StorageFolder;
   onContentsChanged(handler: Windows_Foundation.TypedEventHandler<IStorageQueryResultBase, unknown>): Subscription;
@@ -143,6 +149,7 @@ export interface IStorageFolderQueryResult extends WinRTObject {
 export interface IStorageItemQueryResult extends WinRTObject {
   GetItemsAsync(startIndex: number, maxNumberOfItems: number): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IVectorView<Windows_Storage.IStorageItem>>;
   GetItemsAsyncDefaultStartAndCount(): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IVectorView<Windows_Storage.IStorageItem>>;
+  GetItemsAsync(): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IVectorView<Windows_Storage.IStorageItem>>;
   GetItemCountAsync(): Windows_Foundation.IAsyncOperation<number>;
   readonly Folder: Windows_Storage.StorageFolder;
   onContentsChanged(handler: Windows_Foundation.TypedEventHandler<IStorageQueryResultBase, unknown>): Subscription;
@@ -201,6 +208,7 @@ export interface SortEntry { PropertyName: string; AscendingOrder: boolean; }
 export interface StorageFileQueryResult extends WinRTObject {
   GetFilesAsync(startIndex: number, maxNumberOfItems: number): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IVectorView<Windows_Storage.StorageFile>>;
   GetFilesAsyncDefaultStartAndCount(): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IVectorView<Windows_Storage.StorageFile>>;
+  GetFilesAsync(): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IVectorView<Windows_Storage.StorageFile>>;
   GetItemCountAsync(): Windows_Foundation.IAsyncOperation<number>;
   readonly Folder: Windows_Storage.StorageFolder;
   onContentsChanged(handler: Windows_Foundation.TypedEventHandler<IStorageQueryResultBase, unknown>): Subscription;
@@ -218,6 +226,7 @@ export const StorageFileQueryResult: RuntimeClass & {
 export interface StorageFolderQueryResult extends WinRTObject {
   GetFoldersAsync(startIndex: number, maxNumberOfItems: number): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IVectorView<Windows_Storage.StorageFolder>>;
   GetFoldersAsyncDefaultStartAndCount(): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IVectorView<Windows_Storage.StorageFolder>>;
+  GetFoldersAsync(): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IVectorView<Windows_Storage.StorageFolder>>;
   GetItemCountAsync(): Windows_Foundation.IAsyncOperation<number>;
   readonly Folder: Windows_Storage.StorageFolder;
   onContentsChanged(handler: Windows_Foundation.TypedEventHandler<IStorageQueryResultBase, unknown>): Subscription;
@@ -234,6 +243,7 @@ export const StorageFolderQueryResult: RuntimeClass & {
 export interface StorageItemQueryResult extends WinRTObject {
   GetItemsAsync(startIndex: number, maxNumberOfItems: number): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IVectorView<Windows_Storage.IStorageItem>>;
   GetItemsAsyncDefaultStartAndCount(): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IVectorView<Windows_Storage.IStorageItem>>;
+  GetItemsAsync(): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IVectorView<Windows_Storage.IStorageItem>>;
   GetItemCountAsync(): Windows_Foundation.IAsyncOperation<number>;
   readonly Folder: Windows_Storage.StorageFolder;
   onContentsChanged(handler: Windows_Foundation.TypedEventHandler<IStorageQueryResultBase, unknown>): Subscription;

@@ -93,6 +93,7 @@ export interface ApplicationData extends WinRTObject {
   onDataChanged(handler: Windows_Foundation.TypedEventHandler<ApplicationData, unknown>): Subscription;
   SignalDataChanged(): void;
   readonly RoamingStorageQuota: bigint;
+  ClearAsync(): Windows_Foundation.IAsyncAction;
   readonly LocalCacheFolder: StorageFolder;
   GetPublisherCacheFolder(folderName: string): StorageFolder;
   ClearPublisherCacheFolderAsync(folderName: string): Windows_Foundation.IAsyncAction;
@@ -151,6 +152,7 @@ export interface IApplicationData extends WinRTObject {
   onDataChanged(handler: Windows_Foundation.TypedEventHandler<ApplicationData, unknown>): Subscription;
   SignalDataChanged(): void;
   readonly RoamingStorageQuota: bigint;
+  ClearAsync(): Windows_Foundation.IAsyncAction;
 }
 
 /** Windows.Storage.IApplicationData2 */
@@ -199,6 +201,12 @@ export interface IStorageFile extends WinRTObject {
   MoveOverloadDefaultOptions(destinationFolder: IStorageFolder, desiredNewName: string): Windows_Foundation.IAsyncAction;
   MoveOverload(destinationFolder: IStorageFolder, desiredNewName: string, option: NameCollisionOption): Windows_Foundation.IAsyncAction;
   MoveAndReplaceAsync(fileToReplace: IStorageFile): Windows_Foundation.IAsyncAction;
+  CopyAsync(destinationFolder: IStorageFolder): Windows_Foundation.IAsyncOperation<StorageFile>;
+  CopyAsync(destinationFolder: IStorageFolder, desiredNewName: string): Windows_Foundation.IAsyncOperation<StorageFile>;
+  CopyAsync(destinationFolder: IStorageFolder, desiredNewName: string, option: NameCollisionOption): Windows_Foundation.IAsyncOperation<StorageFile>;
+  MoveAsync(destinationFolder: IStorageFolder): Windows_Foundation.IAsyncAction;
+  MoveAsync(destinationFolder: IStorageFolder, desiredNewName: string): Windows_Foundation.IAsyncAction;
+  MoveAsync(destinationFolder: IStorageFolder, desiredNewName: string, option: NameCollisionOption): Windows_Foundation.IAsyncAction;
   RenameAsyncOverloadDefaultOptions(desiredName: string): Windows_Foundation.IAsyncAction;
   RenameAsync(desiredName: string, option: NameCollisionOption): Windows_Foundation.IAsyncAction;
   DeleteAsyncOverloadDefaultOptions(): Windows_Foundation.IAsyncAction;
@@ -209,6 +217,8 @@ export interface IStorageFile extends WinRTObject {
   readonly Attributes: FileAttributes;
   readonly DateCreated: Windows_Foundation.DateTime;
   IsOfType(type: StorageItemTypes): boolean;
+  RenameAsync(desiredName: string): Windows_Foundation.IAsyncAction;
+  DeleteAsync(): Windows_Foundation.IAsyncAction;
   OpenReadAsync(): Windows_Foundation.IAsyncOperation<Windows_Storage_Streams.IRandomAccessStreamWithContentType>;
   OpenSequentialReadAsync(): Windows_Foundation.IAsyncOperation<Windows_Storage_Streams.IInputStream>;
 }
@@ -217,6 +227,8 @@ export interface IStorageFile extends WinRTObject {
 export interface IStorageFile2 extends WinRTObject {
   OpenWithOptionsAsync(accessMode: FileAccessMode, options: StorageOpenOptions): Windows_Foundation.IAsyncOperation<Windows_Storage_Streams.IRandomAccessStream>;
   OpenTransactedWriteWithOptionsAsync(options: StorageOpenOptions): Windows_Foundation.IAsyncOperation<StorageStreamTransaction>;
+  OpenAsync(accessMode: FileAccessMode, options: StorageOpenOptions): Windows_Foundation.IAsyncOperation<Windows_Storage_Streams.IRandomAccessStream>;
+  OpenTransactedWriteAsync(options: StorageOpenOptions): Windows_Foundation.IAsyncOperation<StorageStreamTransaction>;
 }
 
 /** Windows.Storage.IStorageFilePropertiesWithAvailability */
@@ -251,6 +263,11 @@ export interface IStorageFolder extends WinRTObject {
   GetFilesAsyncOverloadDefaultOptionsStartAndCount(): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IVectorView<StorageFile>>;
   GetFoldersAsyncOverloadDefaultOptionsStartAndCount(): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IVectorView<StorageFolder>>;
   GetItemsAsyncOverloadDefaultStartAndCount(): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IVectorView<IStorageItem>>;
+  CreateFileAsync(desiredName: string): Windows_Foundation.IAsyncOperation<StorageFile>;
+  CreateFolderAsync(desiredName: string): Windows_Foundation.IAsyncOperation<StorageFolder>;
+  GetFilesAsync(): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IVectorView<StorageFile>>;
+  GetFoldersAsync(): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IVectorView<StorageFolder>>;
+  GetItemsAsync(): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IVectorView<IStorageItem>>;
   RenameAsyncOverloadDefaultOptions(desiredName: string): Windows_Foundation.IAsyncAction;
   RenameAsync(desiredName: string, option: NameCollisionOption): Windows_Foundation.IAsyncAction;
   DeleteAsyncOverloadDefaultOptions(): Windows_Foundation.IAsyncAction;
@@ -261,6 +278,8 @@ export interface IStorageFolder extends WinRTObject {
   readonly Attributes: FileAttributes;
   readonly DateCreated: Windows_Foundation.DateTime;
   IsOfType(type: StorageItemTypes): boolean;
+  RenameAsync(desiredName: string): Windows_Foundation.IAsyncAction;
+  DeleteAsync(): Windows_Foundation.IAsyncAction;
 }
 
 /** Windows.Storage.IStorageFolder2 */
@@ -295,6 +314,8 @@ export interface IStorageItem extends WinRTObject {
   readonly Attributes: FileAttributes;
   readonly DateCreated: Windows_Foundation.DateTime;
   IsOfType(type: StorageItemTypes): boolean;
+  RenameAsync(desiredName: string): Windows_Foundation.IAsyncAction;
+  DeleteAsync(): Windows_Foundation.IAsyncAction;
 }
 
 /** Windows.Storage.IStorageItem2 */
@@ -311,6 +332,8 @@ export interface IStorageItem2 extends WinRTObject {
   readonly Attributes: FileAttributes;
   readonly DateCreated: Windows_Foundation.DateTime;
   IsOfType(type: StorageItemTypes): boolean;
+  RenameAsync(desiredName: string): Windows_Foundation.IAsyncAction;
+  DeleteAsync(): Windows_Foundation.IAsyncAction;
 }
 
 /** Windows.Storage.IStorageItemProperties */
@@ -322,6 +345,8 @@ export interface IStorageItemProperties extends WinRTObject {
   readonly DisplayType: string;
   readonly FolderRelativeId: string;
   readonly Properties: Windows_Storage_FileProperties.StorageItemContentProperties;
+  GetThumbnailAsync(mode: Windows_Storage_FileProperties.ThumbnailMode): Windows_Foundation.IAsyncOperation<Windows_Storage_FileProperties.StorageItemThumbnail>;
+  GetThumbnailAsync(mode: Windows_Storage_FileProperties.ThumbnailMode, requestedSize: number): Windows_Foundation.IAsyncOperation<Windows_Storage_FileProperties.StorageItemThumbnail>;
 }
 
 /** Windows.Storage.IStorageItemProperties2 */
@@ -329,6 +354,8 @@ export interface IStorageItemProperties2 extends WinRTObject {
   GetScaledImageAsThumbnailAsyncOverloadDefaultSizeDefaultOptions(mode: Windows_Storage_FileProperties.ThumbnailMode): Windows_Foundation.IAsyncOperation<Windows_Storage_FileProperties.StorageItemThumbnail>;
   GetScaledImageAsThumbnailAsyncOverloadDefaultOptions(mode: Windows_Storage_FileProperties.ThumbnailMode, requestedSize: number): Windows_Foundation.IAsyncOperation<Windows_Storage_FileProperties.StorageItemThumbnail>;
   GetScaledImageAsThumbnailAsync(mode: Windows_Storage_FileProperties.ThumbnailMode, requestedSize: number, options: Windows_Storage_FileProperties.ThumbnailOptions): Windows_Foundation.IAsyncOperation<Windows_Storage_FileProperties.StorageItemThumbnail>;
+  GetScaledImageAsThumbnailAsync(mode: Windows_Storage_FileProperties.ThumbnailMode): Windows_Foundation.IAsyncOperation<Windows_Storage_FileProperties.StorageItemThumbnail>;
+  GetScaledImageAsThumbnailAsync(mode: Windows_Storage_FileProperties.ThumbnailMode, requestedSize: number): Windows_Foundation.IAsyncOperation<Windows_Storage_FileProperties.StorageItemThumbnail>;
   GetThumbnailAsyncOverloadDefaultSizeDefaultOptions(mode: Windows_Storage_FileProperties.ThumbnailMode): Windows_Foundation.IAsyncOperation<Windows_Storage_FileProperties.StorageItemThumbnail>;
   GetThumbnailAsyncOverloadDefaultOptions(mode: Windows_Storage_FileProperties.ThumbnailMode, requestedSize: number): Windows_Foundation.IAsyncOperation<Windows_Storage_FileProperties.StorageItemThumbnail>;
   GetThumbnailAsync(mode: Windows_Storage_FileProperties.ThumbnailMode, requestedSize: number, options: Windows_Storage_FileProperties.ThumbnailOptions): Windows_Foundation.IAsyncOperation<Windows_Storage_FileProperties.StorageItemThumbnail>;
@@ -336,6 +363,8 @@ export interface IStorageItemProperties2 extends WinRTObject {
   readonly DisplayType: string;
   readonly FolderRelativeId: string;
   readonly Properties: Windows_Storage_FileProperties.StorageItemContentProperties;
+  GetThumbnailAsync(mode: Windows_Storage_FileProperties.ThumbnailMode): Windows_Foundation.IAsyncOperation<Windows_Storage_FileProperties.StorageItemThumbnail>;
+  GetThumbnailAsync(mode: Windows_Storage_FileProperties.ThumbnailMode, requestedSize: number): Windows_Foundation.IAsyncOperation<Windows_Storage_FileProperties.StorageItemThumbnail>;
 }
 
 /** Windows.Storage.IStorageItemPropertiesWithProvider */
@@ -348,6 +377,8 @@ export interface IStorageItemPropertiesWithProvider extends WinRTObject {
   readonly DisplayType: string;
   readonly FolderRelativeId: string;
   readonly Properties: Windows_Storage_FileProperties.StorageItemContentProperties;
+  GetThumbnailAsync(mode: Windows_Storage_FileProperties.ThumbnailMode): Windows_Foundation.IAsyncOperation<Windows_Storage_FileProperties.StorageItemThumbnail>;
+  GetThumbnailAsync(mode: Windows_Storage_FileProperties.ThumbnailMode, requestedSize: number): Windows_Foundation.IAsyncOperation<Windows_Storage_FileProperties.StorageItemThumbnail>;
 }
 
 /** Windows.Storage.IStorageLibrary */
@@ -400,6 +431,7 @@ export interface IStorageLibraryChangeTracker extends WinRTObject {
 export interface IStorageLibraryChangeTracker2 extends WinRTObject {
   EnableWithOptions(options: StorageLibraryChangeTrackerOptions): void;
   Disable(): void;
+  Enable(options: StorageLibraryChangeTrackerOptions): void;
 }
 
 /** Windows.Storage.IStorageLibraryChangeTrackerOptions */
@@ -468,6 +500,12 @@ export interface StorageFile extends WinRTObject {
   MoveOverloadDefaultOptions(destinationFolder: IStorageFolder, desiredNewName: string): Windows_Foundation.IAsyncAction;
   MoveOverload(destinationFolder: IStorageFolder, desiredNewName: string, option: NameCollisionOption): Windows_Foundation.IAsyncAction;
   MoveAndReplaceAsync(fileToReplace: IStorageFile): Windows_Foundation.IAsyncAction;
+  CopyAsync(destinationFolder: IStorageFolder): Windows_Foundation.IAsyncOperation<StorageFile>;
+  CopyAsync(destinationFolder: IStorageFolder, desiredNewName: string): Windows_Foundation.IAsyncOperation<StorageFile>;
+  CopyAsync(destinationFolder: IStorageFolder, desiredNewName: string, option: NameCollisionOption): Windows_Foundation.IAsyncOperation<StorageFile>;
+  MoveAsync(destinationFolder: IStorageFolder): Windows_Foundation.IAsyncAction;
+  MoveAsync(destinationFolder: IStorageFolder, desiredNewName: string): Windows_Foundation.IAsyncAction;
+  MoveAsync(destinationFolder: IStorageFolder, desiredNewName: string, option: NameCollisionOption): Windows_Foundation.IAsyncAction;
   RenameAsyncOverloadDefaultOptions(desiredName: string): Windows_Foundation.IAsyncAction;
   RenameAsync(desiredName: string, option: NameCollisionOption): Windows_Foundation.IAsyncAction;
   DeleteAsyncOverloadDefaultOptions(): Windows_Foundation.IAsyncAction;
@@ -478,6 +516,8 @@ export interface StorageFile extends WinRTObject {
   readonly Attributes: FileAttributes;
   readonly DateCreated: Windows_Foundation.DateTime;
   IsOfType(type: StorageItemTypes): boolean;
+  RenameAsync(desiredName: string): Windows_Foundation.IAsyncAction;
+  DeleteAsync(): Windows_Foundation.IAsyncAction;
   OpenReadAsync(): Windows_Foundation.IAsyncOperation<Windows_Storage_Streams.IRandomAccessStreamWithContentType>;
   OpenSequentialReadAsync(): Windows_Foundation.IAsyncOperation<Windows_Storage_Streams.IInputStream>;
   GetThumbnailAsyncOverloadDefaultSizeDefaultOptions(mode: Windows_Storage_FileProperties.ThumbnailMode): Windows_Foundation.IAsyncOperation<Windows_Storage_FileProperties.StorageItemThumbnail>;
@@ -487,9 +527,13 @@ export interface StorageFile extends WinRTObject {
   readonly DisplayType: string;
   readonly FolderRelativeId: string;
   readonly Properties: Windows_Storage_FileProperties.StorageItemContentProperties;
+  GetThumbnailAsync(mode: Windows_Storage_FileProperties.ThumbnailMode): Windows_Foundation.IAsyncOperation<Windows_Storage_FileProperties.StorageItemThumbnail>;
+  GetThumbnailAsync(mode: Windows_Storage_FileProperties.ThumbnailMode, requestedSize: number): Windows_Foundation.IAsyncOperation<Windows_Storage_FileProperties.StorageItemThumbnail>;
   GetScaledImageAsThumbnailAsyncOverloadDefaultSizeDefaultOptions(mode: Windows_Storage_FileProperties.ThumbnailMode): Windows_Foundation.IAsyncOperation<Windows_Storage_FileProperties.StorageItemThumbnail>;
   GetScaledImageAsThumbnailAsyncOverloadDefaultOptions(mode: Windows_Storage_FileProperties.ThumbnailMode, requestedSize: number): Windows_Foundation.IAsyncOperation<Windows_Storage_FileProperties.StorageItemThumbnail>;
   GetScaledImageAsThumbnailAsync(mode: Windows_Storage_FileProperties.ThumbnailMode, requestedSize: number, options: Windows_Storage_FileProperties.ThumbnailOptions): Windows_Foundation.IAsyncOperation<Windows_Storage_FileProperties.StorageItemThumbnail>;
+  GetScaledImageAsThumbnailAsync(mode: Windows_Storage_FileProperties.ThumbnailMode): Windows_Foundation.IAsyncOperation<Windows_Storage_FileProperties.StorageItemThumbnail>;
+  GetScaledImageAsThumbnailAsync(mode: Windows_Storage_FileProperties.ThumbnailMode, requestedSize: number): Windows_Foundation.IAsyncOperation<Windows_Storage_FileProperties.StorageItemThumbnail>;
   GetParentAsync(): Windows_Foundation.IAsyncOperation<StorageFolder>;
   IsEqual(item: IStorageItem): boolean;
   readonly Provider: StorageProvider;
@@ -519,6 +563,11 @@ export interface StorageFolder extends WinRTObject {
   GetFilesAsyncOverloadDefaultOptionsStartAndCount(): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IVectorView<StorageFile>>;
   GetFoldersAsyncOverloadDefaultOptionsStartAndCount(): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IVectorView<StorageFolder>>;
   GetItemsAsyncOverloadDefaultStartAndCount(): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IVectorView<IStorageItem>>;
+  CreateFileAsync(desiredName: string): Windows_Foundation.IAsyncOperation<StorageFile>;
+  CreateFolderAsync(desiredName: string): Windows_Foundation.IAsyncOperation<StorageFolder>;
+  GetFilesAsync(): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IVectorView<StorageFile>>;
+  GetFoldersAsync(): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IVectorView<StorageFolder>>;
+  GetItemsAsync(): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IVectorView<IStorageItem>>;
   RenameAsyncOverloadDefaultOptions(desiredName: string): Windows_Foundation.IAsyncAction;
   RenameAsync(desiredName: string, option: NameCollisionOption): Windows_Foundation.IAsyncAction;
   DeleteAsyncOverloadDefaultOptions(): Windows_Foundation.IAsyncAction;
@@ -529,6 +578,8 @@ export interface StorageFolder extends WinRTObject {
   readonly Attributes: FileAttributes;
   readonly DateCreated: Windows_Foundation.DateTime;
   IsOfType(type: StorageItemTypes): boolean;
+  RenameAsync(desiredName: string): Windows_Foundation.IAsyncAction;
+  DeleteAsync(): Windows_Foundation.IAsyncAction;
   GetIndexedStateAsync(): Windows_Foundation.IAsyncOperation<Windows_Storage_Search.IndexedState>;
   CreateFileQueryOverloadDefault(): Windows_Storage_Search.StorageFileQueryResult;
   CreateFileQuery(query: Windows_Storage_Search.CommonFileQuery): Windows_Storage_Search.StorageFileQueryResult;
@@ -538,14 +589,15 @@ export interface StorageFolder extends WinRTObject {
   CreateFolderQueryWithOptions(queryOptions: Windows_Storage_Search.QueryOptions): Windows_Storage_Search.StorageFolderQueryResult;
   CreateItemQuery(): Windows_Storage_Search.StorageItemQueryResult;
   CreateItemQueryWithOptions(queryOptions: Windows_Storage_Search.QueryOptions): Windows_Storage_Search.StorageItemQueryResult;
-  GetFilesAsync(query: Windows_Storage_Search.CommonFileQuery, startIndex: number, maxItemsToRetrieve: number): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IVectorView<StorageFile>>;
   GetFilesAsyncOverloadDefaultStartAndCount(query: Windows_Storage_Search.CommonFileQuery): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IVectorView<StorageFile>>;
-  GetFoldersAsync(query: Windows_Storage_Search.CommonFolderQuery, startIndex: number, maxItemsToRetrieve: number): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IVectorView<StorageFolder>>;
   GetFoldersAsyncOverloadDefaultStartAndCount(query: Windows_Storage_Search.CommonFolderQuery): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IVectorView<StorageFolder>>;
-  GetItemsAsync(startIndex: number, maxItemsToRetrieve: number): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IVectorView<IStorageItem>>;
   AreQueryOptionsSupported(queryOptions: Windows_Storage_Search.QueryOptions): boolean;
   IsCommonFolderQuerySupported(query: Windows_Storage_Search.CommonFolderQuery): boolean;
   IsCommonFileQuerySupported(query: Windows_Storage_Search.CommonFileQuery): boolean;
+  CreateFileQuery(): Windows_Storage_Search.StorageFileQueryResult;
+  CreateFolderQuery(): Windows_Storage_Search.StorageFolderQueryResult;
+  GetFilesAsync(query: Windows_Storage_Search.CommonFileQuery): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IVectorView<StorageFile>>;
+  GetFoldersAsync(query: Windows_Storage_Search.CommonFolderQuery): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IVectorView<StorageFolder>>;
   GetThumbnailAsyncOverloadDefaultSizeDefaultOptions(mode: Windows_Storage_FileProperties.ThumbnailMode): Windows_Foundation.IAsyncOperation<Windows_Storage_FileProperties.StorageItemThumbnail>;
   GetThumbnailAsyncOverloadDefaultOptions(mode: Windows_Storage_FileProperties.ThumbnailMode, requestedSize: number): Windows_Foundation.IAsyncOperation<Windows_Storage_FileProperties.StorageItemThumbnail>;
   GetThumbnailAsync(mode: Windows_Storage_FileProperties.ThumbnailMode, requestedSize: number, options: Windows_Storage_FileProperties.ThumbnailOptions): Windows_Foundation.IAsyncOperation<Windows_Storage_FileProperties.StorageItemThumbnail>;
@@ -553,9 +605,13 @@ export interface StorageFolder extends WinRTObject {
   readonly DisplayType: string;
   readonly FolderRelativeId: string;
   readonly Properties: Windows_Storage_FileProperties.StorageItemContentProperties;
+  GetThumbnailAsync(mode: Windows_Storage_FileProperties.ThumbnailMode): Windows_Foundation.IAsyncOperation<Windows_Storage_FileProperties.StorageItemThumbnail>;
+  GetThumbnailAsync(mode: Windows_Storage_FileProperties.ThumbnailMode, requestedSize: number): Windows_Foundation.IAsyncOperation<Windows_Storage_FileProperties.StorageItemThumbnail>;
   GetScaledImageAsThumbnailAsyncOverloadDefaultSizeDefaultOptions(mode: Windows_Storage_FileProperties.ThumbnailMode): Windows_Foundation.IAsyncOperation<Windows_Storage_FileProperties.StorageItemThumbnail>;
   GetScaledImageAsThumbnailAsyncOverloadDefaultOptions(mode: Windows_Storage_FileProperties.ThumbnailMode, requestedSize: number): Windows_Foundation.IAsyncOperation<Windows_Storage_FileProperties.StorageItemThumbnail>;
   GetScaledImageAsThumbnailAsync(mode: Windows_Storage_FileProperties.ThumbnailMode, requestedSize: number, options: Windows_Storage_FileProperties.ThumbnailOptions): Windows_Foundation.IAsyncOperation<Windows_Storage_FileProperties.StorageItemThumbnail>;
+  GetScaledImageAsThumbnailAsync(mode: Windows_Storage_FileProperties.ThumbnailMode): Windows_Foundation.IAsyncOperation<Windows_Storage_FileProperties.StorageItemThumbnail>;
+  GetScaledImageAsThumbnailAsync(mode: Windows_Storage_FileProperties.ThumbnailMode, requestedSize: number): Windows_Foundation.IAsyncOperation<Windows_Storage_FileProperties.StorageItemThumbnail>;
   GetParentAsync(): Windows_Foundation.IAsyncOperation<StorageFolder>;
   IsEqual(item: IStorageItem): boolean;
   TryGetItemAsync(name: string): Windows_Foundation.IAsyncOperation<IStorageItem>;

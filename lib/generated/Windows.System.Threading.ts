@@ -23,6 +23,8 @@ export interface IThreadPoolStatics extends WinRTObject {
   RunAsync(handler: WorkItemHandler): Windows_Foundation.IAsyncAction;
   RunWithPriorityAsync(handler: WorkItemHandler, priority: WorkItemPriority): Windows_Foundation.IAsyncAction;
   RunWithPriorityAndOptionsAsync(handler: WorkItemHandler, priority: WorkItemPriority, options: WorkItemOptions): Windows_Foundation.IAsyncAction;
+  RunAsync(handler: WorkItemHandler, priority: WorkItemPriority): Windows_Foundation.IAsyncAction;
+  RunAsync(handler: WorkItemHandler, priority: WorkItemPriority, options: WorkItemOptions): Windows_Foundation.IAsyncAction;
 }
 
 /** Windows.System.Threading.IThreadPoolTimer */
@@ -38,6 +40,8 @@ export interface IThreadPoolTimerStatics extends WinRTObject {
   CreateTimer(handler: TimerElapsedHandler, delay: Windows_Foundation.TimeSpan): ThreadPoolTimer;
   CreatePeriodicTimerWithCompletion(handler: TimerElapsedHandler, period: Windows_Foundation.TimeSpan, destroyed: TimerDestroyedHandler): ThreadPoolTimer;
   CreateTimerWithCompletion(handler: TimerElapsedHandler, delay: Windows_Foundation.TimeSpan, destroyed: TimerDestroyedHandler): ThreadPoolTimer;
+  CreatePeriodicTimer(handler: TimerElapsedHandler, period: Windows_Foundation.TimeSpan, destroyed: TimerDestroyedHandler): ThreadPoolTimer;
+  CreateTimer(handler: TimerElapsedHandler, delay: Windows_Foundation.TimeSpan, destroyed: TimerDestroyedHandler): ThreadPoolTimer;
 }
 
 /** Windows.System.Threading.ThreadPool */
@@ -47,6 +51,8 @@ export const ThreadPool: RuntimeClass & {
   RunAsync(handler: WorkItemHandler): Windows_Foundation.IAsyncAction;
   RunWithPriorityAsync(handler: WorkItemHandler, priority: WorkItemPriority): Windows_Foundation.IAsyncAction;
   RunWithPriorityAndOptionsAsync(handler: WorkItemHandler, priority: WorkItemPriority, options: WorkItemOptions): Windows_Foundation.IAsyncAction;
+  RunAsync(handler: WorkItemHandler, priority: WorkItemPriority): Windows_Foundation.IAsyncAction;
+  RunAsync(handler: WorkItemHandler, priority: WorkItemPriority, options: WorkItemOptions): Windows_Foundation.IAsyncAction;
 } = runtimeClass("Windows.System.Threading.ThreadPool");
 
 /** Windows.System.Threading.ThreadPoolTimer */
@@ -60,6 +66,8 @@ export const ThreadPoolTimer: RuntimeClass & {
   CreateTimer(handler: TimerElapsedHandler, delay: Windows_Foundation.TimeSpan): ThreadPoolTimer;
   CreatePeriodicTimerWithCompletion(handler: TimerElapsedHandler, period: Windows_Foundation.TimeSpan, destroyed: TimerDestroyedHandler): ThreadPoolTimer;
   CreateTimerWithCompletion(handler: TimerElapsedHandler, delay: Windows_Foundation.TimeSpan, destroyed: TimerDestroyedHandler): ThreadPoolTimer;
+  CreatePeriodicTimer(handler: TimerElapsedHandler, period: Windows_Foundation.TimeSpan, destroyed: TimerDestroyedHandler): ThreadPoolTimer;
+  CreateTimer(handler: TimerElapsedHandler, delay: Windows_Foundation.TimeSpan, destroyed: TimerDestroyedHandler): ThreadPoolTimer;
 } = runtimeClass("Windows.System.Threading.ThreadPoolTimer");
 
 /** Windows.System.Threading.TimerDestroyedHandler */

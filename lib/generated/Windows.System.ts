@@ -78,6 +78,8 @@ export interface IUserStatics extends WinRTObject {
   FindAllAsyncByType(type: UserType): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IVectorView<User>>;
   FindAllAsyncByTypeAndStatus(type: UserType, status: UserAuthenticationStatus): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IVectorView<User>>;
   GetFromId(nonRoamableId: string): User;
+  FindAllAsync(type: UserType): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IVectorView<User>>;
+  FindAllAsync(type: UserType, status: UserAuthenticationStatus): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IVectorView<User>>;
 }
 
 /** Windows.System.IUserStatics2 */
@@ -116,6 +118,8 @@ export const User: RuntimeClass & {
   FindAllAsyncByType(type: UserType): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IVectorView<User>>;
   FindAllAsyncByTypeAndStatus(type: UserType, status: UserAuthenticationStatus): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IVectorView<User>>;
   GetFromId(nonRoamableId: string): User;
+  FindAllAsync(type: UserType): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IVectorView<User>>;
+  FindAllAsync(type: UserType, status: UserAuthenticationStatus): Windows_Foundation.IAsyncOperation<Windows_Foundation_Collections.IVectorView<User>>;
 } = runtimeClass("Windows.System.User");
 
 /** Windows.System.UserAgeConsentGroup */

@@ -160,6 +160,29 @@ export function members(interfaces: readonly Instantiation[], generics: readonly
         lines.push(`${name}(${parameters(method, sigOf)}): ${returnType(method, sigOf)};`);
       }
     }
+    // Overloads also answer to their metadata name, chosen by argument count (see the runtime).
+    const groups = new Map<string, MethodDef[]>();
+    for (const method of type.methods) {
+      const abi = method.overload ?? method.name;
+      if (abi.startsWith('get_') || abi.startsWith('put_') || abi.startsWith('add_') || abi.startsWith('remove_')) continue;
+      groups.set(method.name, [...(groups.get(method.name) ?? []), method]);
+    }
+    for (const [name, group] of groups) {
+      const ownName = group.some((m) => (m.overload ?? m.name) === name);
+      if (group.length < 2 && ownName) continue;
+      if (taken.has(name) && !ownName) continue;
+      taken.add(name);
+      const seen = new Set<number>();
+      for (const method of group) {
+        const arity = method.signature.params.filter((p) => !(p.type.kind === 'byref') && !(p.isOut && p.type.kind !== 'array')).length;
+        if (seen.has(arity) || (method.overload ?? method.name) === name) {
+          seen.add(arity);
+          continue; // the default overload's own line is already there
+        }
+        seen.add(arity);
+        lines.push(`${name}(${parameters(method, sigOf)}): ${returnType(method, sigOf)};`);
+      }
+    }
   }
   return lines;
 }

@@ -90,10 +90,17 @@ function getFactory(className: string, iid: Guid): Pointer {
   return ptr!;
 }
 
-/** A runtime class, as a JS value: its static members, and `create()` for instances. */
+/**
+ * A runtime class, as a JS value: its static members, and `create(...)` for instances (typed by
+ * the generated projection with the class's constructors).
+ */
 export interface RuntimeClass {
   /** The class's full name. */
   readonly className: string;
+}
+
+/** What `runtimeClass` returns before the projection types it: any constructor, any static. */
+export interface UntypedRuntimeClass extends RuntimeClass {
   /**
    * A new instance: with no arguments through IActivationFactory::ActivateInstance, otherwise
    * through the factory method whose parameter count matches.
@@ -102,7 +109,7 @@ export interface RuntimeClass {
 }
 
 /** The JS value of a runtime class: statics as members, `create` to activate. */
-export function runtimeClass<T extends object = RuntimeClass>(className: string): T & RuntimeClass {
+export function runtimeClass<T extends object = UntypedRuntimeClass>(className: string): T & RuntimeClass {
   const target = {
     className,
     create(...args: unknown[]): WinRTObject {
@@ -137,7 +144,7 @@ export function runtimeClass<T extends object = RuntimeClass>(className: string)
     has(object, property) {
       return property in object || property in statics();
     },
-  }) as T & RuntimeClass;
+  }) as unknown as T & RuntimeClass;
 }
 
 function classType(className: string): ResolvedType & { kind: 'class' } {

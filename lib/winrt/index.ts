@@ -3,7 +3,7 @@ export { registerTypes, resolveType, parseTypeName, formatTypeName, guidOf, sign
 export type { TypeDescriptor, MethodDescriptor, ParamDescriptor, ResolvedType, ResolvedInterface, TypeName } from './types.js';
 export { iidFromSignature, pinterfaceSignature } from './signature.js';
 export { WinRTObject, project, wrap, type Subscription } from './projection.js';
-export { activationFactory, registerActivationFactory, runtimeClass, IActivationFactory, type RuntimeClass } from './activation.js';
+export { activationFactory, registerActivationFactory, runtimeClass, IActivationFactory, type RuntimeClass, type UntypedRuntimeClass } from './activation.js';
 export { asPromise, fromPromise, AsyncStatus, type AsyncOptions } from './async.js';
 export { box } from './reference.js';
 

@@ -245,6 +245,35 @@ export function installMembers(target: object, interfaces: readonly InterfaceTyp
         });
       }
     }
+    // Overloads have distinct ABI names (IsApiContractPresentByMajor…); their metadata name
+    // (IsApiContractPresent) picks the overload by the number of arguments, as C# would. The
+    // default overload may already hold the metadata name as its ABI name: the dispatcher replaces it.
+    const groups = new Map<string, MethodDescriptor[]>();
+    for (const method of methods) {
+      const [abi, , , metadataName = abi] = method;
+      if (abi.startsWith('get_') || abi.startsWith('put_') || abi.startsWith('add_') || abi.startsWith('remove_')) continue;
+      groups.set(metadataName, [...(groups.get(metadataName) ?? []), method]);
+    }
+    for (const [metadataName, group] of groups) {
+      const ownName = group.some(([abi]) => abi === metadataName);
+      if (group.length < 2 && ownName) continue;
+      if (taken.has(metadataName) && !ownName) continue;
+      taken.add(metadataName);
+      const byArity = new Map<number, (self: object, args: unknown[]) => unknown>();
+      for (const method of group) {
+        const arity = method[1].filter(([, , flow]) => flow !== 'out' && flow !== 'receive').length;
+        if (!byArity.has(arity)) byArity.set(arity, call(method));
+      }
+      Object.defineProperty(target, metadataName, {
+        value: function (this: object, ...args: unknown[]): unknown {
+          const invoke = byArity.get(args.length);
+          if (!invoke) throw new TypeError(`${type.name}.${metadataName} takes ${[...byArity.keys()].sort().join(' or ')} arguments, got ${args.length}`);
+          return invoke(this, args);
+        },
+        configurable: true,
+        writable: true,
+      });
+    }
   }
 }
 

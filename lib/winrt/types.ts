@@ -306,6 +306,7 @@ function buildInterface(name: string, iid: Guid, descriptor: TypeDescriptor & { 
 
 /** What a type is, without building it: its primitive spelling, or whether it is passed as an interface. */
 function kindOf(type: TypeName, scope: ReadonlyMap<string, ResolvedType>): { primitive?: string; isInterface: boolean } {
+  for (const arg of type.args) kindOf(arg, scope); // every argument must be projected too
   const bound = type.args.length === 0 ? scope.get(type.name) : undefined;
   const name = bound?.name ?? PRIMITIVE_ALIASES[type.name] ?? type.name;
   const kind = bound?.kind ?? (name in PRIMITIVE_SIGNATURES ? 'primitive' : descriptors.get(type.name)?.kind);

@@ -90,7 +90,7 @@ cursor('a read past the end of the blob is a WinmdError at that offset', () => {
   r.u16();
   throwsAt(() => r.u16(), 2, /2-byte value runs past the end of the blob/);
   throwsAt(() => blobOf([]).u8(), 0);
-  throwsAt(() => blobOf([1]).peek() && blobOf([]).peek(), 0, /blob ends early/);
+  throwsAt(() => blobOf([]).peek(), 0, /blob ends early/);
 });
 
 cursor('count() rejects counts the rest of the blob cannot hold', () => {
