@@ -6,7 +6,7 @@ import { readArray, sizeOf, writeArray, writePointer } from '../ffi/memory.js';
 import { createHString, deleteHString, readHString, takeHString } from './hstring.js';
 import type { ComInterface } from './interface.js';
 import { ComPtr } from './pointer.js';
-import type { ValueSpec } from './signature.js';
+import { isWide, type ValueSpec } from './signature.js';
 import { IUnknown } from './unknown.js';
 
 /** koffi's type of one element. */
@@ -34,7 +34,7 @@ export function readElements(ptr: Pointer | null, count: number, element: ValueS
     case 'struct':
       return values.map((v) => element.struct!.toJS(v));
     default:
-      return values;
+      return isWide(element.native) ? values.map((v) => (typeof v === 'number' ? BigInt(v) : v)) : values;
   }
 }
 

@@ -8,6 +8,7 @@ import { sizeOf, writeBytes, writePointer, writeValue } from '../ffi/memory.js';
 import { originateErrorInfo } from './error-info.js';
 import { ComError, E_NOTIMPL, E_POINTER, RO_E_CLOSED, S_OK } from './hresult.js';
 import type { MethodInfo } from './interface.js';
+import { isWide } from './signature.js';
 import { arrayFromNative, fillArrayOut, fromNative, receiveArrayOut, toNativeOut } from './marshal.js';
 import { entryOf } from './object.js';
 
@@ -50,7 +51,7 @@ export function methodStub(method: MethodInfo): (...args: any[]) => unknown {
   const isHresult = returns.kind === 'hresult';
   // The common shape: in-parameters that need no conversion, then the out-parameters. Their
   // values go to the implementation as they came, without a copy.
-  const direct = ins.every((i, n) => i === n && (params[i]!.kind === 'value' || params[i]!.kind === 'pointer'));
+  const direct = ins.every((i, n) => i === n && ((params[i]!.kind === 'value' && !isWide(params[i]!.native)) || params[i]!.kind === 'pointer'));
   const single = outs.length === 1 ? params[outs[0]!]! : null;
   const singleValue = single !== null && single.kind === 'value' && typeof single.native === 'string' ? single.native : null;
   if (direct && isHresult && ins.length <= 4 && outs.length <= 1 && (outs.length === 0 || singleValue !== null)) {

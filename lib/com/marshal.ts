@@ -10,7 +10,7 @@ import { createHString, deleteHString, readHString, takeHString } from './hstrin
 import type { ComInterface, MethodInfo } from './interface.js';
 import { createNativeObject, existingIdentity, type Implementation } from './object.js';
 import { ComPtr } from './pointer.js';
-import type { ParamSpec, ValueSpec } from './signature.js';
+import { isWide, type ParamSpec, type ValueSpec } from './signature.js';
 import { elementSize, readElements, writeElements } from './array.js';
 import { allocate, release as freeNative } from '../ffi/memory.js';
 import { taskMemAlloc, taskMemFree } from '../ffi/task-memory.js';
@@ -37,6 +37,8 @@ export function fromNative(param: ParamSpec, raw: unknown, owner: ComInterface<a
       return raw === null ? null : readWideString(raw as Pointer);
     case 'struct':
       return param.struct!.toJS(raw);
+    case 'value':
+      return typeof raw === 'number' && isWide(param.native) ? BigInt(raw) : raw;
     default:
       return raw;
   }
@@ -298,8 +300,12 @@ export function methodCaller(method: MethodInfo): (this: ComPtr<any>, ...args: u
       throw new ComError(hr, `calling ${method.owner.name}.${method.name}${detail ? `: ${detail}` : ''}`);
     }
     if (outSlots.length === 0) return undefined;
-    if (outSlots.length === 1) return (native[outSlots[0]!] as unknown[])[0];
-    return outSlots.map((slot) => (native[slot] as unknown[])[0]);
+    const out = (slot: number): unknown => {
+      const value = (native[slot] as unknown[])[0];
+      return typeof value === 'number' && isWide(params[slot - 1]!.native) ? BigInt(value) : value;
+    };
+    if (outSlots.length === 1) return out(outSlots[0]!);
+    return outSlots.map(out);
   };
 }
 
@@ -393,6 +399,8 @@ function fromNativeOut(param: ParamSpec, box: unknown, method: MethodInfo): unkn
       return value === null ? null : ComPtr.attach(value as Pointer, interfaceOf(param, method.owner));
     case 'struct':
       return param.struct!.toJS(value);
+    case 'value':
+      return typeof value === 'number' && isWide(param.native) ? BigInt(value) : value;
     default:
       return value;
   }

@@ -47,6 +47,14 @@ export interface ParamSpec extends ValueSpec {
   readonly element?: ValueSpec;
 }
 
+/**
+ * True for 64-bit integers, which JS receives as bigint: koffi gives a number when the value
+ * fits in one, so the runtime converts, and a JS side sees one type whatever the value.
+ */
+export function isWide(native: unknown): boolean {
+  return native === 'int64_t' || native === 'uint64_t';
+}
+
 /** What a type name used in a signature stands for, besides the built-in names. */
 export type NamedType = { readonly kind: 'interface' } | { readonly kind: 'struct'; readonly struct: StructType<any> } | { readonly kind: 'value'; readonly native: string };
 export type TypeLookup = (name: string) => NamedType | undefined;

@@ -21,7 +21,7 @@ export class StructType<T extends object = Record<string, unknown>> {
     this.#fields = fields;
     this.native = native ?? structLayout(Object.fromEntries(fields.map(([field, type]) => [field, type instanceof StructType ? type.native : type])));
     this.size = sizeOf(this.native);
-    this.#plain = fields.every(([, type]) => typeof type === 'string');
+    this.#plain = fields.every(([, type]) => typeof type === 'string' && type !== 'int64_t' && type !== 'uint64_t');
   }
 
   /** The JS value of a struct koffi decoded. */
@@ -29,7 +29,11 @@ export class StructType<T extends object = Record<string, unknown>> {
     if (this.#plain) return raw as T;
     const record = raw as Record<string, unknown>;
     const value: Record<string, unknown> = {};
-    for (const [field, type] of this.#fields) value[field] = type instanceof StructType ? type.toJS(record[field]) : record[field];
+    for (const [field, type] of this.#fields) {
+      const raw = record[field];
+      // 64-bit fields are bigint in JS whatever their value (koffi gives a number when it fits).
+      value[field] = type instanceof StructType ? type.toJS(raw) : typeof raw === 'number' && (type === 'int64_t' || type === 'uint64_t') ? BigInt(raw) : raw;
+    }
     return value as T;
   }
 

@@ -24,6 +24,11 @@ const POINTER_TABLE: Partial<Record<TableId, TableId>> = {
   [TableId.Property]: TableId.PropertyPtr,
 };
 
+/**
+ * The low-level view of one file: its headers, streams, heaps and tables, with checked column
+ * reads. The model (Metadata) is built on it; tools that need a table the model does not show
+ * (MethodImpl, ClassLayout, …) can read it here.
+ */
 export class WinmdFile {
   /** The file's name, e.g. 'Windows.Foundation.winmd'. */
   readonly name: string;
@@ -118,14 +123,16 @@ export class WinmdFile {
    * the file has one (the #- form).
    */
   list(table: TableId, row: number, column: number, target: TableId): number[] {
-    const count = this.rows(target);
+    const pointer = POINTER_TABLE[target];
+    const indirect = pointer !== undefined && this.rows(pointer) > 0;
+    // Through a Ptr table the list indexes that table, which then gives the target's rows.
+    const listed = indirect ? pointer : target;
+    const count = this.rows(listed);
     const first = this.value(table, row, column);
     const next = row < this.rows(table) ? this.value(table, row + 1, column) : count + 1;
     const name = this.#column(table, column);
-    if (first < 1 || first > count + 1) this.fail(table, row, `${name} ${first} is outside ${TABLE_NAMES[target]} (${count} rows)`);
-    if (next < first || next > count + 1) this.fail(table, row, `${name} runs from ${first} to ${next}, outside ${TABLE_NAMES[target]} (${count} rows)`);
-    const pointer = POINTER_TABLE[target];
-    const indirect = pointer !== undefined && this.rows(pointer) > 0;
+    if (first < 1 || first > count + 1) this.fail(table, row, `${name} ${first} is outside ${TABLE_NAMES[listed]} (${count} rows)`);
+    if (next < first || next > count + 1) this.fail(table, row, `${name} runs from ${first} to ${next}, outside ${TABLE_NAMES[listed]} (${count} rows)`);
     const rows: number[] = [];
     for (let i = first; i < next; i++) rows.push(indirect ? this.ref(pointer, i, 0, target) : i);
     return rows;

@@ -78,8 +78,8 @@ export class GuidHeap {
   /** The GUID in canonical upper-case form without braces, or null for index 0. */
   get(index: number): string | null {
     if (index === 0) return null;
+    if (index * 16 > this.#size) this.#bytes.fail('#GUID', this.#start + this.#size, `GUID index ${index} is outside the heap (${Math.floor(this.#size / 16)} GUIDs)`);
     const at = this.#start + (index - 1) * 16;
-    if (index * 16 > this.#size) this.#bytes.fail('#GUID', this.#start + Math.min(at - this.#start, this.#size), `GUID index ${index} is outside the heap (${this.#size / 16} GUIDs)`);
     const b = this.#bytes;
     const hex = (value: number, digits: number): string => value.toString(16).padStart(digits, '0');
     let tail = '';

@@ -167,7 +167,7 @@ export class ParamDef extends Member {
   get isOptional(): boolean {
     return (this.flags & ParamAttributes.Optional) !== 0;
   }
-  /** The type carries modreq(System.Runtime.CompilerServices.IsConst). */
+  /** The type carries System.Runtime.CompilerServices.IsConst (a modopt in Windows' metadata). */
   get isConst(): boolean {
     return this.type.isConst === true;
   }

@@ -59,7 +59,7 @@ export class FileScope implements SignatureContext {
     const def = new TypeDefRow(this.file, row);
     const enclosing = this.lookups.enclosing(row);
     if (enclosing !== 0) {
-      if (depth >= MAX_NESTING || enclosing === row) this.file.fail(TableId.NestedClass, 1, `TypeDef ${row} is nested ${MAX_NESTING} levels deep, or in itself`);
+      if (depth >= MAX_NESTING || enclosing === row) this.file.fail(TableId.TypeDef, row, `nested classes nest ${MAX_NESTING} levels deep, or a type in itself`);
       const outer = this.typeDefName(enclosing, depth + 1);
       name = { namespace: outer.namespace, name: `${outer.name}/${def.name()}` };
     } else {
@@ -84,15 +84,6 @@ export class FileScope implements SignatureContext {
     }
     this.#typeRefNames.set(row, name);
     return name;
-  }
-
-  /** The assembly (or module) a TypeRef's resolution scope names, or null. */
-  typeRefScope(row: number): string | null {
-    const scope = new TypeRefRow(this.file, row).resolutionScope();
-    if (scope.row === 0) return null;
-    if (scope.table === TableId.AssemblyRef) return this.file.string(TableId.AssemblyRef, scope.row, 6);
-    if (scope.table === TableId.ModuleRef) return this.file.string(TableId.ModuleRef, scope.row, 0);
-    return null;
   }
 
   /** A TypeDef or TypeRef as a named TypeSig (shared and frozen). */

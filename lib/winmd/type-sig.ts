@@ -21,8 +21,9 @@ export type PrimitiveName =
   | 'UIntPtr';
 
 /**
- * A custom modifier (§II.23.2.7) on the type it precedes. WinRT marks a `const` parameter
- * with `modreq(System.Runtime.CompilerServices.IsConst)`.
+ * A custom modifier (§II.23.2.7) on the type it precedes. WinRT marks a `const` parameter with
+ * System.Runtime.CompilerServices.IsConst; Windows' own metadata writes it as a modopt (CMOD_OPT,
+ * `required: false`) before BYREF, e.g. `GuidHelper.Equals(const ref Guid, const ref Guid)`.
  */
 export interface CustomModifier {
   readonly required: boolean;
@@ -32,7 +33,7 @@ export interface CustomModifier {
 interface Modified {
   /** Custom modifiers that preceded this type in the signature, when there were any. */
   readonly modifiers?: readonly CustomModifier[];
-  /** Present (true) when a modifier is System.Runtime.CompilerServices.IsConst. */
+  /** Present (true) when a modifier, required or optional, is System.Runtime.CompilerServices.IsConst. */
   readonly isConst?: true;
 }
 
@@ -111,7 +112,7 @@ export const IS_CONST = 'System.Runtime.CompilerServices.IsConst';
 
 /**
  * A readable spelling of a type, e.g. 'Windows.Foundation.IAsyncOperation`1<Windows.System.User>',
- * 'UInt8[]', 'ref const Windows.Foundation.Point'; `genericParams` names VAR indexes.
+ * 'UInt8[]', 'const ref System.Guid'; `genericParams` names VAR indexes.
  *
  * @example
  * formatType({ kind: 'primitive', name: 'Int32' }); // 'Int32'

@@ -48,6 +48,9 @@ export function asPromise<T = unknown, P = unknown>(operation: object, options: 
   const op = operation as AsyncObject;
   const { signal, onProgress } = options;
   const promise = new Promise<T>((resolve, reject) => {
+    // The completion arrives from a Windows thread, through koffi's queue, which does not keep
+    // the event loop alive: without this timer, Node would exit while Windows is still working.
+    const keepAlive = setInterval(() => {}, 0x7fffffff);
     let aborted = false;
     const onAbort = (): void => {
       aborted = true;
@@ -58,8 +61,8 @@ export function asPromise<T = unknown, P = unknown>(operation: object, options: 
       }
     };
     if (onProgress) op.Progress = (_: unknown, progress: P) => onProgress(progress);
-    // Windows calls a handler set after completion right away, so there is no race here.
-    op.Completed = (_: unknown, status: number) => {
+    const completed = (_: unknown, status: number): void => {
+      clearInterval(keepAlive);
       signal?.removeEventListener('abort', onAbort);
       if (status === AsyncStatus.Completed) {
         try {
@@ -80,6 +83,13 @@ export function asPromise<T = unknown, P = unknown>(operation: object, options: 
         }
       }
     };
+    try {
+      // Windows calls a handler set after completion right away, so there is no race here.
+      op.Completed = completed;
+    } catch (error) {
+      clearInterval(keepAlive);
+      throw error;
+    }
     if (signal) {
       if (signal.aborted) onAbort();
       else signal.addEventListener('abort', onAbort, { once: true });

@@ -15,6 +15,11 @@ class Adder {
 }
 
 const test = suite('IClassFactory');
+// COM objects other suites keep alive (under Wine the Windows tests run first) are not this test's.
+let base = 0;
+test.before.each(() => {
+  base = liveComObjects();
+});
 const memory = new Memory();
 test.after.each(() => memory.free());
 
@@ -49,7 +54,7 @@ test('CreateInstance makes a new object and returns the requested interface', ()
   assert.is(release(a.ptr!), 0, 'the caller holds the only reference');
   assert.is(release(b.ptr!), 0);
   release(cf);
-  assert.is(liveComObjects(), 0);
+  assert.is(liveComObjects(), base);
 });
 
 test('an outer unknown is refused with CLASS_E_NOAGGREGATION and *ppv NULL', () => {

@@ -39,6 +39,11 @@ class Calculator {
 const ADD = 3, DIVIDE = 4, FAIL = 5, ECHO = 6, LENGTH = 7;
 
 const test = suite('calls through the vtable');
+// COM objects other suites keep alive (under Wine the Windows tests run first) are not this test's.
+let base = 0;
+test.before.each(() => {
+  base = liveComObjects();
+});
 const memory = new Memory();
 test.after.each(() => memory.free());
 
@@ -205,12 +210,12 @@ test('interface pointers in are wrapped with a reference of their own; out point
   assert.is(got, person.pointer, 'the same interface pointer comes back');
   release(got); // the caller's reference from the out-parameter
   person.dispose();
-  assert.is(liveComObjects(), 2, 'Box still holds the person');
+  assert.is(liveComObjects(), base + 2, 'Box still holds the person');
   assert.is(callSlot(container, 3, 'int32_t', ['void *'], null), S_OK);
   assert.is(box.item, null);
-  assert.is(liveComObjects(), 1, 'the person died with its last reference');
+  assert.is(liveComObjects(), base + 1, 'the person died with its last reference');
   release(container);
-  assert.is(liveComObjects(), 0);
+  assert.is(liveComObjects(), base);
 });
 
 test('returning a plain JS object for an interface out-parameter makes it a COM object', () => {
@@ -223,7 +228,7 @@ test('returning a plain JS object for an interface out-parameter makes it a COM 
   assert.is(takeHString(readPointer(name)), 'Grace');
   assert.is(release(ptr), 0);
   release(container);
-  assert.is(liveComObjects(), 0);
+  assert.is(liveComObjects(), base);
 });
 
 test('ComError carries hex, name and meaning for a failure seen through a ComPtr', () => {

