@@ -32,7 +32,7 @@ export function readElements(ptr: Pointer | null, count: number, element: ValueS
     case 'interface':
       return values.map((p) => (p === null || p === 0n ? null : take ? ComPtr.attach(p as Pointer, iface!) : ComPtr.borrow(p as Pointer, iface!)));
     case 'struct':
-      return values.map((v) => element.struct!.toJS(v));
+      return values.map((v) => element.struct!.toJS(v, take));
     default:
       return isWide(element.native) ? values.map((v) => (typeof v === 'number' ? BigInt(v) : v)) : values;
   }
@@ -72,9 +72,11 @@ export function writeElements(
       handles.forEach((handle, i) => writePointer(ptr, handle, i * 8));
       return () => release(handles, element);
     }
-    case 'struct':
-      writeArray(ptr, element.native, values.map((v, i) => element.struct!.toNative(v, `${where}[${i}]`)));
-      return () => {};
+    case 'struct': {
+      const strings: (() => void)[] = [];
+      writeArray(ptr, element.native, values.map((v, i) => element.struct!.toNative(v, `${where}[${i}]`, strings)));
+      return () => strings.forEach((done) => done());
+    }
     default:
       for (const [i, value] of values.entries()) {
         if (typeof value !== 'number' && typeof value !== 'bigint' && typeof value !== 'boolean') {

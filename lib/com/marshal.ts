@@ -370,7 +370,7 @@ function toNativeIn(param: ParamSpec, value: unknown, method: MethodInfo, positi
       if (!(value instanceof Guid) && typeof value !== 'string') throw new TypeError(`${where} must be a Guid or GUID string, got ${typeof value}`);
       return Guid.from(value).bytes;
     case 'struct':
-      return param.struct!.toNative(value, where);
+      return param.struct!.toNative(value, where, cleanup);
     case 'wstring':
       if (value === null && param.optional) return null;
       if (typeof value !== 'string') throw new TypeError(`${where} must be a string, got ${typeof value}`);
@@ -398,7 +398,7 @@ function fromNativeOut(param: ParamSpec, box: unknown, method: MethodInfo): unkn
     case 'interface':
       return value === null ? null : ComPtr.attach(value as Pointer, interfaceOf(param, method.owner));
     case 'struct':
-      return param.struct!.toJS(value);
+      return param.struct!.toJS(value, true);
     case 'value':
       return typeof value === 'number' && isWide(param.native) ? BigInt(value) : value;
     default:

@@ -4,7 +4,9 @@
 import type { NativeType } from '../ffi/koffi.js';
 import { fixedArray, structLayout } from '../ffi/layout.js';
 import { sizeOf } from '../ffi/memory.js';
+import type { Pointer } from '../ffi/koffi.js';
 import { Guid } from './guid.js';
+import { createHString, deleteHString, readHString, takeHString } from './hstring.js';
 
 type FieldType = string | StructType<any>;
 
@@ -19,32 +21,51 @@ export class StructType<T extends object = Record<string, unknown>> {
   constructor(name: string, fields: readonly (readonly [string, FieldType])[], native?: NativeType) {
     this.name = name;
     this.#fields = fields;
-    this.native = native ?? structLayout(Object.fromEntries(fields.map(([field, type]) => [field, type instanceof StructType ? type.native : type])));
+    this.native = native ?? structLayout(Object.fromEntries(fields.map(([field, type]) => [field, type instanceof StructType ? type.native : type === 'HSTRING' ? 'void *' : type])));
     this.size = sizeOf(this.native);
-    this.#plain = fields.every(([, type]) => typeof type === 'string' && type !== 'int64_t' && type !== 'uint64_t');
+    this.#plain = fields.every(([, type]) => typeof type === 'string' && type !== 'int64_t' && type !== 'uint64_t' && type !== 'HSTRING');
   }
 
-  /** The JS value of a struct koffi decoded. */
-  toJS(raw: unknown): T {
+  /**
+   * The JS value of a struct koffi decoded. With `take`, the caller owns the HSTRINGs it holds
+   * (an out-parameter's struct) and they are deleted once read; otherwise they are borrowed.
+   */
+  toJS(raw: unknown, take = false): T {
     if (this.#plain) return raw as T;
     const record = raw as Record<string, unknown>;
     const value: Record<string, unknown> = {};
     for (const [field, type] of this.#fields) {
       const raw = record[field];
+      if (type instanceof StructType) value[field] = type.toJS(raw, take);
+      else if (type === 'HSTRING') value[field] = take ? takeHString(raw as Pointer | null) : readHString(raw as Pointer | null);
       // 64-bit fields are bigint in JS whatever their value (koffi gives a number when it fits).
-      value[field] = type instanceof StructType ? type.toJS(raw) : typeof raw === 'number' && (type === 'int64_t' || type === 'uint64_t') ? BigInt(raw) : raw;
+      else value[field] = typeof raw === 'number' && (type === 'int64_t' || type === 'uint64_t') ? BigInt(raw) : raw;
     }
     return value as T;
   }
 
-  /** The object koffi encodes for a JS value; names the struct and field when one is missing. */
-  toNative(value: unknown, where: string): unknown {
+  /**
+   * The object koffi encodes for a JS value; names the struct and field when one is missing.
+   * HSTRING fields are created here: `cleanup` receives their deletion when the caller keeps
+   * ownership (an in-parameter); without it they belong to whoever receives the struct.
+   */
+  toNative(value: unknown, where: string, cleanup?: (() => void)[]): unknown {
     if (value === null || typeof value !== 'object') throw new TypeError(`${where} must be a ${this.name} object, got ${value === null ? 'null' : typeof value}`);
     const record = value as Record<string, unknown>;
     const raw: Record<string, unknown> = {};
     for (const [field, type] of this.#fields) {
       if (!(field in record)) throw new TypeError(`${where}: ${this.name} needs field ${field}`);
-      raw[field] = type instanceof StructType ? type.toNative(record[field], `${where}.${field}`) : record[field];
+      if (type instanceof StructType) {
+        raw[field] = type.toNative(record[field], `${where}.${field}`, cleanup);
+      } else if (type === 'HSTRING') {
+        const text = record[field];
+        if (typeof text !== 'string') throw new TypeError(`${where}.${field} must be a string, got ${typeof text}`);
+        const handle = createHString(text);
+        cleanup?.push(() => deleteHString(handle));
+        raw[field] = handle;
+      } else {
+        raw[field] = record[field];
+      }
     }
     return raw;
   }
@@ -76,7 +97,7 @@ class GuidStruct extends StructType<Guid> {
 export const GUID_STRUCT: StructType<Guid> = new GuidStruct();
 
 const byName = new Map<string, StructType<any>>([['GUID', GUID_STRUCT]]);
-const FIELD_TYPES = new Set(['int8_t', 'uint8_t', 'int16_t', 'uint16_t', 'int32_t', 'uint32_t', 'int64_t', 'uint64_t', 'float', 'double', 'bool']);
+const FIELD_TYPES = new Set(['int8_t', 'uint8_t', 'int16_t', 'uint16_t', 'int32_t', 'uint32_t', 'int64_t', 'uint64_t', 'float', 'double', 'bool', 'HSTRING']);
 
 /** The struct registered under `name`, for signatures that name it. */
 export function structNamed(name: string): StructType<any> | undefined {
@@ -85,7 +106,7 @@ export function structNamed(name: string): StructType<any> | undefined {
 
 /**
  * Declares a struct passed by value. Field types are koffi primitive names ('int32_t', 'float',
- * 'bool', 'int64_t'…), 'GUID', or other structs.
+ * 'bool', 'int64_t'…), 'HSTRING', 'GUID', or other structs.
  *
  * @example
  * const Point = defineStruct<{ X: number; Y: number }>('Windows.Foundation.Point', { X: 'float', Y: 'float' });

@@ -19,9 +19,12 @@ registerTypes("Windows.Media.SpeechSynthesis", {
   "ISpeechSynthesizerOptions2": {"kind":"interface","iid":"1CBEF60E-119C-4BED-B118-D250C3A25793","methods":[["get_AudioVolume",[],"Double"],["put_AudioVolume",[["value","Double"]],null],["get_SpeakingRate",[],"Double"],["put_SpeakingRate",[["value","Double"]],null],["get_AudioPitch",[],"Double"],["put_AudioPitch",[["value","Double"]],null]]},
   "ISpeechSynthesizerOptions3": {"kind":"interface","iid":"401ED877-902C-4814-A582-A5D0C0769FA8","methods":[["get_AppendedSilence",[],"Windows.Media.SpeechSynthesis.SpeechAppendedSilence"],["put_AppendedSilence",[["value","Windows.Media.SpeechSynthesis.SpeechAppendedSilence"]],null],["get_PunctuationSilence",[],"Windows.Media.SpeechSynthesis.SpeechPunctuationSilence"],["put_PunctuationSilence",[["value","Windows.Media.SpeechSynthesis.SpeechPunctuationSilence"]],null]]},
   "IVoiceInformation": {"kind":"interface","iid":"B127D6A4-1291-4604-AA9C-83134083352C","methods":[["get_DisplayName",[],"String"],["get_Id",[],"String"],["get_Language",[],"String"],["get_Description",[],"String"],["get_Gender",[],"Windows.Media.SpeechSynthesis.VoiceGender"]]},
+  "SpeechAppendedSilence": {"kind":"enum","type":"Int32","values":{"Default":0,"Min":1}},
+  "SpeechPunctuationSilence": {"kind":"enum","type":"Int32","values":{"Default":0,"Min":1}},
   "SpeechSynthesisStream": {"kind":"class","default":"Windows.Media.SpeechSynthesis.ISpeechSynthesisStream","interfaces":["Windows.Media.SpeechSynthesis.ISpeechSynthesisStream","Windows.Storage.Streams.IRandomAccessStreamWithContentType","Windows.Storage.Streams.IContentTypeProvider","Windows.Storage.Streams.IRandomAccessStream","Windows.Storage.Streams.IOutputStream","Windows.Foundation.IClosable","Windows.Storage.Streams.IInputStream","Windows.Media.Core.ITimedMetadataTrackProvider"]},
   "SpeechSynthesizer": {"kind":"class","default":"Windows.Media.SpeechSynthesis.ISpeechSynthesizer","interfaces":["Windows.Media.SpeechSynthesis.ISpeechSynthesizer","Windows.Foundation.IClosable","Windows.Media.SpeechSynthesis.ISpeechSynthesizer2"],"activatable":true,"statics":["Windows.Media.SpeechSynthesis.IInstalledVoicesStatic2","Windows.Media.SpeechSynthesis.IInstalledVoicesStatic"]},
   "SpeechSynthesizerOptions": {"kind":"class","default":"Windows.Media.SpeechSynthesis.ISpeechSynthesizerOptions","interfaces":["Windows.Media.SpeechSynthesis.ISpeechSynthesizerOptions","Windows.Media.SpeechSynthesis.ISpeechSynthesizerOptions2","Windows.Media.SpeechSynthesis.ISpeechSynthesizerOptions3"]},
+  "VoiceGender": {"kind":"enum","type":"Int32","values":{"Male":0,"Female":1}},
   "VoiceInformation": {"kind":"class","default":"Windows.Media.SpeechSynthesis.IVoiceInformation","interfaces":["Windows.Media.SpeechSynthesis.IVoiceInformation"]},
 });
 
@@ -81,8 +84,8 @@ export interface ISpeechSynthesizerOptions2 extends WinRTObject {
 
 /** Windows.Media.SpeechSynthesis.ISpeechSynthesizerOptions3 */
 export interface ISpeechSynthesizerOptions3 extends WinRTObject {
-  AppendedSilence: unknown;
-  PunctuationSilence: unknown;
+  AppendedSilence: SpeechAppendedSilence;
+  PunctuationSilence: SpeechPunctuationSilence;
 }
 
 /** Windows.Media.SpeechSynthesis.IVoiceInformation */
@@ -91,8 +94,16 @@ export interface IVoiceInformation extends WinRTObject {
   readonly Id: string;
   readonly Language: string;
   readonly Description: string;
-  readonly Gender: unknown;
+  readonly Gender: VoiceGender;
 }
+
+/** Windows.Media.SpeechSynthesis.SpeechAppendedSilence */
+export const SpeechAppendedSilence = { Default: 0, Min: 1, } as const;
+export type SpeechAppendedSilence = number;
+
+/** Windows.Media.SpeechSynthesis.SpeechPunctuationSilence */
+export const SpeechPunctuationSilence = { Default: 0, Min: 1, } as const;
+export type SpeechPunctuationSilence = number;
 
 /** Windows.Media.SpeechSynthesis.SpeechSynthesisStream */
 export interface SpeechSynthesisStream extends WinRTObject {
@@ -138,12 +149,16 @@ export interface SpeechSynthesizerOptions extends WinRTObject {
   AudioVolume: number;
   SpeakingRate: number;
   AudioPitch: number;
-  AppendedSilence: unknown;
-  PunctuationSilence: unknown;
+  AppendedSilence: SpeechAppendedSilence;
+  PunctuationSilence: SpeechPunctuationSilence;
 }
 export const SpeechSynthesizerOptions: RuntimeClass & {
 
 } = runtimeClass("Windows.Media.SpeechSynthesis.SpeechSynthesizerOptions");
+
+/** Windows.Media.SpeechSynthesis.VoiceGender */
+export const VoiceGender = { Male: 0, Female: 1, } as const;
+export type VoiceGender = number;
 
 /** Windows.Media.SpeechSynthesis.VoiceInformation */
 export interface VoiceInformation extends WinRTObject {
@@ -151,7 +166,7 @@ export interface VoiceInformation extends WinRTObject {
   readonly Id: string;
   readonly Language: string;
   readonly Description: string;
-  readonly Gender: unknown;
+  readonly Gender: VoiceGender;
 }
 export const VoiceInformation: RuntimeClass & {
 

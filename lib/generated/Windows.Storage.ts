@@ -18,6 +18,7 @@ import type * as Windows_System from './Windows.System.js';
 registerTypes("Windows.Storage", {
   "ApplicationData": {"kind":"class","default":"Windows.Storage.IApplicationData","interfaces":["Windows.Storage.IApplicationData","Windows.Storage.IApplicationData2","Windows.Storage.IApplicationData3","Windows.Foundation.IClosable"],"statics":["Windows.Storage.IApplicationDataStatics2","Windows.Storage.IApplicationDataStatics"]},
   "ApplicationDataContainer": {"kind":"class","default":"Windows.Storage.IApplicationDataContainer","interfaces":["Windows.Storage.IApplicationDataContainer","Windows.Foundation.IClosable"]},
+  "ApplicationDataCreateDisposition": {"kind":"enum","type":"Int32","values":{"Always":0,"Existing":1}},
   "ApplicationDataLocality": {"kind":"enum","type":"Int32","values":{"Local":0,"Roaming":1,"Temporary":2,"LocalCache":3,"SharedLocal":4}},
   "ApplicationDataSetVersionHandler": {"kind":"delegate","iid":"A05791E6-CC9F-4687-ACAB-A364FD785463","params":[["setVersionRequest","Windows.Storage.SetVersionRequest"]]},
   "CreationCollisionOption": {"kind":"enum","type":"Int32","values":{"GenerateUniqueName":0,"ReplaceExisting":1,"FailIfExists":2,"OpenIfExists":3}},
@@ -111,13 +112,17 @@ export interface ApplicationDataContainer extends WinRTObject {
   readonly Locality: ApplicationDataLocality;
   readonly Values: Windows_Foundation_Collections.IPropertySet;
   readonly Containers: Windows_Foundation_Collections.IMapView<string, ApplicationDataContainer>;
-  CreateContainer(name: string, disposition: unknown): ApplicationDataContainer;
+  CreateContainer(name: string, disposition: ApplicationDataCreateDisposition): ApplicationDataContainer;
   DeleteContainer(name: string): void;
   Close(): void;
 }
 export const ApplicationDataContainer: RuntimeClass & {
 
 } = runtimeClass("Windows.Storage.ApplicationDataContainer");
+
+/** Windows.Storage.ApplicationDataCreateDisposition */
+export const ApplicationDataCreateDisposition = { Always: 0, Existing: 1, } as const;
+export type ApplicationDataCreateDisposition = number;
 
 /** Windows.Storage.ApplicationDataLocality */
 export const ApplicationDataLocality = { Local: 0, Roaming: 1, Temporary: 2, LocalCache: 3, SharedLocal: 4, } as const;
@@ -173,7 +178,7 @@ export interface IApplicationDataContainer extends WinRTObject {
   readonly Locality: ApplicationDataLocality;
   readonly Values: Windows_Foundation_Collections.IPropertySet;
   readonly Containers: Windows_Foundation_Collections.IMapView<string, ApplicationDataContainer>;
-  CreateContainer(name: string, disposition: unknown): ApplicationDataContainer;
+  CreateContainer(name: string, disposition: ApplicationDataCreateDisposition): ApplicationDataContainer;
   DeleteContainer(name: string): void;
 }
 

@@ -204,6 +204,14 @@ export function closure(metadata: Metadata, roots: readonly Root[]): Closure {
     }
     frontier = next;
   }
+  // Enums and structs are leaves (a struct holds only values): project every one referenced,
+  // whatever the depth, so that fewer methods at the boundary become placeholders.
+  for (const type of [...chosen.values()]) {
+    for (const name of dependencies(type)) {
+      const found = chosen.has(name) ? undefined : want(name);
+      if (found && (found.kind === 'enum' || found.kind === 'struct')) chosen.set(name, found);
+    }
+  }
   // Structural needs, to the end.
   const queue = [...chosen.values()];
   while (queue.length > 0) {

@@ -1,4 +1,12 @@
 // winbg/winmd: an ECMA-335 metadata reader for Windows Runtime .winmd files.
+//
+// Layers, bytes up:  bytes.ts (checked reads) → pe.ts, cli-header.ts (§II.25) → streams.ts
+// (§II.24.2.1) → heaps.ts (§II.24.2.3–5) and tables.ts with schema.ts (§II.22, §II.24.2.6) →
+// file.ts (WinmdFile: typed column reads) → rows/ (one accessor class per table).
+// Blob decoding: blob.ts (compressed integers), signatures.ts (§II.23.2), attributes.ts (§II.23.3),
+// constant-value.ts. Meaning: scope.ts and lookup.ts (one file's names, signatures, reverse
+// lookups), type-def.ts and members.ts (the model's types), winrt-attributes.ts, model.ts
+// (Metadata: several files as one), walk.ts (visit everything).
 export { WinmdError } from './errors.js';
 export { Metadata, type ExternalType } from './model.js';
 export { TypeDef, type TypeKind } from './type-def.js';

@@ -27,7 +27,9 @@ export interface ExternalType {
 const MODULE_TYPE = '<Module>';
 
 /**
- * The types of a set of .winmd files.
+ * The types of a set of .winmd files. Loading reads every file's headers, table layout and type
+ * names (and so validates them); members, signatures and attributes are decoded the first time
+ * they are read, and a corrupted part throws its WinmdError then.
  *
  * @example
  * const metadata = Metadata.load('C:/Windows/System32/WinMetadata');
@@ -101,7 +103,10 @@ export class Metadata {
     return namespace === undefined ? [...this.#types] : [...(this.#byNamespace.get(namespace) ?? [])];
   }
 
-  /** A type by full name, e.g. 'Windows.Foundation.IAsyncOperation`1'. */
+  /**
+   * A type by full name, e.g. 'Windows.Foundation.IAsyncOperation`1'. Should two files define the
+   * same name (Windows' own files do not), the first file in load order wins.
+   */
   type(fullName: string): TypeDef | undefined {
     return this.#byName.get(fullName);
   }

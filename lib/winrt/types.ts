@@ -218,10 +218,11 @@ function fieldType(type: ResolvedType, struct: string): string | StructType<any>
   if (type.kind === 'enum') return type.native;
   if (type.kind === 'primitive') {
     if (type.name === 'Guid') return GUID_STRUCT;
+    if (type.name === 'String') return 'HSTRING';
     const native = VALUE_TYPES[type.name];
     if (native) return native;
   }
-  // WinRT structs may hold strings (HSTRING) and IReference<T>; none of the projected ones here do.
+  // WinRT structs may also hold IReference<T>; methods using such a struct become placeholders.
   throw new TypeError(`${struct}: fields of type ${type.name} are not supported in structs yet`);
 }
 
@@ -244,6 +245,7 @@ function buildInterface(name: string, iid: Guid, descriptor: TypeDescriptor & { 
     const kind = kindOf(parsed, scope);
     const primitive = kind.primitive;
     if (primitive !== undefined) return { token: primitive, isInterface: primitive === 'IInspectable' };
+    if (kind.isStruct) resolveType(parsed, scope); // a struct whose fields cannot be laid out makes the method a placeholder
     let token = aliases.get(typeName);
     if (token === undefined) {
       token = `T${aliases.size}`;
@@ -305,7 +307,7 @@ function buildInterface(name: string, iid: Guid, descriptor: TypeDescriptor & { 
 }
 
 /** What a type is, without building it: its primitive spelling, or whether it is passed as an interface. */
-function kindOf(type: TypeName, scope: ReadonlyMap<string, ResolvedType>): { primitive?: string; isInterface: boolean } {
+function kindOf(type: TypeName, scope: ReadonlyMap<string, ResolvedType>): { primitive?: string; isInterface: boolean; isStruct?: boolean } {
   for (const arg of type.args) kindOf(arg, scope); // every argument must be projected too
   const bound = type.args.length === 0 ? scope.get(type.name) : undefined;
   const name = bound?.name ?? PRIMITIVE_ALIASES[type.name] ?? type.name;
@@ -320,7 +322,7 @@ function kindOf(type: TypeName, scope: ReadonlyMap<string, ResolvedType>): { pri
     const namespace = type.name.slice(0, type.name.lastIndexOf('.'));
     throw new TypeError(`it uses ${type.name}, which is not projected (add ${namespace} to the projection and regenerate)`);
   }
-  return { isInterface: kind === 'interface' || kind === 'delegate' || kind === 'class' };
+  return { isInterface: kind === 'interface' || kind === 'delegate' || kind === 'class', isStruct: kind === 'struct' };
 }
 
 /**
