@@ -25,6 +25,12 @@ if (!check) {
   const out = mkdtempSync(join(tmpdir(), 'winbg-generated-'));
   try {
     execFileSync(process.execPath, [cli, 'generate', ...winmdArgs, '--config', join(root, 'winmd', 'projection.json'), '--out', out, '--package'], { stdio: 'inherit', cwd: root });
+    // The inputs must be the ones the committed output was generated from (winmd/SHA256SUMS).
+    const { inputHashes } = await import(join(root, '.build', 'lib', 'generator', 'index.js'));
+    if (winmd && inputHashes(winmd) !== readFileSync(join(root, 'winmd', 'SHA256SUMS'), 'utf8')) {
+      console.error(`the .winmd files in ${winmd} are not the ones winmd/SHA256SUMS pins: the drift check needs those inputs`);
+      process.exitCode = 1;
+    }
     const committed = join(root, 'lib', 'generated');
     const names = new Set([...readdirSync(out), ...readdirSync(committed)]);
     const differing = [...names].filter((name) => !existsSync(join(out, name)) || !existsSync(join(committed, name)) || !readFileSync(join(out, name)).equals(readFileSync(join(committed, name))));
