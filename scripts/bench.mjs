@@ -310,6 +310,85 @@ function budget() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Metadata and the WinRT projection.
+
+const build = (file) => import(pathToFileURL(path.join(projectRoot, '.build', 'lib', ...file.split('/'))).href);
+
+/** Where the pinned .winmd inputs are (WINMD_DIR, or ../shared/winmd beside the project). */
+function winmdDir() {
+  for (const dir of [process.env.WINMD_DIR, path.join(projectRoot, '..', 'shared', 'winmd')]) {
+    if (dir && fs.existsSync(path.join(dir, 'Windows.Foundation.winmd'))) return dir;
+  }
+  return null;
+}
+
+async function metadata() {
+  const dir = winmdDir();
+  if (!dir) {
+    log('metadata: no .winmd inputs (WINMD_DIR or ../shared/winmd); skipped');
+    return;
+  }
+  log('metadata: parse and walk every file ...');
+  const { Metadata, walk } = await build('winmd/index.js');
+  const { emitProjection } = await build('generator/index.js');
+  const bytes = fs.readdirSync(dir).filter((f) => f.endsWith('.winmd')).reduce((sum, f) => sum + fs.statSync(path.join(dir, f)).size, 0);
+  const parse = [];
+  for (let round = 0; round < Math.max(3, Math.min(ROUNDS, 7)); round++) {
+    const started = performance.now();
+    walk(Metadata.load(dir));
+    parse.push(performance.now() - started);
+  }
+  const parseMs = median(parse);
+  row('metadata: load and walk all .winmd files', parseMs / 1000, 's');
+  row('metadata: parse speed', bytes / 1e6 / (parseMs / 1000), 'MB/s');
+  const roots = JSON.parse(fs.readFileSync(path.join(projectRoot, 'winmd', 'projection.json'), 'utf8')).roots;
+  const generate = [];
+  let types = 0;
+  for (let round = 0; round < Math.max(3, Math.min(ROUNDS, 7)); round++) {
+    const started = performance.now();
+    types = emitProjection(Metadata.load(dir), roots).types;
+    generate.push(performance.now() - started);
+  }
+  row(`generator: load + project the Background closure (${types} types)`, median(generate) / 1000, 's');
+}
+
+/** A property read through the generated projection vs a raw koffi call of the same vtable slot. */
+async function projectedCall() {
+  log('WinRT call through the projection ...');
+  await build('generated/index.js');
+  const { registerActivationFactory, resolveType, runtimeClass } = await build('winrt/index.js');
+  const map = resolveType('Windows.Foundation.Collections.IMap`2<String, String>');
+  const iterable = resolveType('Windows.Foundation.Collections.IIterable`1<Windows.Foundation.Collections.IKeyValuePair`2<String, String>>');
+  const observable = resolveType('Windows.Foundation.Collections.IObservableMap`2<String, String>');
+  const entries = new Map([['a', '1'], ['b', '2']]);
+  const factory = registerActivationFactory('Windows.Foundation.Collections.StringMap', () => ({
+    ActivateInstance: () => ({ interfaces: [map.iface, iterable.iface, observable.iface], get_Size: () => entries.size, HasKey: (k) => entries.has(k) }),
+  }));
+  const instance = runtimeClass('Windows.Foundation.Collections.StringMap').create();
+  const self = instance.comPtr(map.iface).pointer;
+  const slot = map.iface.allMethods.find((m) => m.name === 'get_Size').slot;
+  const proto = koffi.proto('__stdcall', null, 'int32_t', ['void *', koffi.out(koffi.pointer('uint32_t'))]);
+  const raw = koffi.decode(slotAddress(self, slot), proto);
+  const r = compare(
+    (n) => {
+      for (let i = 0; i < n; i++) sink += instance.Size;
+    },
+    (n) => {
+      for (let i = 0; i < n; i++) {
+        const size = [0];
+        if (raw(self, size) < 0) throw new Error('get_Size failed');
+        sink += size[0];
+      }
+    },
+  );
+  instance.dispose();
+  factory[Symbol.dispose]();
+  row('WinRT property read: raw koffi call of the slot', r.baseline, 'ns/call');
+  row('WinRT property read: generated projection (map.Size)', r.candidate, 'ns/call', r.ratio, 'raw koffi');
+  row('WinRT property read: projection overhead', r.candidate - r.baseline, 'ns/call');
+}
+
+// ---------------------------------------------------------------------------------------------
 // Report.
 
 const started = Date.now();
@@ -318,6 +397,8 @@ outgoingNative();
 incoming();
 churn();
 budget();
+await metadata();
+await projectedCall();
 const seconds = (Date.now() - started) / 1000;
 
 /** Three significant digits: enough for a noisy benchmark, easy to read. */

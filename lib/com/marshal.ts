@@ -277,6 +277,8 @@ export function methodCaller(method: MethodInfo): (this: ComPtr<any>, ...args: u
   const zero = params.map((p) => (typeof p.native === 'string' && p.native.endsWith('64_t') ? 0n : 0));
   const inCount = isOut.filter((out) => !out).length;
   const outSlots = params.flatMap((p, i) => (isOut[i] ? [i + 1] : []));
+  const firstOut = outSlots[0] ?? 0;
+  const firstOutWide = outSlots.length > 0 && isWide(params[firstOut - 1]!.native);
   return function (this: ComPtr<any>, ...args: unknown[]): unknown {
     const fn = ComPtr.functionOf(this, method);
     if (args.length > inCount) throw new TypeError(`${method.owner.name}.${method.name} takes ${inCount} argument${inCount === 1 ? '' : 's'}, got ${args.length}`);
@@ -300,12 +302,14 @@ export function methodCaller(method: MethodInfo): (this: ComPtr<any>, ...args: u
       throw new ComError(hr, `calling ${method.owner.name}.${method.name}${detail ? `: ${detail}` : ''}`);
     }
     if (outSlots.length === 0) return undefined;
-    const out = (slot: number): unknown => {
+    if (outSlots.length === 1) {
+      const value = (native[firstOut] as unknown[])[0];
+      return firstOutWide && typeof value === 'number' ? BigInt(value) : value;
+    }
+    return outSlots.map((slot) => {
       const value = (native[slot] as unknown[])[0];
       return typeof value === 'number' && isWide(params[slot - 1]!.native) ? BigInt(value) : value;
-    };
-    if (outSlots.length === 1) return out(outSlots[0]!);
-    return outSlots.map(out);
+    });
   };
 }
 

@@ -171,6 +171,8 @@ export function prepareInterfaces(interfaces: readonly ComInterface<any>[]): voi
 // 0, and the vtables repointed. The first trampolines stay registered (a call from another
 // thread may be about to use them), so the number of callbacks stays bounded.
 const unsettled = new Set<MethodInfo>();
+/** Incremented each time settling repoints vtables; callers cache decoded functions per epoch. */
+export let stubEpoch = 0;
 
 function stubFor(method: MethodInfo): Pointer {
   let stub = stubs.get(method);
@@ -195,6 +197,11 @@ function stubFunction(method: MethodInfo): (...args: any[]) => unknown {
  * Re-registers stubs that were registered inside a callback (see above). Cheap when there are
  * none; called before winbg makes a synchronous native call, and on the next turn of the loop.
  */
+/** Whether some stubs wait for {@link settleStubs}: one comparison on the hot path of every call. */
+export function hasUnsettledStubs(): boolean {
+  return unsettled.size > 0;
+}
+
 export function settleStubs(): void {
   if (unsettled.size === 0 || insideCall()) return;
   for (const method of unsettled) {
@@ -205,6 +212,7 @@ export function settleStubs(): void {
     }
   }
   unsettled.clear();
+  stubEpoch++;
 }
 
 type HRESULT = number;

@@ -9,7 +9,7 @@ import { Guid } from './guid.js';
 import { ComError, E_INVALIDARG, E_NOINTERFACE, E_POINTER } from './hresult.js';
 import type { ComInterface, MethodInfo } from './interface.js';
 import { callMethodAsync, methodCaller } from './marshal.js';
-import { identityOf, settleStubs, type Implementation } from './object.js';
+import { hasUnsettledStubs, identityOf, settleStubs, stubEpoch, type Implementation } from './object.js';
 import { IInspectable, IUnknown } from './unknown.js';
 
 type NativeFn = (...args: any[]) => any;
@@ -18,7 +18,12 @@ type NativeFn = (...args: any[]) => any;
 export type Com<M extends object = {}> = ComPtr<M> & M;
 
 /** Decoded vtable functions, shared by every ComPtr whose object has the same vtable. */
-const vtableFunctions = new Map<Pointer, ({ proto: MethodInfo['prototypes']; fn: NativeFn } | undefined)[]>();
+interface CachedFunction {
+  readonly proto: MethodInfo['prototypes'];
+  readonly fn: NativeFn;
+  readonly epoch: number;
+}
+const vtableFunctions = new Map<Pointer, (CachedFunction | undefined)[]>();
 
 interface Held {
   ptr: Pointer | null;
@@ -50,7 +55,7 @@ export class ComPtr<M extends object = {}> {
   /** The interface this pointer is typed as. */
   readonly interface: ComInterface<M>;
   readonly #held: Held;
-  readonly #functions: ({ proto: MethodInfo['prototypes']; fn: NativeFn } | undefined)[];
+  readonly #functions: (CachedFunction | undefined)[];
   readonly #vtable: Pointer;
 
   /** @internal Use {@link ComPtr.attach} or {@link ComPtr.borrow}. */
@@ -198,13 +203,14 @@ export class ComPtr<M extends object = {}> {
 
   /** @internal The native function in `method`'s slot of this object's vtable. */
   #function(method: MethodInfo): NativeFn {
-    settleStubs();
+    if (hasUnsettledStubs()) settleStubs();
     const cached = this.#functions[method.slot];
-    if (cached !== undefined && cached.proto === method.prototypes) return cached.fn;
+    // The epoch changes when settling repoints JS vtables: a function decoded before is stale.
+    if (cached !== undefined && cached.proto === method.prototypes && cached.epoch === stubEpoch) return cached.fn;
     const address = readPointer(this.#vtable, method.slot * POINTER_SIZE);
     if (address === null) throw new ComError(E_POINTER, `${this.interface.name}: vtable slot ${method.slot} (${method.name}) is null`);
     const fn = nativeFunction(address, method.prototypes);
-    this.#functions[method.slot] = { proto: method.prototypes, fn };
+    this.#functions[method.slot] = { proto: method.prototypes, fn, epoch: stubEpoch };
     return fn;
   }
 

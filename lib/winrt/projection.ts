@@ -41,7 +41,8 @@ export class WinRTObject {
 
   /** The object's interface `iface` (QueryInterface once, then cached). Do not dispose it. */
   comPtr<M extends object = {}>(iface?: ComInterface<M>): Com<M> {
-    const wanted: ComInterface<any> = iface ?? this.#primary.interface;
+    if (iface === undefined || iface === this.#primary.interface) return this.#primary as Com<M>;
+    const wanted: ComInterface<any> = iface;
     const cached = this.#pointers.get(wanted);
     if (cached) return cached as Com<M>;
     const pointer: ComPtr<any> = this.#primary.as(wanted);
@@ -140,6 +141,8 @@ function lazyType(typeName: string, scope: ReadonlyMap<string, ResolvedType>): (
 // ---------------------------------------------------------------------------------------------
 // Members.
 
+const NO_ARGUMENTS: unknown[] = [];
+
 type Constructor = new (pointer: ComPtr<any>, type: ResolvedType) => WinRTObject;
 const classes = new Map<string, Constructor>();
 
@@ -209,7 +212,7 @@ export function installMembers(target: object, interfaces: readonly InterfaceTyp
         const get = getter ? call(getter) : undefined;
         const set = setter ? call(setter) : undefined;
         Object.defineProperty(target, property, {
-          get: get ? function (this: object): unknown { return get(this, []); } : undefined,
+          get: get ? function (this: object): unknown { return get(this, NO_ARGUMENTS); } : undefined,
           set: set ? function (this: object, value: unknown): void { set(this, [value]); } : undefined,
           configurable: true,
         });
@@ -288,6 +291,16 @@ function invoker(type: InterfaceType, method: MethodDescriptor, pointerOf: (self
     t.endsWith('[]') ? { array: true, type: lazyType(t.slice(0, -2), type.scope) } : { array: false, type: lazyType(t, type.scope) },
   );
   const receiveFlags = outs.map(([, , flow]) => flow === 'receive');
+  if (ins.length === 0 && outTypes.length === 1 && !outTypes[0]!.array && !receiveFlags[0]) {
+    // A property read (or any method of one result and no argument): the hot path, no arrays.
+    const outType = outTypes[0]!.type;
+    return (self, args) => {
+      if (args.length > 0) throw new TypeError(`${where} takes no arguments, got ${args.length}`);
+      const pointer = pointerOf(self, type.iface) as unknown as Record<string, () => unknown>;
+      const result = pointer[name]!();
+      return result instanceof ComPtr ? project(result, outType()) : result;
+    };
+  }
   return (self, args) => {
     if (args.length > ins.length) throw new TypeError(`${where} takes ${ins.length} argument${ins.length === 1 ? '' : 's'}, got ${args.length}`);
     const converted = ins.map(([paramName, , flow], i) => {
