@@ -1,2 +1,6 @@
-// winbg: author Windows background tasks in TypeScript. The COM runtime is also at 'winbg/com'.
+// winbg: author Windows background tasks in TypeScript. The layers are also entry points of
+// their own: 'winbg/com' (the COM runtime), 'winbg/winrt' (WinRT on top of it), 'winbg/generated'
+// (the projection of Windows.ApplicationModel.Background and what it references), 'winbg/winmd'
+// (the metadata reader) and 'winbg/generator' (projections of other namespaces).
 export * from './com/index.js';
+export * from './winrt/index.js';
