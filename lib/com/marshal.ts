@@ -89,6 +89,19 @@ export interface ComConvertible {
   [toComPtr](iface: ComInterface<any>): ComPtr<any>;
 }
 
+/**
+ * Turns JS values into COM objects for interfaces a layer above knows (the WinRT projection:
+ * functions as delegates, arrays and Maps as collections, values as IReference<T>). Returns null
+ * for values it leaves alone.
+ */
+export type InterfaceAdapter = (value: unknown, iface: ComInterface<any>, where: string) => ComPtr<any> | null;
+let adapter: InterfaceAdapter | null = null;
+
+/** Installs the adapter consulted for every JS value passed or returned as an interface pointer. */
+export function setInterfaceAdapter(next: InterfaceAdapter | null): void {
+  adapter = next;
+}
+
 /** Interfaces a JS object says it implements (`static interfaces` on its class, or its own). */
 function declaredInterfaces(value: object, fallback: ComInterface<any>): readonly ComInterface<any>[] {
   const own = (value as { interfaces?: unknown }).interfaces;
@@ -104,6 +117,16 @@ function declaredInterfaces(value: object, fallback: ComInterface<any>): readonl
 export function interfacePointer(value: unknown, iface: ComInterface<any>, where: string): Pointer {
   if (value !== null && typeof value === 'object' && typeof (value as Partial<ComConvertible>)[toComPtr] === 'function') {
     value = (value as ComConvertible)[toComPtr](iface);
+  } else if (!(value instanceof ComPtr) && adapter !== null) {
+    const adapted = adapter(value, iface, where);
+    if (adapted !== null) {
+      // The adapter made a new COM object (or one wrapper of it): hand over its reference.
+      try {
+        return adapted.as(iface).detach();
+      } finally {
+        adapted.dispose();
+      }
+    }
   }
   if (value instanceof ComPtr) {
     const ptr = value.as(iface);

@@ -3,6 +3,7 @@
 // `has`, `size` and iterate as [key, value] entries, like a ReadonlyMap. JS arrays, iterables and
 // Maps passed where Windows expects those interfaces are implemented in JS, with the instantiated
 // IIDs (e.g. a JS array as IIterable<String>).
+import { Guid } from '../com/guid.js';
 import { ComError, E_BOUNDS, E_ILLEGAL_METHOD_CALL } from '../com/hresult.js';
 import { createObject } from '../com/implement.js';
 import type { Com } from '../com/pointer.js';
@@ -149,18 +150,22 @@ function pair(key: unknown, value: unknown, type: ResolvedInterface): object {
   return { interfaces: [type.iface], get_Key: () => key, get_Value: () => value };
 }
 
-function mapView(map: ReadonlyMap<unknown, unknown>, type: ResolvedInterface): Com {
+/** Guid keys compare by value: each call from Windows brings a new Guid object. */
+const keyOf = (key: unknown): unknown => (key instanceof Guid ? key.key : key);
+
+function mapView(source: ReadonlyMap<unknown, unknown>, type: ResolvedInterface): Com {
   const K = type.scope.get('K')!;
   const V = type.scope.get('V')!;
   const kv = instantiate('IKeyValuePair`2', [K, V]);
-  const pairs = (): object[] => [...map].map(([k, v]) => pair(k, v, kv));
+  const map = new Map([...source].map(([k, v]) => [keyOf(k), v]));
+  const pairs = (): object[] => [...source].map(([k, v]) => pair(k, v, kv));
   return createObject({
     Lookup: (key: unknown) => {
-      if (!map.has(key)) throw new ComError(E_BOUNDS, `no entry for key ${String(key)}`);
-      return map.get(key);
+      if (!map.has(keyOf(key))) throw new ComError(E_BOUNDS, `no entry for key ${String(key)}`);
+      return map.get(keyOf(key));
     },
     get_Size: () => map.size,
-    HasKey: (key: unknown) => map.has(key),
+    HasKey: (key: unknown) => map.has(keyOf(key)),
     Split: () => {
       throw new ComError(E_ILLEGAL_METHOD_CALL, 'Split is not supported by JS map views');
     },

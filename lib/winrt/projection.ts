@@ -8,7 +8,7 @@ import { ComError } from '../com/hresult.js';
 import { ComInterface } from '../com/interface.js';
 import { createObject } from '../com/implement.js';
 import { ComPtr, type Com } from '../com/pointer.js';
-import { toComPtr } from '../com/marshal.js';
+import { setInterfaceAdapter, toComPtr } from '../com/marshal.js';
 import { boxReference } from './reference.js';
 import { collectionMembers, iterableImplementation } from './collections.js';
 import { asyncMembers } from './async.js';
@@ -113,6 +113,25 @@ export function toABI(value: unknown, type: ResolvedType, where: string): unknow
   }
   return value;
 }
+
+// JS values returned by JS implementations (or passed to ComPtr methods) where a WinRT interface
+// is expected get the same conversions as arguments of projected methods.
+const typesOfInterfaces = new WeakMap<ComInterface<any>, ResolvedType | null>();
+setInterfaceAdapter((value, iface, where) => {
+  if (value instanceof WinRTObject) return null; // passed as itself (toComPtr), never adapted
+  let type = typesOfInterfaces.get(iface);
+  if (type === undefined) {
+    try {
+      type = resolveType(iface.name);
+    } catch {
+      type = null; // not a WinRT interface of the projection
+    }
+    typesOfInterfaces.set(iface, type);
+  }
+  if (type === null) return null;
+  const converted = toABI(value, type, where);
+  return converted instanceof ComPtr ? converted : null;
+});
 
 function interfaceOfType(type: ResolvedType): ComInterface<any> | null {
   if (type.kind === 'interface' || type.kind === 'delegate') return type.iface;
