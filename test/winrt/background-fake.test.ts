@@ -24,7 +24,8 @@ function registrationObject(registration: FakeRegistration): object {
   };
 }
 
-const factories = [
+let factories: Disposable[] = [];
+const registerFakes = (): Disposable[] => [
   registerActivationFactory(`${NS}.TimeTrigger`, () => ({
     Create: (freshness: number, oneShot: boolean) => ({
       interfaces: [ifaceOf('ITimeTrigger'), ifaceOf('IBackgroundTrigger')],
@@ -57,6 +58,10 @@ const factories = [
 ];
 
 const test = suite('Background API through the projection (JS stand-ins)');
+// Registered for this suite only: other suites (under Wine, the real classes') must not see them.
+test.before(() => {
+  factories = registerFakes();
+});
 
 test('build and register: factory constructor, setters, a GUID argument, a class result, statics', () => {
   const trigger = Background.TimeTrigger.create(15, false);

@@ -64,15 +64,18 @@ class JsStringMap {
 }
 
 const maps: JsStringMap[] = [];
-registerActivationFactory('Windows.Foundation.Collections.StringMap', () => ({
-  ActivateInstance: () => {
-    const map = new JsStringMap();
-    maps.push(map);
-    return map;
-  },
-}));
-
 const classes = suite('a JS runtime class through the projection');
+let factory: Disposable | null = null;
+classes.before(() => {
+  factory = registerActivationFactory('Windows.Foundation.Collections.StringMap', () => ({
+    ActivateInstance: () => {
+      const map = new JsStringMap();
+      maps.push(map);
+      return map;
+    },
+  }));
+});
+classes.after(() => factory?.[Symbol.dispose]());
 
 classes('create(), methods with results, properties, Map-like members', () => {
   const map = Collections.StringMap.create();
