@@ -119,10 +119,15 @@ export function asyncMembers(prototype: object, iface: ResolvedInterface): void 
 }
 
 /**
- * A JS promise as a WinRT asynchronous operation of type `typeName` (IAsyncAction or
- * IAsyncOperation<T>), for JS code that implements WinRT APIs (the portable host does).
+ * A JS promise as a WinRT asynchronous operation of type `typeName` (IAsyncAction,
+ * IAsyncOperation<T>, or a WithProgress form), for JS code that implements WinRT APIs (the
+ * portable host does). For progress, pass a function: it receives `report(progress)` and the
+ * AbortSignal that IAsyncInfo.Cancel aborts, and returns the promise.
  */
-export function fromPromise(promise: PromiseLike<unknown>, typeName: string): Com {
+export function fromPromise(
+  work: PromiseLike<unknown> | ((report: (progress: unknown) => void, signal: AbortSignal) => PromiseLike<unknown>),
+  typeName: string,
+): Com {
   const type = resolveType(typeName);
   if (type.kind !== 'interface' || !ASYNC.has(type.definition)) throw new TypeError(`fromPromise: ${typeName} is not an asynchronous operation type`);
   const info = resolveType('Windows.Foundation.IAsyncInfo');
@@ -131,6 +136,8 @@ export function fromPromise(promise: PromiseLike<unknown>, typeName: string): Co
   let result: unknown;
   let error: unknown;
   let handler: Com<{ Invoke(sender: unknown, status: number): void }> | null = null;
+  let progressHandler: Com<{ Invoke(sender: unknown, progress: unknown): void }> | null = null;
+  const canceled = new AbortController();
   const id = nextId++;
   const operation = {
     interfaces: [type.iface, info.iface],
@@ -138,8 +145,15 @@ export function fromPromise(promise: PromiseLike<unknown>, typeName: string): Co
     get_Status: () => status,
     get_ErrorCode: () => ({ Value: status === AsyncStatus.Error ? ComError.hresultOf(error) : S_OK }),
     Cancel: () => {
-      if (status === AsyncStatus.Started) finish(AsyncStatus.Canceled);
+      if (status !== AsyncStatus.Started) return;
+      finish(AsyncStatus.Canceled);
+      canceled.abort(new ComError(ERROR_CANCELLED, 'canceled through IAsyncInfo.Cancel'));
     },
+    put_Progress: (next: Com<{ Invoke(sender: unknown, progress: unknown): void }> | null) => {
+      progressHandler?.dispose();
+      progressHandler = next;
+    },
+    get_Progress: () => progressHandler,
     Close: () => {},
     put_Completed: (next: Com<{ Invoke(sender: unknown, status: number): void }> | null) => {
       if (handler) throw new ComError(E_ILLEGAL_DELEGATE_ASSIGNMENT, 'Completed can be set once');
@@ -161,8 +175,14 @@ export function fromPromise(promise: PromiseLike<unknown>, typeName: string): Co
   };
   const finish = (next: number): void => {
     status = next;
+    progressHandler?.dispose();
+    progressHandler = null;
     if (handler) notify();
   };
+  const report = (progress: unknown): void => {
+    if (status === AsyncStatus.Started) progressHandler?.Invoke(operation, progress);
+  };
+  const promise = typeof work === 'function' ? work(report, canceled.signal) : work;
   promise.then(
     (value) => {
       if (status !== AsyncStatus.Started) return;

@@ -176,6 +176,29 @@ asyncs('one promise per operation: awaiting twice shares the result', async () =
   assert.throws(() => asPromise(operation, { signal: new AbortController().signal }), /already being awaited/);
 });
 
+asyncs('WithProgress: progress reports reach onProgress, Cancel aborts the JS work', async () => {
+  const type = 'Windows.Foundation.IAsyncOperationWithProgress`2<Int32, UInt32>';
+  const reports: number[] = [];
+  const operation = project(fromPromise(async (report) => {
+    report(10);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    report(90);
+    return 99;
+  }, type), resolveType(type)) as WinRTObject;
+  assert.is(await asPromise(operation, { onProgress: (p: number) => reports.push(p) }), 99);
+  assert.equal(reports, [90], 'the report made before the handler was set is not replayed; later ones arrive');
+  let aborted: unknown = null;
+  const controller = new AbortController();
+  const slow = project(fromPromise((_report, signal) => new Promise((_, reject) => signal.addEventListener('abort', () => {
+    aborted = signal.reason;
+    reject(signal.reason);
+  })), type), resolveType(type)) as WinRTObject;
+  const pending = asPromise(slow, { signal: controller.signal });
+  controller.abort(new Error('stop'));
+  await pending.then(() => assert.unreachable(), (error) => assert.match(String(error), /stop/));
+  assert.instance(aborted, ComError, 'the JS work saw IAsyncInfo.Cancel as an abort');
+});
+
 asyncs.run();
 
 const values = suite('IReference<T> and collections from JS');
