@@ -29,6 +29,7 @@ export const CLASS_E_CLASSNOTAVAILABLE: HRESULT = hr(0x80040111);
 export const REGDB_E_CLASSNOTREG: HRESULT = hr(0x80040154);
 export const CO_E_NOTINITIALIZED: HRESULT = hr(0x800401f0);
 export const CO_E_OBJNOTCONNECTED: HRESULT = hr(0x800401fd);
+export const CO_E_OBJISREG: HRESULT = hr(0x800401fb);
 export const CO_E_SERVER_EXEC_FAILURE: HRESULT = hr(0x80080005);
 export const RPC_E_SERVERFAULT: HRESULT = hr(0x80010105);
 export const RPC_E_CHANGED_MODE: HRESULT = hr(0x80010106);
@@ -64,6 +65,7 @@ const KNOWN: ReadonlyMap<HRESULT, readonly [name: string, meaning: string]> = ne
   [REGDB_E_CLASSNOTREG, ['REGDB_E_CLASSNOTREG', 'Class not registered.']],
   [CO_E_NOTINITIALIZED, ['CO_E_NOTINITIALIZED', 'CoInitialize has not been called.']],
   [CO_E_OBJNOTCONNECTED, ['CO_E_OBJNOTCONNECTED', 'Object is not connected to server.']],
+  [CO_E_OBJISREG, ['CO_E_OBJISREG', 'Object is already registered.']],
   [CO_E_SERVER_EXEC_FAILURE, ['CO_E_SERVER_EXEC_FAILURE', 'Server execution failed.']],
   [RPC_E_SERVERFAULT, ['RPC_E_SERVERFAULT', 'The server threw an exception.']],
   [RPC_E_CHANGED_MODE, ['RPC_E_CHANGED_MODE', 'Cannot change thread mode after it is set.']],
