@@ -1,0 +1,264 @@
+// Registering background tasks with Windows (BackgroundTaskBuilder), the seed's way: look for an
+// existing registration of the same name first (registration is idempotent), point the task at
+// its COM class with SetTaskEntryPointClsid (IBackgroundTaskBuilder5, Windows 10 2004 and later),
+// and turn the errors people meet in the field into explanations. Runs against Windows' classes,
+// or the portable host's JS stand-ins for them.
+import '../generated/Windows.ApplicationModel.Background.js';
+import { Guid } from '../com/guid.js';
+import { ComError, E_INVALIDARG, E_NOINTERFACE, ERROR_NOT_FOUND, ERROR_NOT_SUPPORTED, hr, REGDB_E_CLASSNOTREG } from '../com/hresult.js';
+import { runtimeClass } from '../winrt/activation.js';
+import type { WinRTObject } from '../winrt/projection.js';
+import { resolveType, type ResolvedInterface } from '../winrt/types.js';
+
+const NS = 'Windows.ApplicationModel.Background';
+const enumValues = (name: string): Readonly<Record<string, number>> => (resolveType(`${NS}.${name}`) as { values: Readonly<Record<string, number>> }).values;
+
+/** SystemTriggerType names (Windows.ApplicationModel.Background). */
+export type SystemTriggerName =
+  | 'SmsReceived' | 'UserPresent' | 'UserAway' | 'NetworkStateChange' | 'ControlChannelReset' | 'InternetAvailable'
+  | 'SessionConnected' | 'ServicingComplete' | 'LockScreenApplicationAdded' | 'LockScreenApplicationRemoved'
+  | 'TimeZoneChange' | 'OnlineIdConnectedStateChange' | 'BackgroundWorkCostChange' | 'PowerStateChange' | 'DefaultSignInAccountChange';
+
+/** SystemConditionType names. */
+export type ConditionName =
+  | 'UserPresent' | 'UserNotPresent' | 'InternetAvailable' | 'InternetNotAvailable' | 'SessionConnected'
+  | 'SessionDisconnected' | 'FreeNetworkAvailable' | 'BackgroundWorkCostNotHigh';
+
+/** A trigger, validated before Windows sees it; `create()` makes the WinRT trigger object. */
+export interface Trigger {
+  readonly kind: 'time' | 'maintenance' | 'system' | 'application';
+  readonly description: string;
+  create(): WinRTObject;
+}
+
+/** A trigger that the app fires itself (ApplicationTrigger). */
+export interface ApplicationTrigger extends Trigger {
+  /** ApplicationTrigger.RequestAsync on the registered trigger: the ApplicationTriggerResult's name. */
+  request(): Promise<string>;
+}
+
+const UINT32_MAX = 0xffffffff;
+
+function freshness(kind: string, minutes: number): number {
+  // Windows refuses time and maintenance triggers under 15 minutes (TimeTrigger's docs).
+  if (!Number.isInteger(minutes) || minutes < 15 || minutes > UINT32_MAX) {
+    throw new RangeError(`${kind}: minutes must be a whole number from 15 to ${UINT32_MAX} (Windows runs these triggers at most every 15 minutes), got ${String(minutes)}`);
+  }
+  return minutes;
+}
+
+/** TimeTrigger: every `minutes` (≥ 15), or once with `oneShot`. */
+export function timeTrigger(minutes: number, options: { oneShot?: boolean } = {}): Trigger {
+  const freshnessTime = freshness('timeTrigger', minutes);
+  const oneShot = options.oneShot ?? false;
+  return {
+    kind: 'time',
+    description: `TimeTrigger(${freshnessTime} min${oneShot ? ', one shot' : ''})`,
+    create: () => runtimeClass<{ create(freshness: number, oneShot: boolean): WinRTObject }>(`${NS}.TimeTrigger`).create(freshnessTime, oneShot),
+  };
+}
+
+/** MaintenanceTrigger: like a time trigger, but only on AC power. */
+export function maintenanceTrigger(minutes: number, options: { oneShot?: boolean } = {}): Trigger {
+  const freshnessTime = freshness('maintenanceTrigger', minutes);
+  const oneShot = options.oneShot ?? false;
+  return {
+    kind: 'maintenance',
+    description: `MaintenanceTrigger(${freshnessTime} min${oneShot ? ', one shot' : ''})`,
+    create: () => runtimeClass<{ create(freshness: number, oneShot: boolean): WinRTObject }>(`${NS}.MaintenanceTrigger`).create(freshnessTime, oneShot),
+  };
+}
+
+/** SystemTrigger of a SystemTriggerType, by name. */
+export function systemTrigger(type: SystemTriggerName, options: { oneShot?: boolean } = {}): Trigger {
+  const values = enumValues('SystemTriggerType');
+  const value = values[type];
+  if (value === undefined || value === 0) {
+    throw new RangeError(`systemTrigger: unknown SystemTriggerType ${JSON.stringify(type)} (use ${Object.keys(values).filter((n) => n !== 'Invalid').join(', ')})`);
+  }
+  const oneShot = options.oneShot ?? false;
+  return {
+    kind: 'system',
+    description: `SystemTrigger(${type}${oneShot ? ', one shot' : ''})`,
+    create: () => runtimeClass<{ create(type: number, oneShot: boolean): WinRTObject }>(`${NS}.SystemTrigger`).create(value, oneShot),
+  };
+}
+
+/** ApplicationTrigger: fired by the app with `request()` once registered. */
+export function applicationTrigger(): ApplicationTrigger {
+  let created: (WinRTObject & { RequestAsync(): PromiseLike<number> }) | null = null;
+  return {
+    kind: 'application',
+    description: 'ApplicationTrigger',
+    create: () => (created = runtimeClass<{ create(): WinRTObject }>(`${NS}.ApplicationTrigger`).create() as typeof created & WinRTObject),
+    async request(): Promise<string> {
+      if (!created) throw new ComError(E_INVALIDARG, 'applicationTrigger: register a task with this trigger before requesting it');
+      const result = await created.RequestAsync();
+      return Object.entries(enumValues('ApplicationTriggerResult')).find(([, v]) => v === result)?.[0] ?? String(result);
+    },
+  };
+}
+
+function condition(name: ConditionName): WinRTObject {
+  const values = enumValues('SystemConditionType');
+  const value = values[name];
+  if (value === undefined || value === 0) {
+    throw new RangeError(`conditions: unknown SystemConditionType ${JSON.stringify(name)} (use ${Object.keys(values).filter((n) => n !== 'Invalid').join(', ')})`);
+  }
+  return runtimeClass<{ create(type: number): WinRTObject }>(`${NS}.SystemCondition`).create(value);
+}
+
+export interface RegisterOptions {
+  /** The registration's name: registering the same name again returns the existing one. */
+  readonly name: string;
+  /** The task's COM class (the manifest's com:Class Id). */
+  readonly clsid: Guid | string;
+  readonly trigger: Trigger;
+  readonly conditions?: readonly ConditionName[];
+  /** Cancel the running task when a condition stops holding (IBackgroundTaskBuilder2). */
+  readonly cancelOnConditionLoss?: boolean;
+  /** Keep the network up while the task runs (IBackgroundTaskBuilder3). */
+  readonly isNetworkRequested?: boolean;
+  /** Register again even when a registration of this name exists (the old one is unregistered). */
+  readonly replace?: boolean;
+}
+
+/** A background task registration (BackgroundTaskRegistration), the JS way. */
+export interface TaskRegistration {
+  readonly name: string;
+  readonly taskId: Guid;
+  /** The projected BackgroundTaskRegistration, for anything else. */
+  readonly raw: WinRTObject;
+  /** Calls `handler` with each progress report (0–100) of a run; returns the unsubscription. */
+  onProgress(handler: (progress: number, instanceId: Guid) => void): () => void;
+  /** Calls `handler` when a run completes, with its failure as a ComError (null when it succeeded). */
+  onCompleted(handler: (error: ComError | null, instanceId: Guid) => void): () => void;
+  /** Unregisters; with `cancel`, a running instance is canceled too. */
+  unregister(options?: { cancel?: boolean }): void;
+}
+
+type RegistrationObject = WinRTObject & {
+  readonly Name: string;
+  readonly TaskId: Guid;
+  Unregister(cancelTask: boolean): void;
+  onProgress(handler: (task: unknown, args: { InstanceId: Guid; Progress: number }) => void): (() => void) & Disposable;
+  onCompleted(handler: (task: unknown, args: { InstanceId: Guid; CheckResult(): void }) => void): (() => void) & Disposable;
+};
+
+function wrap(raw: RegistrationObject): TaskRegistration {
+  return {
+    name: raw.Name,
+    taskId: raw.TaskId,
+    raw,
+    onProgress: (handler) => raw.onProgress((_task, args) => handler(args.Progress, args.InstanceId)),
+    onCompleted: (handler) =>
+      raw.onCompleted((_task, args) => {
+        let error: ComError | null = null;
+        try {
+          args.CheckResult();
+        } catch (failure) {
+          error = failure instanceof ComError ? failure : new ComError(ComError.hresultOf(failure), String(failure));
+        }
+        handler(error, args.InstanceId);
+      }),
+    unregister: (options = {}) => explained(() => raw.Unregister(options.cancel ?? false), 'Unregister'),
+  };
+}
+
+/** Every registration of this app (BackgroundTaskRegistration.AllTasks). */
+export function listBackgroundTasks(): TaskRegistration[] {
+  const all = explained(
+    () => runtimeClass<{ AllTasks: Iterable<[Guid, RegistrationObject]> }>(`${NS}.BackgroundTaskRegistration`).AllTasks,
+    'BackgroundTaskRegistration.AllTasks',
+  );
+  return [...all].map(([, registration]) => wrap(registration));
+}
+
+/**
+ * Registers a task, idempotently: when a registration of the same name exists, it is returned
+ * as is (unless `replace`), as the seed insists, since Windows would otherwise keep both.
+ */
+export function registerBackgroundTask(options: RegisterOptions): TaskRegistration {
+  if (options === null || typeof options !== 'object') throw new TypeError('registerBackgroundTask: expected an options object');
+  if (typeof options.name !== 'string' || options.name.trim() === '') throw new TypeError('registerBackgroundTask: name must be a non-empty string');
+  const clsid = Guid.from(options.clsid);
+  const trigger = options.trigger;
+  if (!trigger || typeof trigger.create !== 'function') throw new TypeError('registerBackgroundTask: trigger must come from timeTrigger(), maintenanceTrigger(), systemTrigger() or applicationTrigger()');
+  const conditions = options.conditions ?? [];
+  const conditionObjects = conditions.map(condition); // validated before anything is registered
+
+  const existing = listBackgroundTasks().filter((r) => r.name === options.name);
+  if (existing.length > 0 && !options.replace) return existing[0]!;
+  for (const registration of existing) registration.unregister({ cancel: true });
+
+  const builder = explained(() => runtimeClass<{ create(): WinRTObject }>(`${NS}.BackgroundTaskBuilder`).create(), 'BackgroundTaskBuilder') as WinRTObject & Record<string, any>;
+  try {
+    builder.Name = options.name;
+    builder.SetTrigger(trigger.create());
+    for (const conditionObject of conditionObjects) builder.AddCondition(conditionObject);
+    if (options.cancelOnConditionLoss !== undefined) builder.CancelOnConditionLoss = options.cancelOnConditionLoss;
+    if (options.isNetworkRequested !== undefined) builder.IsNetworkRequested = options.isNetworkRequested;
+    try {
+      builder.SetTaskEntryPointClsid(clsid);
+    } catch (error) {
+      if (error instanceof ComError && error.hresult === E_NOINTERFACE) {
+        throw new ComError(error.hresult, 'SetTaskEntryPointClsid (IBackgroundTaskBuilder5) needs Windows 10, version 2004 (build 19041) or later; this Windows does not have it', { cause: error });
+      }
+      throw error;
+    }
+    return wrap(explained(() => builder.Register() as RegistrationObject, `Register (${trigger.description})`));
+  } finally {
+    builder.dispose();
+  }
+}
+
+/** Unregisters every registration named `name`; returns how many there were. */
+export function unregisterBackgroundTask(name: string, options: { cancel?: boolean } = {}): number {
+  const matching = listBackgroundTasks().filter((r) => r.name === name);
+  for (const registration of matching) registration.unregister(options);
+  return matching.length;
+}
+
+/**
+ * BackgroundExecutionManager.RequestAccessAsync: the BackgroundAccessStatus's name
+ * ('AllowedSubjectToSystemPolicy', 'DeniedByUser'…).
+ */
+export async function requestBackgroundAccess(): Promise<string> {
+  const manager = runtimeClass<{ RequestAccessAsync(): PromiseLike<number> }>(`${NS}.BackgroundExecutionManager`);
+  const status = await explained(() => manager.RequestAccessAsync(), 'BackgroundExecutionManager.RequestAccessAsync');
+  return Object.entries(enumValues('BackgroundAccessStatus')).find(([, v]) => v === status)?.[0] ?? String(status);
+}
+
+// HRESULTs from the field, with what they mean for a packaged WinMain app's COM task.
+const APPMODEL_ERROR_NO_PACKAGE = hr(0x80073d54);
+
+/** Runs `action`, turning the errors people meet registering tasks into explanations. */
+function explained<T>(action: () => T, what: string): T {
+  try {
+    return action();
+  } catch (error) {
+    if (!(error instanceof ComError)) throw error;
+    const explanation = explain(error.hresult, what);
+    throw explanation ? new ComError(error.hresult, `${what}: ${explanation}`, { cause: error }) : error;
+  }
+}
+
+/** What an HRESULT means when registering a background task, or undefined for the others. */
+export function explain(hresult: number, what = ''): string | undefined {
+  switch (hresult) {
+    case APPMODEL_ERROR_NO_PACKAGE:
+      return 'this process has no package identity. Background tasks with a COM entry point need the app to be packaged: an MSIX package, or a sparse package (a package with an external location) registered for the unpackaged exe, whose manifest declares the task\'s com:ExeServer and com:Class (see `winbg manifest`)';
+    case ERROR_NOT_SUPPORTED:
+      return 'this trigger is not supported for a packaged WinMain app\'s COM task (0x80070032): use a TimeTrigger, MaintenanceTrigger, SystemTrigger or ApplicationTrigger';
+    case ERROR_NOT_FOUND:
+      return what.includes('AllTasks')
+        ? 'Windows found no background task registrations for this app (0x80070490): it has no package identity, or its package declares no background tasks'
+        : 'Windows found no such registration (0x80070490)';
+    case REGDB_E_CLASSNOTREG:
+      return what.startsWith('BackgroundTaskBuilder') || what.startsWith('BackgroundTaskRegistration') || what.startsWith('BackgroundExecutionManager')
+        ? 'Windows.ApplicationModel.Background is not available here (not Windows 10 or later, or Wine): use the portable host (`winbg host`) to run tasks'
+        : 'the task\'s CLSID is not registered: the package manifest needs a com:Extension windows.comServer with a com:ExeServer whose com:Class Id is the CLSID (see `winbg manifest`)';
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,174 @@
+// The local server of the seed's design: the package manifest declares
+//   <com:ExeServer Executable="…" Arguments="-StartSampleTaskServer"> <com:Class Id="{clsid}"/>
+// and Windows starts the app with that argument (plus COM's own -Embedding) when a task must run.
+// The app then publishes its task classes (CoRegisterClassObject, CLSCTX_LOCAL_SERVER,
+// REGCLS_MULTIPLEUSE) and keeps its JS event loop free: COM's calls arrive on RPC threads and
+// koffi queues them to the JS thread. The server exits by itself once no task runs and an idle
+// timeout passes, as CoAddRefServerProcess/CoReleaseServerProcess would have it.
+import { initializeCom, registerClassObject, REGCLS_MULTIPLEUSE, REGCLS_SUSPENDED, resumeClassObjects, type ClassRegistration } from '../com/runtime.js';
+import type { BackgroundTask } from './task.js';
+
+/** The activation argument of the seed's manifest. */
+export const DEFAULT_ACTIVATION_ARGUMENT = '-StartSampleTaskServer';
+
+export interface ServeOptions {
+  /** The manifest's com:ExeServer Arguments (default '-StartSampleTaskServer'). */
+  readonly argument?: string;
+  /** The process arguments to look in (default process.argv). */
+  readonly argv?: readonly string[];
+  /**
+   * Serve whatever the arguments, for as long as the app runs: the seed's "run in your main
+   * process" case. No idle exit.
+   */
+  readonly inProcess?: boolean;
+  /** How long the server stays up with nothing running once a run has ended (default 5 s). */
+  readonly idleTimeoutMs?: number;
+  /** How long it waits for the first activation after starting (default 60 s). */
+  readonly startTimeoutMs?: number;
+  /** Stop on SIGINT/SIGTERM (default true). */
+  readonly handleSignals?: boolean;
+  /** Told what the server does (registered, run started/ended, stopping), e.g. for logs. */
+  readonly onEvent?: (event: ServerEvent) => void;
+}
+
+export type ServerEvent =
+  | { readonly type: 'registered'; readonly tasks: readonly string[] }
+  | { readonly type: 'run-started' | 'run-ended'; readonly task: string; readonly instanceId: string; readonly error?: unknown }
+  | { readonly type: 'stopping'; readonly reason: StopReason };
+
+export type StopReason = 'idle' | 'start-timeout' | 'signal' | 'stopped';
+
+export interface TaskServer extends Disposable {
+  /** Task runs in progress. */
+  readonly activeRuns: number;
+  /** Settles with the reason once the class objects are revoked. */
+  readonly closed: Promise<StopReason>;
+  /** Revokes the class objects and stops; a second call does nothing. */
+  stop(reason?: StopReason): void;
+}
+
+/** True when the process was started to serve tasks: its arguments hold the activation argument. */
+export function isActivation(argument: string = DEFAULT_ACTIVATION_ARGUMENT, argv: readonly string[] = process.argv): boolean {
+  return argv.slice(1).some((arg) => arg.toLowerCase() === argument.toLowerCase());
+}
+
+/**
+ * Serves `tasks` when the process was started with the activation argument (or always, with
+ * `inProcess`). Returns null when it was not: the app goes on with its usual work.
+ *
+ * @example
+ * const server = serve([primes]);
+ * if (server) process.exitCode = (await server.closed) === 'signal' ? 130 : 0;
+ */
+export function serve(tasks: BackgroundTask | readonly BackgroundTask[], options: ServeOptions = {}): TaskServer | null {
+  const list: readonly BackgroundTask[] = Array.isArray(tasks) ? (tasks as readonly BackgroundTask[]) : [tasks as BackgroundTask];
+  if (list.length === 0) throw new TypeError('serve: give at least one task (from defineBackgroundTask)');
+  const clsids = new Set(list.map((t) => t.clsid.key));
+  if (clsids.size !== list.length) throw new TypeError('serve: two tasks have the same CLSID');
+  const argument = options.argument ?? DEFAULT_ACTIVATION_ARGUMENT;
+  if (!options.inProcess && !isActivation(argument, options.argv ?? process.argv)) return null;
+  const idleTimeoutMs = options.idleTimeoutMs ?? 5_000;
+  const startTimeoutMs = options.startTimeoutMs ?? 60_000;
+  const emit = (event: ServerEvent): void => {
+    try {
+      options.onEvent?.(event);
+    } catch {
+      // a logger's failure must not stop the server
+    }
+  };
+
+  initializeCom('mta');
+  let locks = 0;
+  let runs = 0;
+  let stopped = false;
+  let idle: ReturnType<typeof setTimeout> | null = null;
+  // COM's calls reach JS through koffi's queue, which does not keep the event loop alive.
+  const keepAlive = setInterval(() => {}, 0x7fffffff);
+  let resolveClosed!: (reason: StopReason) => void;
+  const closed = new Promise<StopReason>((resolve) => (resolveClosed = resolve));
+
+  const busy = (): boolean => runs > 0 || locks > 0;
+  const schedule = (ms: number, reason: StopReason): void => {
+    if (idle) clearTimeout(idle);
+    idle = null;
+    if (options.inProcess || stopped || busy()) return;
+    idle = setTimeout(() => stop(reason), ms);
+  };
+
+  // With several classes, publish them all before COM hands any out (REGCLS_SUSPENDED, then
+  // CoResumeClassObjects), so that an activation never finds half a server.
+  const flags = REGCLS_MULTIPLEUSE | (list.length > 1 ? REGCLS_SUSPENDED : 0);
+  const registrations: ClassRegistration[] = [];
+  const unsubscribe: (() => void)[] = [];
+  try {
+    for (const task of list) {
+      unsubscribe.push(
+        task.onRunStarted((record) => {
+          runs++;
+          schedule(idleTimeoutMs, 'idle');
+          emit({ type: 'run-started', task: task.name, instanceId: record.instanceId.toString() });
+        }),
+        task.onRunEnded((record) => {
+          runs--;
+          emit({ type: 'run-ended', task: task.name, instanceId: record.instanceId.toString(), ...(record.error !== undefined ? { error: record.error } : {}) });
+          schedule(idleTimeoutMs, 'idle');
+        }),
+      );
+      const definition = task.classDefinition;
+      registrations.push(registerClassObject(task.clsid, {
+        ...definition,
+        onLock: (locked) => {
+          locks += locked ? 1 : -1;
+          schedule(idleTimeoutMs, 'idle');
+        },
+      }, { flags }));
+    }
+    if (list.length > 1) resumeClassObjects();
+  } catch (error) {
+    for (const registration of registrations) registration.revoke();
+    for (const off of unsubscribe) off();
+    clearInterval(keepAlive);
+    throw error;
+  }
+  emit({ type: 'registered', tasks: list.map((t) => t.name) });
+
+  const onSignal = (): void => stop('signal');
+  const handleSignals = options.handleSignals ?? true;
+  if (handleSignals) {
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  }
+
+  function stop(reason: StopReason = 'stopped'): void {
+    if (stopped) return;
+    stopped = true;
+    emit({ type: 'stopping', reason });
+    if (idle) clearTimeout(idle);
+    if (handleSignals) {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+    for (const off of unsubscribe) off();
+    const errors: unknown[] = [];
+    for (const registration of registrations) {
+      try {
+        registration.revoke();
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+    clearInterval(keepAlive);
+    resolveClosed(reason);
+    if (errors.length > 0) throw errors[0];
+  }
+
+  schedule(startTimeoutMs, 'start-timeout');
+  return {
+    get activeRuns(): number {
+      return runs;
+    },
+    closed,
+    stop,
+    [Symbol.dispose]: () => stop('stopped'),
+  };
+}

@@ -1,0 +1,134 @@
+// defineBackgroundTask: a JS run(instance, signal) as the COM class IBackgroundTask, driven
+// through its vtable by a JS IBackgroundTaskInstance as Windows would drive it.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ComError, createInstanceSync, E_ACCESSDENIED, E_FAIL, Guid, registerClassObject, type Com } from '../../lib/com/index.js';
+import { BackgroundTaskCanceledError, CancellationReasons, defineBackgroundTask, type RunRecord, type TaskInstance } from '../../lib/tasks/index.js';
+import { FakeInstance, ifaceOf } from './support.js';
+
+const CLSID = Guid.parse('14C5882B-35D3-41BE-86B2-5106269B97E6');
+const tick = (ms = 1): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Activates the task's class and calls Run(instance) through the vtables; returns Run's outcome. */
+function runThroughCom(task: ReturnType<typeof defineBackgroundTask>, instance: FakeInstance): unknown {
+  using registration = registerClassObject(task.clsid, task.classDefinition);
+  using object = createInstanceSync<{ Run(instance: unknown): void }>(task.clsid, ifaceOf('IBackgroundTask'));
+  try {
+    object.Run(instance);
+    return null;
+  } catch (error) {
+    return error;
+  }
+}
+
+const test = suite('defineBackgroundTask');
+
+test('a synchronous run: progress, instance members, no deferral', () => {
+  const seen: Partial<Record<keyof TaskInstance, unknown>> = {};
+  const task = defineBackgroundTask({
+    clsid: CLSID,
+    run(instance) {
+      instance.progress = 10;
+      seen.instanceId = instance.instanceId;
+      seen.suspendedCount = instance.suspendedCount;
+      seen.triggerDetails = instance.triggerDetails;
+      seen.task = instance.task;
+      seen.throttleCount = instance.throttleCount('Network');
+      assert.throws(() => (instance.progress = 101), /progress must be an integer from 0 to 100, got 101/);
+      assert.throws(() => (instance.progress = 1.5), /got 1\.5/);
+      assert.throws(() => instance.throttleCount('Disk' as never), /counter must be one of All, Cpu, Network/);
+    },
+  });
+  const instance = new FakeInstance();
+  assert.is(runThroughCom(task, instance), null);
+  assert.equal(instance.progressLog, [10]);
+  assert.ok((seen.instanceId as Guid).equals(instance.id));
+  assert.is(seen.suspendedCount, 2);
+  assert.is(seen.triggerDetails, null);
+  assert.is(seen.task, null);
+  assert.is(seen.throttleCount, 12, 'GetThrottleCount(Network = 2) through IBackgroundTaskInstance2');
+  assert.is(instance.deferrals, 0);
+  assert.is(instance.handlers.size, 0, 'the Canceled handler is removed when run ends');
+  assert.is(task.activeInstances, 0);
+});
+
+test('an asynchronous run holds a deferral and completes it exactly once when it settles', async () => {
+  let finish!: () => void;
+  const task = defineBackgroundTask({ clsid: CLSID, run: () => new Promise<void>((resolve) => (finish = resolve)) });
+  const ended: RunRecord[] = [];
+  task.onRunEnded((record) => ended.push(record));
+  const instance = new FakeInstance();
+  assert.is(runThroughCom(task, instance), null, 'Run returns at once');
+  assert.is(instance.deferrals, 1);
+  assert.is(instance.completions, 0);
+  assert.is(task.activeInstances, 1);
+  finish();
+  await tick();
+  assert.is(instance.completions, 1);
+  assert.is(task.activeInstances, 0);
+  assert.is(ended.length, 1);
+  assert.is(ended[0]!.error, undefined);
+});
+
+test('Canceled becomes the AbortSignal, with the reason by name', async () => {
+  let reason: unknown;
+  const task = defineBackgroundTask({
+    clsid: CLSID,
+    run: (_instance, signal) =>
+      new Promise<void>((resolve) => {
+        signal.addEventListener('abort', () => {
+          reason = signal.reason;
+          resolve();
+        });
+      }),
+  });
+  for (const [code, name] of CancellationReasons.entries()) {
+    const instance = new FakeInstance();
+    runThroughCom(task, instance);
+    instance.cancel(code);
+    await tick();
+    assert.instance(reason, BackgroundTaskCanceledError);
+    assert.is((reason as BackgroundTaskCanceledError).reason, name);
+    assert.is((reason as BackgroundTaskCanceledError).code, code);
+    assert.is(instance.completions, 1, `deferral completed after ${name}`);
+  }
+  assert.ok(CancellationReasons.includes('ConditionLoss') && CancellationReasons[0] === 'Abort');
+});
+
+test('a synchronous throw is the HRESULT Run returns; the server keeps serving', () => {
+  let calls = 0;
+  const task = defineBackgroundTask({
+    clsid: CLSID,
+    run() {
+      calls++;
+      if (calls === 1) throw new ComError(E_ACCESSDENIED, 'no access');
+      throw new Error('plain');
+    },
+  });
+  const first = runThroughCom(task, new FakeInstance());
+  assert.instance(first, ComError);
+  assert.is((first as ComError).hresult, E_ACCESSDENIED);
+  const second = runThroughCom(task, new FakeInstance());
+  assert.is((second as ComError).hresult, E_FAIL);
+  assert.is(task.activeInstances, 0);
+});
+
+test('a rejection still completes the deferral once, and is reported to watchers', async () => {
+  const task = defineBackgroundTask({ clsid: CLSID, run: async () => { await tick(); throw new Error('late failure'); } });
+  const ended: RunRecord[] = [];
+  task.onRunEnded((record) => ended.push(record));
+  const instance = new FakeInstance();
+  assert.is(runThroughCom(task, instance), null);
+  await tick(10);
+  assert.is(instance.completions, 1);
+  assert.match(String(ended[0]!.error), /late failure/);
+});
+
+test('validation', () => {
+  assert.throws(() => defineBackgroundTask({ clsid: 'nope', run() {} }), /Invalid GUID "nope"/);
+  assert.throws(() => defineBackgroundTask({ clsid: CLSID } as never), /run must be a function/);
+  assert.throws(() => defineBackgroundTask(null as never), /expected \{ clsid, run \}/);
+  void (null as unknown as Com);
+});
+
+test.run();
