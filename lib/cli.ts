@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `winbg` command. `generate` writes a projection from Windows metadata; `describe` prints a
-// projected type's ABI as JSON. (`demo`, `manifest` and `doctor` arrive with the background-task
-// release.)
+// projected type's ABI as JSON; `manifest` writes or checks the package manifest's comServer block.
+// (`demo` and `doctor` arrive with the background-task release.)
 import { readFileSync } from 'node:fs';
 import { describe } from './winrt/describe.js';
 
@@ -10,7 +10,16 @@ const USAGE = `usage:
                                      delegates, enums, structs; generics in WinRT notation)
   winbg generate [--winmd DIR] [--config FILE] [--namespace NS]... [--out DIR] [--hashes FILE]
                                      write a projection (default: the roots of winmd/projection.json,
-                                     into lib/generated; with --namespace, those namespaces)`;
+                                     into lib/generated; with --namespace, those namespaces)
+  winbg manifest --clsid GUID --exe PATH [--args ARGS] [--display-name NAME] [--class-display-name NAME]
+                 [--permission SDDL]
+                                     print the <com:Extension Category="windows.comServer"> block for
+                                     <Application><Extensions> of AppxManifest.xml, and the namespace
+                                     <Package> must declare (PATH relative to the package root; ARGS
+                                     default -StartSampleTaskServer)
+  winbg manifest --check AppxManifest.xml --clsid GUID [--exe PATH] [--args ARGS]
+                                     check that a manifest registers GUID for COM; exit 0 when ok,
+                                     1 when not, 2 on misuse`;
 
 async function main(args: string[]): Promise<number> {
   const [command, ...rest] = args;
@@ -42,6 +51,20 @@ async function main(args: string[]): Promise<number> {
         writeFileSync(option('--hashes')[0]!, inputHashes(winmd));
       }
       return 0;
+    }
+    case 'manifest': {
+      if (rest.includes('--help') || rest.includes('-h')) {
+        process.stdout.write(`${USAGE}\n`);
+        return 0;
+      }
+      const { manifestCommand, ManifestUsageError } = await import('./manifest/command.js');
+      try {
+        const { exitCode, output } = manifestCommand(rest);
+        process.stdout.write(output);
+        return exitCode;
+      } catch (error) {
+        throw error instanceof ManifestUsageError ? new UsageError(error.message) : error;
+      }
     }
     default:
       throw new UsageError(command ? `unknown command ${command}` : 'no command');

@@ -1,0 +1,135 @@
+// `winbg manifest`: writes the comServer block, or checks a manifest with --check. Kept apart from
+// lib/cli.ts so that it runs in-process in tests (a child's pipes cannot be read under Wine).
+import { readFileSync } from 'node:fs';
+import { checkManifest, type ManifestFinding } from './check.js';
+import { comServerExtension } from './com-server.js';
+
+/** Misuse of the command (missing, unknown or repeated options, an invalid value, an unreadable file). */
+export class ManifestUsageError extends Error {
+  override readonly name = 'ManifestUsageError';
+}
+
+export interface ManifestCommandResult {
+  /** 0: the block was written or the manifest is ok; 1: the manifest is not ok. */
+  readonly exitCode: 0 | 1;
+  /** What to print on stdout. */
+  readonly output: string;
+}
+
+const WRITE_OPTIONS = ['--clsid', '--exe', '--args', '--display-name', '--class-display-name', '--permission'] as const;
+const CHECK_OPTIONS = ['--check', '--clsid', '--exe', '--args'] as const;
+const ALL_OPTIONS: readonly string[] = [...new Set<string>([...WRITE_OPTIONS, ...CHECK_OPTIONS])];
+
+/**
+ * Runs `winbg manifest` with the arguments after `manifest`.
+ * @throws ManifestUsageError on misuse.
+ */
+export function manifestCommand(
+  args: readonly string[],
+  io: { readFile?: (path: string) => Uint8Array } = {},
+): ManifestCommandResult {
+  const options = parseOptions(args);
+  const clsid = options.get('--clsid');
+  if (clsid === undefined) throw new ManifestUsageError('manifest needs --clsid');
+  const file = options.get('--check');
+  if (file === undefined) return writeBlock(options, clsid);
+  for (const name of options.keys()) {
+    if (!(CHECK_OPTIONS as readonly string[]).includes(name)) throw new ManifestUsageError(`${name} is for writing a block; --check takes --clsid, --exe and --args`);
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = (io.readFile ?? readFileSync)(file);
+  } catch (error) {
+    throw new ManifestUsageError(`cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  let check;
+  try {
+    check = checkManifest(decodeText(bytes), { clsid, executable: options.get('--exe'), arguments: options.get('--args') });
+  } catch (error) {
+    if (error instanceof TypeError) throw new ManifestUsageError(optionMessage(error));
+    if (!(error instanceof NotText)) throw error;
+    check = { ok: false, findings: [{ level: 'error', message: error.message } satisfies ManifestFinding] };
+  }
+  const lines = check.findings.map((f) => `${f.line === undefined ? file : `${file}:${f.line}:${f.column}`}: ${f.level}: ${f.message}`);
+  const errors = check.findings.filter((f) => f.level === 'error').length;
+  const warnings = check.findings.filter((f) => f.level === 'warning').length;
+  const count = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
+  lines.push(`${file}: ${check.ok ? 'ok' : 'not ok'} (${count(errors, 'error')}, ${count(warnings, 'warning')})`);
+  return { exitCode: check.ok ? 0 : 1, output: `${lines.join('\n')}\n` };
+}
+
+function writeBlock(options: Map<string, string>, clsid: string): ManifestCommandResult {
+  const executable = options.get('--exe');
+  if (executable === undefined) throw new ManifestUsageError('manifest needs --exe (the server .exe, relative to the package root) to write a block');
+  let block;
+  try {
+    block = comServerExtension({
+      clsid,
+      executable,
+      arguments: options.get('--args'),
+      displayName: options.get('--display-name'),
+      classDisplayName: options.get('--class-display-name'),
+      launchAndActivationPermission: options.get('--permission'),
+    });
+  } catch (error) {
+    if (error instanceof TypeError) throw new ManifestUsageError(optionMessage(error));
+    throw error;
+  }
+  const declarations = block.namespaces.map((n) => n.attribute).join(' ');
+  return {
+    exitCode: 0,
+    output: `<!-- On <Package>: ${declarations} -->\n<!-- Inside <Application><Extensions>: -->\n${block.xml}\n`,
+  };
+}
+
+/** `--name value` or `--name=value`; each option at most once. */
+function parseOptions(args: readonly string[]): Map<string, string> {
+  const options = new Map<string, string>();
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const equals = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    const name = equals > 0 ? arg.slice(0, equals) : arg;
+    if (!ALL_OPTIONS.includes(name)) {
+      throw new ManifestUsageError(arg.startsWith('-') ? `unknown option ${name} for manifest` : `unexpected argument ${JSON.stringify(arg)} for manifest`);
+    }
+    let value: string | undefined;
+    if (equals > 0) {
+      value = arg.slice(equals + 1);
+    } else {
+      value = args[i + 1];
+      // An option name where a value belongs is a forgotten value; any other text is the value,
+      // even when it starts with '-' (the activation argument does).
+      if (value === undefined || ALL_OPTIONS.includes(value) || value === '--help') throw new ManifestUsageError(`${name} needs a value`);
+      i++;
+    }
+    if (options.has(name)) throw new ManifestUsageError(`${name} is given twice`);
+    options.set(name, value);
+  }
+  return options;
+}
+
+/** The option names of the command line in place of the API's, in a TypeError from the API. */
+function optionMessage(error: TypeError): string {
+  const names: Record<string, string> = {
+    clsid: '--clsid', executable: '--exe', arguments: '--args', displayName: '--display-name',
+    classDisplayName: '--class-display-name', launchAndActivationPermission: '--permission',
+  };
+  return error.message.replace(/^(?:comServerExtension|checkManifest): (\w+)/, (whole, option: string) => names[option] ?? whole);
+}
+
+class NotText extends Error {}
+
+/**
+ * The manifest's text: UTF-8 (with or without a BOM) or UTF-16 with a BOM, the encodings XML
+ * parsers must read (XML 1.0 §4.3.3).
+ */
+function decodeText(bytes: Uint8Array): string {
+  const [a, b, c] = bytes;
+  try {
+    if (a === 0xff && b === 0xfe) return new TextDecoder('utf-16le', { fatal: true }).decode(bytes.subarray(2));
+    if (a === 0xfe && b === 0xff) return new TextDecoder('utf-16be', { fatal: true }).decode(bytes.subarray(2));
+    return new TextDecoder('utf-8', { fatal: true }).decode(a === 0xef && b === 0xbb && c === 0xbf ? bytes.subarray(3) : bytes);
+  } catch {
+    throw new NotText('the file is neither UTF-8 nor UTF-16 with a byte order mark: save it as UTF-8');
+  }
+}
