@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The `winbg` command. `generate` writes a projection from Windows metadata; `describe` prints a
-// projected type's ABI as JSON; `manifest` writes or checks the package manifest's comServer block.
-// (`demo` and `doctor` arrive with the background-task release.)
+// projected type's ABI as JSON; `manifest` writes or checks the package manifest's comServer block;
+// `doctor`, `register`, `unregister` and `list` diagnose and manage task registrations.
+// (`demo` arrives with the prime task.)
 import { readFileSync } from 'node:fs';
 import { describe } from './winrt/describe.js';
 
@@ -19,7 +20,16 @@ const USAGE = `usage:
                                      default -StartSampleTaskServer)
   winbg manifest --check AppxManifest.xml --clsid GUID [--exe PATH] [--args ARGS]
                                      check that a manifest registers GUID for COM; exit 0 when ok,
-                                     1 when not, 2 on misuse`;
+                                     1 when not, 2 on misuse
+  winbg doctor [--clsid GUID] [--name NAME] [--manifest AppxManifest.xml]
+                                     explain why a task does not run (package identity, manifest,
+                                     registration, access); off Windows, what it would check
+  winbg list                         this app's background task registrations
+  winbg register --name NAME --clsid GUID (--time MINUTES | --maintenance MINUTES | --system TYPE | --application)
+                 [--one-shot] [--condition NAME]... [--replace]
+                                     register a task (idempotent by name unless --replace)
+  winbg unregister --name NAME [--cancel]
+                                     remove the registrations of that name`;
 
 async function main(args: string[]): Promise<number> {
   const [command, ...rest] = args;
@@ -66,12 +76,62 @@ async function main(args: string[]): Promise<number> {
         throw error instanceof ManifestUsageError ? new UsageError(error.message) : error;
       }
     }
+    case 'doctor': {
+      const { diagnose } = await import('./tasks/doctor.js');
+      const option = (name: string): string | undefined => optionValue(rest, name);
+      const findings = diagnose({ clsid: option('--clsid'), name: option('--name'), manifest: option('--manifest') });
+      const mark = { ok: '✓', warning: '!', error: '✗', info: '·' } as const;
+      for (const finding of findings) process.stdout.write(`${mark[finding.level]} ${finding.check}: ${finding.message}\n`);
+      return findings.some((f) => f.level === 'error') ? 1 : 0;
+    }
+    case 'list': {
+      const { listBackgroundTasks } = await import('./tasks/registration.js');
+      for (const registration of listBackgroundTasks()) process.stdout.write(`${registration.name}\t${registration.taskId}\n`);
+      return 0;
+    }
+    case 'register': {
+      const tasks = await import('./tasks/registration.js');
+      const name = optionValue(rest, '--name');
+      const clsid = optionValue(rest, '--clsid');
+      if (!name || !clsid) throw new UsageError('register needs --name and --clsid');
+      const oneShot = rest.includes('--one-shot');
+      const time = optionValue(rest, '--time');
+      const maintenance = optionValue(rest, '--maintenance');
+      const system = optionValue(rest, '--system');
+      const chosen = [time, maintenance, system, rest.includes('--application') ? 'application' : undefined].filter((t) => t !== undefined);
+      if (chosen.length !== 1) throw new UsageError('register needs exactly one trigger: --time MINUTES, --maintenance MINUTES, --system TYPE or --application');
+      const trigger = time ? tasks.timeTrigger(Number(time), { oneShot })
+        : maintenance ? tasks.maintenanceTrigger(Number(maintenance), { oneShot })
+        : system ? tasks.systemTrigger(system as never, { oneShot })
+        : tasks.applicationTrigger();
+      const conditions = rest.flatMap((arg, i) => (arg === '--condition' && rest[i + 1] ? [rest[i + 1]!] : []));
+      const registration = tasks.registerBackgroundTask({ name, clsid, trigger, conditions: conditions as never, replace: rest.includes('--replace') });
+      process.stdout.write(`${registration.name}\t${registration.taskId}\t${trigger.description}\n`);
+      return 0;
+    }
+    case 'unregister': {
+      const { unregisterBackgroundTask } = await import('./tasks/registration.js');
+      const name = optionValue(rest, '--name');
+      if (!name) throw new UsageError('unregister needs --name');
+      const removed = unregisterBackgroundTask(name, { cancel: rest.includes('--cancel') });
+      process.stdout.write(`${removed} registration${removed === 1 ? '' : 's'} named ${name} removed\n`);
+      return removed > 0 ? 0 : 1;
+    }
     default:
       throw new UsageError(command ? `unknown command ${command}` : 'no command');
   }
 }
 
 class UsageError extends Error {}
+
+/** The value after `name` in the arguments; a missing value is a usage error. */
+function optionValue(args: readonly string[], name: string): string | undefined {
+  const at = args.indexOf(name);
+  if (at < 0) return undefined;
+  const value = args[at + 1];
+  if (value === undefined || value.startsWith('--')) throw new UsageError(`${name} needs a value`);
+  return value;
+}
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),

@@ -9,6 +9,8 @@ export interface WindowsApi {
   // kernel32
   FormatMessageW: Fn;
   GetCurrentThreadId: Fn;
+  GetCurrentPackageFullName: Fn;
+  GetCurrentPackagePath: Fn;
   // ole32
   CoInitializeEx: Fn;
   CoUninitialize: Fn;
@@ -61,6 +63,9 @@ function bind(): WindowsApi {
       'uint32_t __stdcall FormatMessageW(uint32_t flags, void *source, uint32_t messageId, uint32_t languageId, _Out_ uint16_t *buffer, uint32_t size, void *args)',
     ),
     GetCurrentThreadId: kernel32.func('uint32_t __stdcall GetCurrentThreadId()'),
+    // appmodel.h: LONG error codes (ERROR_SUCCESS, APPMODEL_ERROR_NO_PACKAGE 15700, ERROR_INSUFFICIENT_BUFFER 122).
+    GetCurrentPackageFullName: kernel32.func('int32_t __stdcall GetCurrentPackageFullName(_Inout_ uint32_t *length, uint16_t *name)'),
+    GetCurrentPackagePath: kernel32.func('int32_t __stdcall GetCurrentPackagePath(_Inout_ uint32_t *length, uint16_t *path)'),
     CoInitializeEx: ole32.func('int32_t __stdcall CoInitializeEx(void *reserved, uint32_t coInit)'),
     CoUninitialize: ole32.func('void __stdcall CoUninitialize()'),
     CoRegisterClassObject: ole32.func(
