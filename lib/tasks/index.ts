@@ -4,5 +4,5 @@ export { serve, isActivation, DEFAULT_ACTIVATION_ARGUMENT, type ServeOptions, ty
 export {
   registerBackgroundTask, unregisterBackgroundTask, listBackgroundTasks, requestBackgroundAccess, explain,
   timeTrigger, maintenanceTrigger, systemTrigger, applicationTrigger,
-  type RegisterOptions, type TaskRegistration, type Trigger, type ApplicationTrigger, type SystemTriggerName, type ConditionName,
+  type RegisterOptions as RegisterTaskOptions, type TaskRegistration, type Trigger, type ApplicationTrigger, type SystemTriggerName, type ConditionName,
 } from './registration.js';
