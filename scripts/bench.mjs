@@ -388,6 +388,36 @@ async function projectedCall() {
   row('WinRT property read: projection overhead', r.candidate - r.baseline, 'ns/call');
 }
 
+/**
+ * Process start → class objects registered: a Node process that serves a task (in-process
+ * class table off Windows, CoRegisterClassObject on Windows), against one that only starts.
+ */
+function serverStart() {
+  log('server start ...');
+  const serveScript = `
+    const { defineBackgroundTask, serve } = await import(${JSON.stringify(pathToFileURL(path.join(projectRoot, '.build', 'lib', 'tasks', 'index.js')).href)});
+    const task = defineBackgroundTask({ clsid: '5e0a7c41-9b2f-4d3e-8a61-0c7b2e9f4aff', run() {} });
+    const server = serve(task, { inProcess: true, handleSignals: false, onEvent: (e) => { if (e.type === 'registered') process.stdout.write(String(performance.now())); } });
+    server.stop();`;
+  const plainScript = 'process.stdout.write(String(performance.now()));';
+  const measure = (script) => {
+    const started = performance.now();
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    if (child.status !== 0) throw new Error(`server start failed: ${child.stderr}`);
+    return { wall: performance.now() - started, inside: Number(child.stdout) };
+  };
+  const serving = [], plain = [];
+  for (let round = 0; round < Math.max(3, Math.min(ROUNDS, 7)); round++) {
+    serving.push(measure(serveScript));
+    plain.push(measure(plainScript));
+  }
+  const wall = median(serving.map((m) => m.wall));
+  const plainWall = median(plain.map((m) => m.wall));
+  row('server: a plain Node process start to exit', plainWall, 'ms');
+  row('server: process start to class objects registered (in the process)', median(serving.map((m) => m.inside)), 'ms');
+  row('server: process start to exit, serving one task', wall, 'ms', wall / plainWall, 'a plain Node process');
+}
+
 // ---------------------------------------------------------------------------------------------
 // Report.
 
@@ -399,6 +429,7 @@ churn();
 budget();
 await metadata();
 await projectedCall();
+serverStart();
 const seconds = (Date.now() - started) / 1000;
 
 /** Three significant digits: enough for a noisy benchmark, easy to read. */
