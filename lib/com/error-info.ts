@@ -57,9 +57,23 @@ function takeBstr(bstr: Pointer | null): string {
   }
 }
 
+/**
+ * Off Windows there is no COM error object: callee and caller are on the JS thread, so one slot
+ * carries the message from the failing JS method to the ComError of the call that failed.
+ */
+let portableError: { hresult: number; message: string } | null = null;
+
+/** Forgets error information no call took (a native caller ignored it): called as a call starts. */
+export function clearErrorInfo(): void {
+  portableError = null;
+}
+
 /** Leaves `message` as the calling thread's error information for `hresult` (best effort). */
 export function originateErrorInfo(hresult: number, message: string): void {
-  if (!isWindows) return;
+  if (!isWindows) {
+    portableError = { hresult, message };
+    return;
+  }
   using text = new HString(message);
   const kept = windows().RoOriginateError(hresult, text.handle) as number;
   if (kept) return;
@@ -77,7 +91,11 @@ export function originateErrorInfo(hresult: number, message: string): void {
  * `hresult`: the description a callee attached, or undefined.
  */
 export function takeErrorInfo(hresult: number): string | undefined {
-  if (!isWindows) return undefined;
+  if (!isWindows) {
+    const error = portableError;
+    portableError = null;
+    return error && error.hresult === hresult ? error.message : undefined;
+  }
   const out: [Pointer | null] = [null];
   if ((windows().GetRestrictedErrorInfo(out) as number) === 0 && out[0] !== null) {
     using restricted = ComPtr.attach(out[0], IRestrictedErrorInfo) as ComPtr & { GetErrorDetails(): [Pointer | null, number, Pointer | null, Pointer | null] };

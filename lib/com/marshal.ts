@@ -3,7 +3,7 @@
 // ComPtr wrappers, and out-parameters become return values.
 import type { Pointer } from '../ffi/koffi.js';
 import { readWideString, wideString, writePointer, writeValue } from '../ffi/memory.js';
-import { takeErrorInfo } from './error-info.js';
+import { clearErrorInfo, takeErrorInfo } from './error-info.js';
 import { Guid } from './guid.js';
 import { ComError, E_POINTER } from './hresult.js';
 import { createHString, deleteHString, readHString, takeHString } from './hstring.js';
@@ -319,6 +319,7 @@ export function methodCaller(method: MethodInfo): (this: ComPtr<any>, ...args: u
       }
       native[i + 1] = value;
     }
+    clearErrorInfo();
     const hr = fn.apply(null, native) as number;
     if (hr < 0) {
       const detail = takeErrorInfo(hr);
@@ -340,6 +341,7 @@ export function methodCaller(method: MethodInfo): (this: ComPtr<any>, ...args: u
 export function callMethod(target: ComPtr<any>, method: MethodInfo, args: unknown[]): unknown {
   const call = prepareCall(target, method, args);
   try {
+    clearErrorInfo();
     return finishCall(call, call.fn(...call.native), takeErrorInfo);
   } finally {
     endCall(call);

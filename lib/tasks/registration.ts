@@ -249,7 +249,7 @@ export function explain(hresult: number, what = ''): string | undefined {
     case APPMODEL_ERROR_NO_PACKAGE:
       return 'this process has no package identity. Background tasks with a COM entry point need the app to be packaged: an MSIX package, or a sparse package (a package with an external location) registered for the unpackaged exe, whose manifest declares the task\'s com:ExeServer and com:Class (see `winbg manifest`)';
     case ERROR_NOT_SUPPORTED:
-      return 'this trigger is not supported for a packaged WinMain app\'s COM task (0x80070032): use a TimeTrigger, MaintenanceTrigger, SystemTrigger or ApplicationTrigger';
+      return 'this trigger is not supported for a packaged WinMain app\'s COM task (0x80070032): Windows takes only time and maintenance triggers for a task registered with SetTaskEntryPointClsid; use timeTrigger() or maintenanceTrigger()';
     case ERROR_NOT_FOUND:
       return what.includes('AllTasks')
         ? 'Windows found no background task registrations for this app (0x80070490): it has no package identity, or its package declares no background tasks'

@@ -161,10 +161,18 @@ function lazyStatics(className: string): () => object {
     const type = classType(className);
     const interfaces = (type.descriptor.statics ?? []).map((name) => resolveType(name) as ResolvedInterface);
     const pointers = new Map<ComInterface<any>, Com>();
+    let factory: Com | null = null;
     statics = {};
     installMembers(statics, interfaces, (_self, iface) => {
+      // registerActivationFactory may have replaced the factory since: query the current one.
+      const current = activationFactory(className);
+      if (current !== factory) {
+        for (const pointer of pointers.values()) pointer.dispose();
+        pointers.clear();
+        factory = current;
+      }
       let pointer = pointers.get(iface);
-      if (!pointer) pointers.set(iface, (pointer = activationFactory(className).as(iface)));
+      if (!pointer) pointers.set(iface, (pointer = current.as(iface)));
       return pointer;
     });
     return statics;

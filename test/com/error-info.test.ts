@@ -4,6 +4,9 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ComError, createObject, E_ACCESSDENIED, E_FAIL, initializeCom } from '../../lib/com/index.js';
 import { ICalculator, type Calculator } from '../support/interfaces.js';
+import { callSlot, Memory, release } from '../support/native.js';
+
+const memory = new Memory();
 
 const test = suite('error information');
 test.before(() => {
@@ -54,4 +57,23 @@ test('error information is taken once: a later failure does not show a stale mes
   }
 });
 
+test('a message no winbg call took is not shown by a later failure', () => {
+  const raw = createObject({ Add: () => { throw new Error('never read'); } }, [ICalculator]).detach();
+  // A native caller (here koffi directly) gets E_FAIL and ignores the error information.
+  assert.is(callSlot(raw, 3, 'int32_t', ['int32_t', 'int32_t', 'void *'], 1, 2, null), -2147467261 /* E_POINTER, the out is NULL */);
+  assert.is(callSlot(raw, 3, 'int32_t', ['int32_t', 'int32_t', 'void *'], 1, 2, outSlot()), E_FAIL);
+  release(raw);
+  using calc = createObject<Calculator>({ Fail: () => { throw new ComError(E_FAIL); } }, [ICalculator]);
+  try {
+    calc.Fail(0);
+    assert.unreachable();
+  } catch (error) {
+    assert.not.match((error as ComError).message, /never read/);
+  }
+});
+
 test.run();
+
+function outSlot(): bigint {
+  return memory.alloc(4);
+}

@@ -1,0 +1,62 @@
+// A WinRT event on the implementing side: add_X stores the caller's delegate and returns an
+// EventRegistrationToken, remove_X releases it, and raising invokes each delegate through its
+// vtable. A handler that fails is reported and does not stop the others (as Windows' event
+// sources do with a failing remote handler).
+import { ComError, E_INVALIDARG } from '../com/hresult.js';
+import type { Com } from '../com/pointer.js';
+
+type Delegate = Com<{ Invoke(...args: unknown[]): void }>;
+
+/** Windows.Foundation.EventRegistrationToken as the projection passes it. */
+export interface EventRegistrationToken {
+  readonly Value: bigint;
+}
+
+export class WinRTEvent {
+  readonly #handlers = new Map<bigint, Delegate>();
+  #next = 1n;
+  readonly #onError: (error: unknown) => void;
+
+  constructor(onError: (error: unknown) => void = () => {}) {
+    this.#onError = onError;
+  }
+
+  /** add_X: takes over the delegate's reference. */
+  add(handler: Delegate | null): EventRegistrationToken {
+    if (handler === null) throw new ComError(E_INVALIDARG, 'add: the handler is null');
+    const token = this.#next++;
+    this.#handlers.set(token, handler);
+    return { Value: token };
+  }
+
+  /** remove_X: an unknown or already removed token does nothing, as in Windows' event sources. */
+  remove(token: { Value: bigint | number }): void {
+    const key = BigInt(token.Value);
+    const handler = this.#handlers.get(key);
+    this.#handlers.delete(key);
+    handler?.dispose();
+  }
+
+  /** Invokes every handler registered now, in registration order. */
+  raise(...args: unknown[]): void {
+    for (const handler of [...this.#handlers.values()]) {
+      if (handler.disposed) continue;
+      try {
+        handler.Invoke(...args);
+      } catch (error) {
+        this.#onError(error);
+      }
+    }
+  }
+
+  get size(): number {
+    return this.#handlers.size;
+  }
+
+  /** Releases every handler. */
+  clear(): void {
+    const handlers = [...this.#handlers.values()];
+    this.#handlers.clear();
+    for (const handler of handlers) handler.dispose();
+  }
+}

@@ -1,0 +1,10 @@
+// winbg/host: Windows' background task infrastructure, emulated in JS, so that background task
+// code written against the generated projection runs, unchanged, on any OS.
+export {
+  createHost, BackgroundHost, GRACE_PERIOD_EXPIRED,
+  type HostOptions, type RegistrationInfo, type CancellationReasonName, type SystemTriggerName, type AccessStatusName,
+} from './host.js';
+export { ManualClock, systemClock, type Clock, type SystemClockOptions } from './clock.js';
+export { Conditions, type ConditionName, type ConditionListener } from './conditions.js';
+export { MIN_FRESHNESS_MINUTES } from './builder.js';
+export type { TaskRun, RunState, HostEvent, HostEventType } from './log.js';
