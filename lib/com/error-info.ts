@@ -62,21 +62,40 @@ function takeBstr(bstr: Pointer | null): string {
  * carries the message from the failing JS method to the ComError of the call that failed.
  */
 let portableError: { hresult: number; message: string } | null = null;
+/** Set when a JS method left error information that no winbg call has taken yet. */
+let pending = false;
 
-/** Forgets error information no call took (a native caller ignored it): called as a call starts. */
+/**
+ * Forgets error information a JS method left and nobody took (its caller was native code that
+ * ignored it), so that a later failure never shows it: called as each winbg call starts. Costs
+ * one comparison unless there is something to clear.
+ */
 export function clearErrorInfo(): void {
+  if (!pending) return;
+  pending = false;
   portableError = null;
+  if (isWindows) {
+    try {
+      windows().SetErrorInfo(0, null);
+    } catch {
+      // nothing to clear
+    }
+  }
 }
 
 /** Leaves `message` as the calling thread's error information for `hresult` (best effort). */
 export function originateErrorInfo(hresult: number, message: string): void {
   if (!isWindows) {
     portableError = { hresult, message };
+    pending = true;
     return;
   }
   using text = new HString(message);
   const kept = windows().RoOriginateError(hresult, text.handle) as number;
-  if (kept) return;
+  if (kept) {
+    pending = true;
+    return;
+  }
   // combase did not keep it (RoOriginateError is a stub in Wine): classic IErrorInfo instead.
   const out: [Pointer | null] = [null];
   if ((windows().CreateErrorInfo(out) as number) < 0 || out[0] === null) return;
@@ -84,6 +103,7 @@ export function originateErrorInfo(hresult: number, message: string): void {
   create.SetDescription(wideString(message));
   using info = create.as(IErrorInfo);
   windows().SetErrorInfo(0, info.pointer);
+  pending = true; // last: the winbg calls above clear what is pending as they start
 }
 
 /**
@@ -91,6 +111,7 @@ export function originateErrorInfo(hresult: number, message: string): void {
  * `hresult`: the description a callee attached, or undefined.
  */
 export function takeErrorInfo(hresult: number): string | undefined {
+  pending = false;
   if (!isWindows) {
     const error = portableError;
     portableError = null;
