@@ -564,7 +564,7 @@ export class BackgroundHost<C extends Clock = Clock> implements Disposable {
       deferralCompleted: (instance, number) => {
         run.record.deferralsCompleted = instance.deferralsCompleted;
         this.#record({ type: 'deferral-completed', ...this.#about(slot, run), deferrals: number });
-        if (run.runReturned && instance.outstandingDeferrals === 0) this.#end(run, 'completed', null);
+        if (run.runReturned && instance.outstandingDeferrals === 0) this.#endReturned(run);
       },
     };
     const instance = new BackgroundTaskInstance(registration, fire.details?.() ?? null, observer, (error) => this.#handlerFailed(error));
@@ -654,7 +654,7 @@ export class BackgroundHost<C extends Clock = Clock> implements Disposable {
     run.runReturned = true;
     // "The system will believe this background task is complete when this method returns",
     // unless the task took deferrals: then when the last is completed.
-    if (run.instance.outstandingDeferrals === 0) this.#end(run, 'completed', null);
+    if (run.instance.outstandingDeferrals === 0) this.#endReturned(run);
   }
 
   /** Releases the host's references of an ended run: the task, the instance, its trigger details. */
@@ -704,6 +704,12 @@ export class BackgroundHost<C extends Clock = Clock> implements Disposable {
   }
 
   /** Ends a run once: records it, raises Completed, wakes the waiters and starts what was latched behind it. */
+  /** A run whose Run returned and whose deferrals are complete: done, unless the task reported a failure. */
+  #endReturned(run: Run): void {
+    const failure = run.instance.reportedFailure;
+    this.#end(run, failure ? 'failed' : 'completed', failure);
+  }
+
   #end(run: Run, state: RunState, error: ComError | null, outstanding = 0): void {
     if (run.ended) return;
     run.ended = true;

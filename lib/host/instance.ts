@@ -1,6 +1,8 @@
 // The IBackgroundTaskInstance that the host passes to IBackgroundTask::Run, and the deferrals it
 // hands out. The host owns the run's life cycle; this object reports to it what the task does.
 import { Guid } from '../com/guid.js';
+import { ComError, E_FAIL } from '../com/hresult.js';
+import { IWinbgRunReport } from '../tasks/report.js';
 import type { Com } from '../com/pointer.js';
 import { WinRTEvent, type EventRegistrationToken } from './event.js';
 import { backgroundInterfaces } from './namespace.js';
@@ -16,7 +18,7 @@ export interface InstanceObserver {
 /** The JS object behind the IBackgroundTaskInstance a task's Run receives. */
 export class BackgroundTaskInstance {
   static get interfaces(): ReturnType<typeof backgroundInterfaces> {
-    return backgroundInterfaces('IBackgroundTaskInstance', 'IBackgroundTaskInstance2', 'IBackgroundTaskInstance4');
+    return [...backgroundInterfaces('IBackgroundTaskInstance', 'IBackgroundTaskInstance2', 'IBackgroundTaskInstance4'), IWinbgRunReport] as ReturnType<typeof backgroundInterfaces>;
   }
 
   /** A new identifier for every run. */
@@ -30,6 +32,8 @@ export class BackgroundTaskInstance {
   deferralsCompleted = 0;
   /** Set by the host when the run has ended: later reports change nothing. */
   ended = false;
+  /** A failure the task reported after Run returned (IWinbgRunReport), for CheckResult. */
+  reportedFailure: ComError | null = null;
   readonly #observer: InstanceObserver;
 
   constructor(registration: BackgroundTaskRegistration, triggerDetails: Com | null, observer: InstanceObserver, onHandlerError: (error: unknown) => void) {
@@ -97,6 +101,11 @@ export class BackgroundTaskInstance {
         if (!this.ended) this.#observer.deferralCompleted(this, number);
       },
     };
+  }
+
+  // IWinbgRunReport: a JS task whose promise rejected says so before completing its deferral.
+  ReportFailure(hresult: number, message: string): void {
+    if (!this.ended) this.reportedFailure = new ComError(hresult < 0 ? hresult : E_FAIL, message);
   }
 
   // IBackgroundTaskInstance2: the host never throttles a task.

@@ -7,6 +7,7 @@ import { Guid } from '../com/guid.js';
 import { ComError, E_FAIL } from '../com/hresult.js';
 import type { ClassDefinition } from '../com/class-factory.js';
 import type { ComInterface } from '../com/interface.js';
+import { IWinbgRunReport } from './report.js';
 import type { Com } from '../com/pointer.js';
 import { project, WinRTObject } from '../winrt/projection.js';
 import { resolveType, type ResolvedInterface } from '../winrt/types.js';
@@ -152,7 +153,11 @@ export class BackgroundTask {
         const deferral = raw.GetDeferral() as WinRTObject & { Complete(): void };
         (result as PromiseLike<void>).then(
           () => complete(deferral, () => finish(), raw),
-          (error: unknown) => complete(deferral, () => finish(error ?? new ComError(E_FAIL, 'the task rejected without a reason')), raw),
+          (error: unknown) => {
+            const failure = error ?? new ComError(E_FAIL, 'the task rejected without a reason');
+            reportFailure(raw, failure);
+            complete(deferral, () => finish(failure), raw);
+          },
         );
         return;
       }
@@ -174,6 +179,21 @@ function complete(deferral: WinRTObject & { Complete(): void }, then: () => void
     deferral.dispose();
     then();
     raw.dispose();
+  }
+}
+
+/** Tells a host that implements IWinbgRunReport (the portable host) why the run failed. */
+function reportFailure(raw: WinRTObject, error: unknown): void {
+  try {
+    const report = raw.comPtr().tryAs(IWinbgRunReport);
+    if (!report) return; // Windows' instance: no channel for a failure after Run returned
+    try {
+      report.ReportFailure(ComError.hresultOf(error), error instanceof Error ? error.message : String(error));
+    } finally {
+      report.dispose();
+    }
+  } catch {
+    // reporting is best effort; the deferral is completed regardless
   }
 }
 

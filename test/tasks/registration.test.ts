@@ -77,6 +77,29 @@ test('onProgress and onCompleted report a run; a failure arrives as a ComError',
   offCompleted();
 });
 
+test('a task whose promise rejects after Run returned: its deferral completes, Completed sees the failure', async () => {
+  const late = Guid.parse('7a0c9d3e-1b2f-4e5a-8c6d-9e0f1a2b3c02');
+  const task = defineBackgroundTask({
+    clsid: late,
+    async run() {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      throw new ComError(E_ACCESSDENIED, 'refused later');
+    },
+  });
+  using _server = registerClassObject(late, task.classDefinition);
+  const registration = registerBackgroundTask({ name: 'late', clsid: late, trigger: timeTrigger(15) });
+  const completions: (ComError | null)[] = [];
+  registration.onCompleted((error) => completions.push(error));
+  const completion = host.waitForCompletion('late');
+  host.fire('late');
+  const run = await completion;
+  assert.is(run.state, 'failed');
+  assert.is(run.deferralsCompleted, 1, 'the deferral was completed');
+  assert.is(completions.length, 1);
+  assert.is(completions[0]!.hresult, E_ACCESSDENIED);
+  assert.match(completions[0]!.message, /refused later/);
+});
+
 test('application triggers are requested by the app', async () => {
   const trigger = applicationTrigger();
   await trigger.request().then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /register a task with this trigger before requesting it/));
