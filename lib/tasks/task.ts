@@ -244,7 +244,8 @@ function taskInstance(raw: WinRTObject & Record<string, any>): TaskInstance {
 }
 
 /**
- * Declares a background task written in JS.
+ * Declares a background task written in JS: `{ clsid, run }`, or a class with a static `clsid`
+ * and a `run` method.
  *
  * @example
  * export const primes = defineBackgroundTask({
@@ -255,6 +256,22 @@ function taskInstance(raw: WinRTObject & Record<string, any>): TaskInstance {
  *   },
  * });
  */
-export function defineBackgroundTask(options: BackgroundTaskOptions): BackgroundTask {
+export function defineBackgroundTask(options: BackgroundTaskOptions | TaskClass): BackgroundTask {
+  if (typeof options === 'function') {
+    // A class: `static clsid`, an instance method `run`; one new object for each run, as COM
+    // makes one object per activation.
+    const cls = options;
+    if (typeof cls.prototype?.run !== 'function') throw new TypeError(`defineBackgroundTask: class ${cls.name || '(anonymous)'} needs a run(instance, signal) method`);
+    if (cls.clsid === undefined) throw new TypeError(`defineBackgroundTask: class ${cls.name || '(anonymous)'} needs a static clsid`);
+    return new BackgroundTask({ clsid: cls.clsid, name: cls.taskName ?? cls.name, run: (instance, signal) => new cls().run(instance, signal) });
+  }
   return new BackgroundTask(options);
+}
+
+/** A background task written as a class: `static clsid` and a `run(instance, signal)` method. */
+export interface TaskClass {
+  new (): { run(instance: TaskInstance, signal: AbortSignal): void | PromiseLike<void> };
+  readonly clsid: Guid | string;
+  /** A name for messages (default: the class name). */
+  readonly taskName?: string;
 }

@@ -124,6 +124,27 @@ test('a rejection still completes the deferral once, and is reported to watchers
   assert.match(String(ended[0]!.error), /late failure/);
 });
 
+test('a class with a static clsid and a run method; one object per run', () => {
+  const objects = new Set<object>();
+  class Counting {
+    static readonly clsid = CLSID;
+    run(instance: TaskInstance): void {
+      objects.add(this);
+      instance.progress = 50;
+    }
+  }
+  const task = defineBackgroundTask(Counting);
+  assert.ok(task.clsid.equals(CLSID));
+  assert.is(task.name, 'Counting');
+  const first = new FakeInstance();
+  runThroughCom(task, first);
+  runThroughCom(task, new FakeInstance());
+  assert.equal(first.progressLog, [50]);
+  assert.is(objects.size, 2);
+  assert.throws(() => defineBackgroundTask(class NoRun { static clsid = CLSID; } as never), /class NoRun needs a run/);
+  assert.throws(() => defineBackgroundTask(class NoClsid { run(): void {} } as never), /class NoClsid needs a static clsid/);
+});
+
 test('validation', () => {
   assert.throws(() => defineBackgroundTask({ clsid: 'nope', run() {} }), /Invalid GUID "nope"/);
   assert.throws(() => defineBackgroundTask({ clsid: CLSID } as never), /run must be a function/);
