@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The `winbg` command. `generate` writes a projection from Windows metadata; `describe` prints a
 // projected type's ABI as JSON; `manifest` writes or checks the package manifest's comServer block;
-// `doctor`, `register`, `unregister` and `list` diagnose and manage task registrations.
+// `doctor`, `register`, `unregister` and `list` diagnose and manage task registrations; `host`
+// runs a module's task under the portable host.
 // (`demo` arrives with the prime task.)
 import { readFileSync } from 'node:fs';
 import { describe } from './winrt/describe.js';
@@ -29,7 +30,17 @@ const USAGE = `usage:
                  [--one-shot] [--condition NAME]... [--replace]
                                      register a task (idempotent by name unless --replace)
   winbg unregister --name NAME [--cancel]
-                                     remove the registrations of that name`;
+                                     remove the registrations of that name
+  winbg host <module> [--task NAME | --clsid GUID]
+             [--time MINUTES | --maintenance MINUTES | --system TYPE | --application]
+             [--for SECONDS] [--cancel-after SECONDS [--reason NAME]] [--json]
+                                     run a task the module exports (defineBackgroundTask) under the
+                                     portable host, in this process: serve it, register it with the
+                                     trigger (default --application), fire that now, print the run's
+                                     lifecycle (--json: a JSON object per line). --cancel-after
+                                     cancels with --reason (default Abort), --for with
+                                     ExecutionTimeExceeded, Ctrl+C with Abort; exit 0 when the run
+                                     completed, 1 when it failed`;
 
 async function main(args: string[]): Promise<number> {
   const [command, ...rest] = args;
@@ -116,6 +127,19 @@ async function main(args: string[]): Promise<number> {
       const removed = unregisterBackgroundTask(name, { cancel: rest.includes('--cancel') });
       process.stdout.write(`${removed} registration${removed === 1 ? '' : 's'} named ${name} removed\n`);
       return removed > 0 ? 0 : 1;
+    }
+    case 'host': {
+      const { runHostCommand } = await import('./host/command.js');
+      // Ctrl+C cancels the run and the command ends with it; the listener is gone by a second
+      // Ctrl+C, which then ends the process at once.
+      const interrupt = new AbortController();
+      const onInterrupt = (): void => interrupt.abort();
+      process.once('SIGINT', onInterrupt);
+      try {
+        return await runHostCommand(rest, { stdout: process.stdout, stderr: process.stderr, interrupt: interrupt.signal, usage: USAGE });
+      } finally {
+        process.off('SIGINT', onInterrupt);
+      }
     }
     default:
       throw new UsageError(command ? `unknown command ${command}` : 'no command');

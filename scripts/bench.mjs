@@ -8,6 +8,8 @@
 //   object churn    createObject(...).dispose() per second vs koffi.alloc + koffi.free of the block.
 //   budget          registered callbacks before/with 100 000 live objects (must be equal), and
 //                   native memory once they are released (must be back where it was).
+//   portable host   trigger → the task's run entered vs activating the class and calling Run
+//                   without the host; cancel → the task's deferral completed (p50, p99).
 //
 // Machines are noisy (CI runners, 2 cores): each pair runs in ROUNDS rounds, the two sides
 // interleaved and their order swapped every round, and the medians are reported. `ratio` is always
@@ -419,6 +421,140 @@ function serverStart() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The portable host, on a ManualClock: no real timer is involved in what is measured.
+
+const HOST_RUNS = 200;
+const HOST_CANCELS = 200;
+const HOST_WARMUP = 10;
+
+/** The value below which `p` of the sorted `values` fall (nearest rank). */
+const percentile = (values, p) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))];
+};
+
+/** A task served in this process (serve, in process) and registered with the host under `name`. */
+async function hostTask(name, clsid, run) {
+  const { defineBackgroundTask, serve, registerBackgroundTask, timeTrigger } = await build('tasks/index.js');
+  const task = defineBackgroundTask({ clsid, name, run });
+  const server = serve(task, { inProcess: true, handleSignals: false });
+  const registration = registerBackgroundTask({ name, clsid, trigger: timeTrigger(15) });
+  return { task, stop: () => (registration.raw.dispose(), server.stop()) };
+}
+
+/**
+ * Trigger → run entered: host.fire() until the task's run function starts. The host takes a
+ * microtask, activates the class (createInstance: the in-process class table, CoCreateInstance
+ * on Windows), makes an IBackgroundTaskInstance with its events and deferrals, records the run
+ * and logs it, and calls Run through the vtable. The baseline, in the same rounds, is the least
+ * any host must do: activate the same class and call its Run through the vtable with a minimal
+ * JS IBackgroundTaskInstance. Both include the task's side (projecting the instance, subscribing
+ * to Canceled), so the ratio is what the host's own bookkeeping costs on top of the COM work.
+ */
+async function hostTriggerToRun() {
+  log('host: trigger → run entered ...');
+  const { createHost, ManualClock } = await build('host/index.js');
+  const { createInstance, createObject, Guid, isWindows } = await build('com/index.js');
+  const { resolveType } = await build('winrt/index.js');
+  const clsid = '3f6d2b10-7c4e-4a59-9e21-6b8d0c5a7e01'; // made for this benchmark
+  let entered = 0;
+  const host = createHost({ clock: new ManualClock() });
+  const served = await hostTask('bench: trigger', clsid, () => void (entered = performance.now()));
+  const IBackgroundTask = resolveType('Windows.ApplicationModel.Background.IBackgroundTask').iface;
+  const IBackgroundTaskInstance = resolveType('Windows.ApplicationModel.Background.IBackgroundTaskInstance').iface;
+  class MinimalInstance {
+    interfaces = [IBackgroundTaskInstance];
+    id = Guid.parse(crypto.randomUUID());
+    handler = null;
+    get_InstanceId() { return this.id; }
+    add_Canceled(handler) { this.handler = handler; return { Value: 1n }; }
+    remove_Canceled() { this.handler?.dispose(); this.handler = null; }
+  }
+  const viaHost = async () => {
+    const done = host.waitForCompletion('bench: trigger');
+    const start = performance.now();
+    host.fire('bench: trigger');
+    const run = await done;
+    if (run.state !== 'completed') throw new Error(`host run ${run.state}: ${run.error?.message}`);
+    return entered - start;
+  };
+  const direct = async () => {
+    const start = performance.now();
+    const task = await createInstance(clsid, IBackgroundTask);
+    const instance = createObject(new MinimalInstance(), [IBackgroundTaskInstance]);
+    if (isWindows) await task.callAsync('Run', instance); // as the host calls it there
+    else task.Run(instance);
+    const ms = entered - start;
+    task.dispose();
+    instance.dispose();
+    return ms;
+  };
+  const hosted = [], baseline = [], ratios = [];
+  try {
+    for (let round = 0; round < HOST_WARMUP + HOST_RUNS; round++) {
+      let h, b;
+      if (round % 2 === 0) {
+        h = await viaHost();
+        b = await direct();
+      } else {
+        b = await direct();
+        h = await viaHost();
+      }
+      if (round < HOST_WARMUP) continue;
+      hosted.push(h);
+      baseline.push(b);
+      ratios.push(h / b);
+    }
+  } finally {
+    served.stop();
+    host.close();
+  }
+  row('host: activate + Run through the vtable, no host (baseline)', median(baseline), 'ms');
+  row(`host: trigger → run entered (host.fire → run starts, median of ${HOST_RUNS})`, median(hosted), 'ms', median(ratios), 'activate + Run');
+}
+
+/**
+ * Cancel → deferral complete: host.cancel() on a running async task that stops when its signal
+ * aborts, until its deferral is completed (the host's 'deferral-completed' event): Canceled
+ * raised through the delegate's vtable, the AbortSignal, the task's promise, Complete() back
+ * through the deferral's vtable.
+ */
+async function hostCancelToDeferral() {
+  log('host: cancel → deferral complete ...');
+  const { createHost, ManualClock } = await build('host/index.js');
+  const host = createHost({ clock: new ManualClock() }); // the grace period never elapses
+  let started = () => {};
+  const served = await hostTask('bench: cancel', '3f6d2b10-7c4e-4a59-9e21-6b8d0c5a7e02', async (_instance, signal) => {
+    started();
+    if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+  });
+  let completedAt = 0;
+  const stopWatching = host.onEvent((event) => {
+    if (event.type === 'deferral-completed') completedAt = performance.now();
+  });
+  const samples = [];
+  try {
+    for (let i = 0; i < HOST_WARMUP + HOST_CANCELS; i++) {
+      const running = new Promise((resolve) => (started = resolve));
+      const done = host.waitForCompletion('bench: cancel');
+      host.fire('bench: cancel');
+      await running;
+      const start = performance.now();
+      host.cancel('bench: cancel', 'Abort');
+      const run = await done;
+      if (run.state !== 'completed') throw new Error(`canceled run ${run.state}: ${run.error?.message}`);
+      if (i >= HOST_WARMUP) samples.push(completedAt - start);
+    }
+  } finally {
+    stopWatching();
+    served.stop();
+    host.close();
+  }
+  row(`host: cancel → deferral complete, p50 of ${HOST_CANCELS}`, percentile(samples, 0.5), 'ms');
+  row(`host: cancel → deferral complete, p99 of ${HOST_CANCELS}`, percentile(samples, 0.99), 'ms');
+}
+
+// ---------------------------------------------------------------------------------------------
 // Report.
 
 const started = Date.now();
@@ -430,6 +566,8 @@ budget();
 await metadata();
 await projectedCall();
 serverStart();
+await hostTriggerToRun();
+await hostCancelToDeferral();
 const seconds = (Date.now() - started) / 1000;
 
 /** Three significant digits: enough for a noisy benchmark, easy to read. */

@@ -15,10 +15,17 @@ import { resolveType, type ResolvedInterface } from '../winrt/types.js';
 const NS = 'Windows.ApplicationModel.Background';
 const interfaceOf = (name: string): ResolvedInterface => resolveType(`${NS}.${name}`) as ResolvedInterface;
 
-/** BackgroundTaskCancellationReason (Windows.ApplicationModel.Background), by value. */
-export const CancellationReasons: readonly string[] = Object.entries(
-  (resolveType(`${NS}.BackgroundTaskCancellationReason`) as { values: Readonly<Record<string, number>> }).values,
-).sort((a, b) => a[1] - b[1]).map(([name]) => name);
+let reasons: readonly string[] | undefined;
+/**
+ * The names of BackgroundTaskCancellationReason (Windows.ApplicationModel.Background), indexed
+ * by value. Read from the projection on first use, so that loading this module never depends on
+ * the order in which a bundler evaluates the projection's modules.
+ */
+export function cancellationReasons(): readonly string[] {
+  return (reasons ??= Object.entries((resolveType(`${NS}.BackgroundTaskCancellationReason`) as { values: Readonly<Record<string, number>> }).values)
+    .sort((a, b) => a[1] - b[1])
+    .map(([name]) => name));
+}
 
 /** Why Windows canceled a task: the AbortSignal's reason. */
 export class BackgroundTaskCanceledError extends Error {
@@ -29,7 +36,7 @@ export class BackgroundTaskCanceledError extends Error {
   readonly code: number;
 
   constructor(code: number) {
-    const reason = CancellationReasons[code] ?? `Unknown(${code})`;
+    const reason = cancellationReasons()[code] ?? `Unknown(${code})`;
     super(`the background task was canceled: ${reason}`);
     this.reason = reason;
     this.code = code;
@@ -154,6 +161,11 @@ export class BackgroundTask {
         (result as PromiseLike<void>).then(
           () => complete(deferral, () => finish(), raw),
           (error: unknown) => {
+            // Rejecting with the signal's reason is how a canceled task stops: not a failure.
+            if (record.canceled !== undefined && error === record.canceled) {
+              complete(deferral, () => finish(), raw);
+              return;
+            }
             const failure = error ?? new ComError(E_FAIL, 'the task rejected without a reason');
             reportFailure(raw, failure);
             complete(deferral, () => finish(failure), raw);

@@ -218,7 +218,7 @@ test('Run that throws: Completed.CheckResult throws its HRESULT (E_FAIL for a pl
   assert.equal(completed.map(([name, , hresult]) => [name, hresult]).sort(), [['throws ComError', E_INVALIDARG], ['throws Error', E_FAIL]]);
 });
 
-test('an async task that rejects: its deferral is completed exactly once, Completed succeeds, onRunEnded has the error', async () => {
+test('an async task that rejects: its deferral is completed exactly once, Completed sees the failure (IWinbgRunReport), onRunEnded has the error', async () => {
   using host = createHost({ clock: new ManualClock() });
   const ended: RunRecord[] = [];
   using served = serveTask(async () => {
@@ -233,9 +233,9 @@ test('an async task that rejects: its deferral is completed exactly once, Comple
   host.fire('rejects');
   const run = await host.waitForCompletion('rejects');
   stop();
-  assert.equal([run.state, run.hresult, run.deferrals, run.deferralsCompleted], ['completed', 0, 1, 1]);
+  assert.equal([run.state, run.hresult, run.deferrals, run.deferralsCompleted], ['failed', E_ACCESSDENIED, 1, 1]);
   assert.is(host.log.filter((e) => e.type === 'deferral-completed').length, 1);
-  assert.equal(completed.map(([, , hresult]) => hresult), [0], 'Run had returned S_OK: Windows sees a success');
+  assert.equal(completed.map(([, , hresult]) => hresult), [E_ACCESSDENIED], 'the task reported its rejection to the host before completing the deferral');
   assert.is(ended.length, 1);
   assert.is((ended[0]!.error as ComError).hresult, E_ACCESSDENIED);
   assert.ok(ended[0]!.instanceId.equals(run.instanceId));

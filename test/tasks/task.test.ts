@@ -3,7 +3,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ComError, createInstanceSync, E_ACCESSDENIED, E_FAIL, Guid, registerClassObject, type Com } from '../../lib/com/index.js';
-import { BackgroundTaskCanceledError, CancellationReasons, defineBackgroundTask, type RunRecord, type TaskInstance } from '../../lib/tasks/index.js';
+import { BackgroundTaskCanceledError, cancellationReasons, defineBackgroundTask, type RunRecord, type TaskInstance } from '../../lib/tasks/index.js';
 import { FakeInstance, ifaceOf } from './support.js';
 
 const CLSID = Guid.parse('14C5882B-35D3-41BE-86B2-5106269B97E6');
@@ -82,7 +82,7 @@ test('Canceled becomes the AbortSignal, with the reason by name', async () => {
         });
       }),
   });
-  for (const [code, name] of CancellationReasons.entries()) {
+  for (const [code, name] of cancellationReasons().entries()) {
     const instance = new FakeInstance();
     runThroughCom(task, instance);
     instance.cancel(code);
@@ -92,7 +92,23 @@ test('Canceled becomes the AbortSignal, with the reason by name', async () => {
     assert.is((reason as BackgroundTaskCanceledError).code, code);
     assert.is(instance.completions, 1, `deferral completed after ${name}`);
   }
-  assert.ok(CancellationReasons.includes('ConditionLoss') && CancellationReasons[0] === 'Abort');
+  assert.ok(cancellationReasons().includes('ConditionLoss') && cancellationReasons()[0] === 'Abort');
+});
+
+test('rejecting with the signal\'s reason after a cancellation is a normal end, not a failure', async () => {
+  const task = defineBackgroundTask({
+    clsid: CLSID,
+    run: (_instance, signal) => new Promise<void>((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason))),
+  });
+  const ended: RunRecord[] = [];
+  task.onRunEnded((record) => ended.push(record));
+  const instance = new FakeInstance();
+  runThroughCom(task, instance);
+  instance.cancel(6);
+  await tick();
+  assert.is(instance.completions, 1);
+  assert.is(ended[0]!.error, undefined);
+  assert.is(ended[0]!.canceled!.reason, 'ConditionLoss');
 });
 
 test('a synchronous throw is the HRESULT Run returns; the server keeps serving', () => {
