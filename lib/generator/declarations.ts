@@ -1,7 +1,8 @@
 // TypeScript declarations for projected types: the shapes the runtime gives them (lib/winrt/
 // projection.ts) — properties for get_/put_ pairs, `onX` for events, methods by ABI name
 // returning their out-parameters — so that user code type-checks against Windows' metadata.
-import type { Metadata, MethodDef, TypeDef, TypeSig } from '../winmd/index.js';
+import type { Metadata, MethodDef, ParamDef, TypeDef, TypeSig } from '../winmd/index.js';
+import { planMembers, type MemberSource } from '../winrt/members.js';
 
 /** What the declarations of one namespace need from the rest of the projection. */
 export interface DeclarationContext {
@@ -130,72 +131,55 @@ export function memberInterfaces(type: TypeDef, context: DeclarationContext): In
   return out;
 }
 
-/** TS members (one per line) for the interfaces of an object, first member name wins. */
+/** TS members (one per line) for the interfaces of an object, named as the runtime names them (planMembers). */
 export function members(interfaces: readonly Instantiation[], generics: readonly string[], context: DeclarationContext): string[] {
   const lines: string[] = [];
   const taken = new Set<string>();
   for (const { type, args } of interfaces) {
     const sigOf = (sig: TypeSig): string => tsType(substitute(sig, args), generics, context);
-    const byName = new Map(type.methods.map((m) => [m.overload ?? m.name, m]));
-    for (const method of type.methods) {
-      const name = method.overload ?? method.name;
-      if (name.startsWith('get_') || name.startsWith('put_')) {
-        const property = name.slice(4);
-        if (taken.has(property)) continue;
-        taken.add(property);
-        const getter = byName.get(`get_${property}`);
-        const setter = byName.get(`put_${property}`);
-        const valueType = getter?.signature.returnType ?? setter?.signature.params[0]?.type;
-        if (!valueType) continue;
-        lines.push(`${getter && !setter ? 'readonly ' : ''}${property}: ${sigOf(valueType)};`);
-      } else if (name.startsWith('add_')) {
-        const event = `on${name.slice(4)}`;
-        if (taken.has(event) || !byName.has(`remove_${name.slice(4)}`)) continue;
-        taken.add(event);
-        const handler = method.signature.params[0]?.type;
-        lines.push(`${event}(handler: ${handler ? sigOf(handler) : 'unknown'}): Subscription;`);
-      } else if (!name.startsWith('remove_')) {
-        if (taken.has(name)) continue;
-        taken.add(name);
-        lines.push(`${name}(${parameters(method, sigOf)}): ${returnType(method, sigOf)};`);
-      }
-    }
-    // Overloads also answer to their metadata name, chosen by argument count (see the runtime).
-    const groups = new Map<string, MethodDef[]>();
-    for (const method of type.methods) {
-      const abi = method.overload ?? method.name;
-      if (abi.startsWith('get_') || abi.startsWith('put_') || abi.startsWith('add_') || abi.startsWith('remove_')) continue;
-      groups.set(method.name, [...(groups.get(method.name) ?? []), method]);
-    }
-    for (const [name, group] of groups) {
-      const ownName = group.some((m) => (m.overload ?? m.name) === name);
-      if (group.length < 2 && ownName) continue;
-      if (taken.has(name) && !ownName) continue;
-      taken.add(name);
-      const seen = new Set<number>();
-      for (const method of group) {
-        const arity = method.signature.params.filter((p) => !(p.type.kind === 'byref') && !(p.isOut && p.type.kind !== 'array')).length;
-        if (seen.has(arity) || (method.overload ?? method.name) === name) {
-          seen.add(arity);
-          continue; // the default overload's own line is already there
+    for (const member of planMembers(type.methods, describeMethod, taken)) {
+      switch (member.kind) {
+        case 'property': {
+          const valueType = member.getter?.signature.returnType ?? member.setter?.signature.params[0]?.type;
+          if (valueType) lines.push(`${member.getter && !member.setter ? 'readonly ' : ''}${member.name}: ${sigOf(valueType)};`);
+          break;
         }
-        seen.add(arity);
-        lines.push(`${name}(${parameters(method, sigOf)}): ${returnType(method, sigOf)};`);
+        case 'event': {
+          const handler = member.add.signature.params[0]?.type;
+          lines.push(`${member.name}(handler: ${handler ? sigOf(handler) : 'unknown'}): Subscription;`);
+          break;
+        }
+        case 'method':
+          lines.push(`${member.name}(${parameters(member.method, sigOf)}): ${returnType(member.method, sigOf)};`);
+          break;
+        case 'overloads':
+          // One line per arity; the default overload's line is already there when it holds the name.
+          for (const method of member.byArity.values()) {
+            if ((method.overload ?? method.name) !== member.name) lines.push(`${member.name}(${parameters(method, sigOf)}): ${returnType(method, sigOf)};`);
+          }
+          break;
       }
     }
   }
   return lines;
 }
 
+/** An out-parameter in JS terms: a byref, or [out] other than a FillArray (which JS passes in). */
+const isOut = (p: ParamDef): boolean => p.type.kind === 'byref' || (p.isOut && p.type.kind !== 'array');
+
+function describeMethod(method: MethodDef): MemberSource {
+  return { abi: method.overload ?? method.name, metadata: method.name, arity: method.signature.params.filter((p) => !isOut(p)).length };
+}
+
 function parameters(method: MethodDef, sigOf: (sig: TypeSig) => string): string {
   return method.signature.params
-    .filter((p) => !(p.type.kind === 'byref') && !(p.isOut && p.type.kind !== 'array'))
+    .filter((p) => !isOut(p))
     .map((p) => `${safeName(p.name)}: ${sigOf(p.type)}`)
     .join(', ');
 }
 
 function returnType(method: MethodDef, sigOf: (sig: TypeSig) => string): string {
-  const outs = method.signature.params.filter((p) => p.type.kind === 'byref' || (p.isOut && p.type.kind !== 'array')).map((p) => sigOf(p.type));
+  const outs = method.signature.params.filter(isOut).map((p) => sigOf(p.type));
   if (method.signature.returnType) outs.push(sigOf(method.signature.returnType));
   if (outs.length === 0) return 'void';
   return outs.length === 1 ? outs[0]! : `[${outs.join(', ')}]`;

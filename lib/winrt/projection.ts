@@ -12,6 +12,7 @@ import { setInterfaceAdapter, toComPtr } from '../com/marshal.js';
 import { boxReference } from './reference.js';
 import { collectionMembers, iterableImplementation } from './collections.js';
 import { asyncMembers } from './async.js';
+import { planMembers, type MemberSource } from './members.js';
 import { descriptorOf, resolveType, type MethodDescriptor, type ParamDescriptor, type ResolvedInterface, type ResolvedType } from './types.js';
 
 type InterfaceType = ResolvedInterface;
@@ -216,95 +217,75 @@ export function interfacesOf(type: ResolvedType): InterfaceType[] {
  */
 export function installMembers(target: object, interfaces: readonly InterfaceType[], pointerOf: (self: object, iface: ComInterface<any>) => Com<any>): void {
   const taken = new Set<string>(Object.getOwnPropertyNames(target));
+  const define = (name: string, descriptor: PropertyDescriptor): void => void Object.defineProperty(target, name, { configurable: true, ...descriptor });
   for (const type of interfaces) {
     const methods = (type.descriptor as { methods: readonly MethodDescriptor[] }).methods;
-    const call = (method: MethodDescriptor) => invoker(type, method, pointerOf);
-    const byName = new Map(methods.map((m) => [m[0], m]));
-    for (const method of methods) {
-      const [name] = method;
-      if (name.startsWith('get_') || name.startsWith('put_')) {
-        const property = name.slice(4);
-        if (taken.has(property)) continue;
-        taken.add(property);
-        const getter = byName.get(`get_${property}`);
-        const setter = byName.get(`put_${property}`);
-        const get = getter ? call(getter) : undefined;
-        const set = setter ? call(setter) : undefined;
-        Object.defineProperty(target, property, {
-          get: get ? function (this: object): unknown { return get(this, NO_ARGUMENTS); } : undefined,
-          set: set ? function (this: object, value: unknown): void { set(this, [value]); } : undefined,
-          configurable: true,
-        });
-      } else if (name.startsWith('add_')) {
-        const event = `on${name.slice(4)}`;
-        const remover = byName.get(`remove_${name.slice(4)}`);
-        if (taken.has(event) || !remover) continue;
-        taken.add(event);
-        const add = call(method);
-        const remove = call(remover);
-        Object.defineProperty(target, event, {
-          value: function (this: object, handler: unknown): Subscription {
-            const token = add(this, [handler]);
-            let done = false;
-            const unsubscribe = (): void => {
-              if (done) return;
-              done = true;
-              remove(this, [token]);
-            };
-            return Object.assign(unsubscribe, { [Symbol.dispose]: unsubscribe });
-          },
-          configurable: true,
-          writable: true,
-        });
-      } else if (!name.startsWith('remove_')) {
-        if (taken.has(name)) continue;
-        taken.add(name);
-        const invoke = call(method);
-        Object.defineProperty(target, name, {
-          value: function (this: object, ...args: unknown[]): unknown { return invoke(this, args); },
-          configurable: true,
-          writable: true,
-        });
+    const call = (method: MethodDescriptor): ((self: object, args: unknown[]) => unknown) => invoker(type, method, pointerOf);
+    for (const member of planMembers(methods, describeMethod, taken)) {
+      switch (member.kind) {
+        case 'property': {
+          const get = member.getter ? call(member.getter) : undefined;
+          const set = member.setter ? call(member.setter) : undefined;
+          define(member.name, {
+            get: get ? function (this: object): unknown { return get(this, NO_ARGUMENTS); } : undefined,
+            set: set ? function (this: object, value: unknown): void { set(this, [value]); } : undefined,
+          });
+          break;
+        }
+        case 'event': {
+          const add = call(member.add);
+          const remove = call(member.remove);
+          define(member.name, {
+            writable: true,
+            value: function (this: object, handler: unknown): Subscription {
+              const token = add(this, [handler]);
+              let done = false;
+              const unsubscribe = (): void => {
+                if (done) return;
+                done = true;
+                remove(this, [token]);
+              };
+              return Object.assign(unsubscribe, { [Symbol.dispose]: unsubscribe });
+            },
+          });
+          break;
+        }
+        case 'method': {
+          const invoke = call(member.method);
+          define(member.name, { writable: true, value: function (this: object, ...args: unknown[]): unknown { return invoke(this, args); } });
+          break;
+        }
+        case 'overloads': {
+          // IsApiContractPresent picks IsApiContractPresentByMajor or …ByMajorAndMinor by arity, as C# would.
+          const byArity = new Map([...member.byArity].map(([arity, method]) => [arity, call(method)] as const));
+          const arities = [...byArity.keys()].sort().join(' or ');
+          define(member.name, {
+            writable: true,
+            value: function (this: object, ...args: unknown[]): unknown {
+              const invoke = byArity.get(args.length);
+              if (!invoke) throw new TypeError(`${type.name}.${member.name} takes ${arities} arguments, got ${args.length}`);
+              return invoke(this, args);
+            },
+          });
+          break;
+        }
       }
-    }
-    // Overloads have distinct ABI names (IsApiContractPresentByMajor…); their metadata name
-    // (IsApiContractPresent) picks the overload by the number of arguments, as C# would. The
-    // default overload may already hold the metadata name as its ABI name: the dispatcher replaces it.
-    const groups = new Map<string, MethodDescriptor[]>();
-    for (const method of methods) {
-      const [abi, , , metadataName = abi] = method;
-      if (abi.startsWith('get_') || abi.startsWith('put_') || abi.startsWith('add_') || abi.startsWith('remove_')) continue;
-      groups.set(metadataName, [...(groups.get(metadataName) ?? []), method]);
-    }
-    for (const [metadataName, group] of groups) {
-      const ownName = group.some(([abi]) => abi === metadataName);
-      if (group.length < 2 && ownName) continue;
-      if (taken.has(metadataName) && !ownName) continue;
-      taken.add(metadataName);
-      const byArity = new Map<number, (self: object, args: unknown[]) => unknown>();
-      for (const method of group) {
-        const arity = method[1].filter(([, , flow]) => flow !== 'out' && flow !== 'receive').length;
-        if (!byArity.has(arity)) byArity.set(arity, call(method));
-      }
-      Object.defineProperty(target, metadataName, {
-        value: function (this: object, ...args: unknown[]): unknown {
-          const invoke = byArity.get(args.length);
-          if (!invoke) throw new TypeError(`${type.name}.${metadataName} takes ${[...byArity.keys()].sort().join(' or ')} arguments, got ${args.length}`);
-          return invoke(this, args);
-        },
-        configurable: true,
-        writable: true,
-      });
     }
   }
+}
+
+const isOut = ([, , flow]: ParamDescriptor): boolean => flow === 'out' || flow === 'receive';
+
+function describeMethod([abi, params, , metadata]: MethodDescriptor): MemberSource {
+  return { abi, metadata: metadata ?? abi, arity: params.filter((p) => !isOut(p)).length };
 }
 
 /** Calls one method: arguments converted by their declared types, results projected. */
 function invoker(type: InterfaceType, method: MethodDescriptor, pointerOf: (self: object, iface: ComInterface<any>) => Com<any>): (self: object, args: unknown[]) => unknown {
   const [name, params, returns] = method;
   const where = `${type.name}.${name}`;
-  const ins = params.filter(([, , flow]) => flow !== 'out' && flow !== 'receive');
-  const outs = params.filter(([, , flow]) => flow === 'out' || flow === 'receive');
+  const ins = params.filter((p) => !isOut(p));
+  const outs = params.filter(isOut);
   const inTypes = ins.map(([, typeName]) => lazyType(typeName, type.scope));
   const outTypes = [...outs.map(([, typeName]) => typeName), ...(returns ? [returns] : [])].map((t) =>
     t.endsWith('[]') ? { array: true, type: lazyType(t.slice(0, -2), type.scope) } : { array: false, type: lazyType(t, type.scope) },
