@@ -39,34 +39,31 @@ export interface ApplicationTrigger extends Trigger {
 
 const UINT32_MAX = 0xffffffff;
 
-function freshness(kind: string, minutes: number): number {
-  // Windows refuses time and maintenance triggers under 15 minutes (TimeTrigger's docs).
+/**
+ * A TimeTrigger or MaintenanceTrigger: both take a freshness time, which Windows refuses under 15
+ * minutes (TimeTrigger's docs), and a one-shot flag.
+ */
+function periodicTrigger(kind: 'time' | 'maintenance', minutes: number, options: { oneShot?: boolean }): Trigger {
+  const className = kind === 'time' ? 'TimeTrigger' : 'MaintenanceTrigger';
   if (!Number.isInteger(minutes) || minutes < 15 || minutes > UINT32_MAX) {
-    throw new RangeError(`${kind}: minutes must be a whole number from 15 to ${UINT32_MAX} (Windows runs these triggers at most every 15 minutes), got ${String(minutes)}`);
+    throw new RangeError(`${kind}Trigger: minutes must be a whole number from 15 to ${UINT32_MAX} (Windows runs these triggers at most every 15 minutes), got ${String(minutes)}`);
   }
-  return minutes;
+  const oneShot = options.oneShot ?? false;
+  return {
+    kind,
+    description: `${className}(${minutes} min${oneShot ? ', one shot' : ''})`,
+    create: () => runtimeClass<{ create(freshness: number, oneShot: boolean): WinRTObject }>(`${NS}.${className}`).create(minutes, oneShot),
+  };
 }
 
 /** TimeTrigger: every `minutes` (≥ 15), or once with `oneShot`. */
 export function timeTrigger(minutes: number, options: { oneShot?: boolean } = {}): Trigger {
-  const freshnessTime = freshness('timeTrigger', minutes);
-  const oneShot = options.oneShot ?? false;
-  return {
-    kind: 'time',
-    description: `TimeTrigger(${freshnessTime} min${oneShot ? ', one shot' : ''})`,
-    create: () => runtimeClass<{ create(freshness: number, oneShot: boolean): WinRTObject }>(`${NS}.TimeTrigger`).create(freshnessTime, oneShot),
-  };
+  return periodicTrigger('time', minutes, options);
 }
 
 /** MaintenanceTrigger: like a time trigger, but only on AC power. */
 export function maintenanceTrigger(minutes: number, options: { oneShot?: boolean } = {}): Trigger {
-  const freshnessTime = freshness('maintenanceTrigger', minutes);
-  const oneShot = options.oneShot ?? false;
-  return {
-    kind: 'maintenance',
-    description: `MaintenanceTrigger(${freshnessTime} min${oneShot ? ', one shot' : ''})`,
-    create: () => runtimeClass<{ create(freshness: number, oneShot: boolean): WinRTObject }>(`${NS}.MaintenanceTrigger`).create(freshnessTime, oneShot),
-  };
+  return periodicTrigger('maintenance', minutes, options);
 }
 
 /** SystemTrigger of a SystemTriggerType, by name. */
