@@ -8,7 +8,7 @@ import { Guid } from '../com/guid.js';
 import { ComError, E_INVALIDARG, E_NOINTERFACE, ERROR_NOT_FOUND, ERROR_NOT_SUPPORTED, hr, REGDB_E_CLASSNOTREG } from '../com/hresult.js';
 import { runtimeClass } from '../winrt/activation.js';
 import type { WinRTObject } from '../winrt/projection.js';
-import { resolveType, type ResolvedInterface } from '../winrt/types.js';
+import { resolveType } from '../winrt/types.js';
 
 const NS = 'Windows.ApplicationModel.Background';
 const enumValues = (name: string): Readonly<Record<string, number>> => (resolveType(`${NS}.${name}`) as { values: Readonly<Record<string, number>> }).values;

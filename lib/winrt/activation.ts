@@ -11,7 +11,7 @@ import { defineInterface, type ComInterface } from '../com/interface.js';
 import { ComPtr, type Com } from '../com/pointer.js';
 import { initializeCom } from '../com/runtime.js';
 import { IInspectable } from '../com/unknown.js';
-import { installMembers, interfacesOf, wrap, type WinRTObject } from './projection.js';
+import { installMembers, wrap, type WinRTObject } from './projection.js';
 import { resolveType, type ResolvedInterface, type ResolvedType } from './types.js';
 
 export interface ActivationFactoryMethods {
@@ -179,4 +179,3 @@ function lazyStatics(className: string): () => object {
   };
 }
 
-export { interfacesOf };

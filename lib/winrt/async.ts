@@ -5,7 +5,7 @@
 import { ComError, ERROR_CANCELLED, E_ILLEGAL_METHOD_CALL, S_OK } from '../com/hresult.js';
 import { createObject } from '../com/implement.js';
 import type { Com } from '../com/pointer.js';
-import { resolveType, type ResolvedInterface, type ResolvedType } from './types.js';
+import { resolveType, type ResolvedInterface } from './types.js';
 
 const ASYNC = new Set([
   'Windows.Foundation.IAsyncAction',

@@ -13,7 +13,7 @@ import { boxReference } from './reference.js';
 import { collectionMembers, iterableImplementation } from './collections.js';
 import { asyncMembers } from './async.js';
 import { planMembers, type MemberSource } from './members.js';
-import { descriptorOf, resolveType, type MethodDescriptor, type ParamDescriptor, type ResolvedInterface, type ResolvedType } from './types.js';
+import { resolveType, type MethodDescriptor, type ParamDescriptor, type ResolvedInterface, type ResolvedType } from './types.js';
 
 type InterfaceType = ResolvedInterface;
 
@@ -327,9 +327,4 @@ function invoker(type: InterfaceType, method: MethodDescriptor, pointerOf: (self
     });
     return projected.length === 1 ? projected[0] : projected;
   };
-}
-
-/** Whether a registered class exists, for friendlier errors. */
-export function isRegisteredClass(name: string): boolean {
-  return descriptorOf(name)?.kind === 'class';
 }

@@ -3,7 +3,7 @@
 // IReference<T> received is unboxed to its value by the projection.
 import { createObject } from '../com/implement.js';
 import type { Com } from '../com/pointer.js';
-import { resolveType, type ResolvedInterface, type ResolvedType } from './types.js';
+import { resolveType, type ResolvedInterface } from './types.js';
 
 /** Boxes `value` as the IReference<T> `type` (an instantiation of Windows.Foundation.IReference`1). */
 export function boxReference(value: unknown, type: ResolvedInterface): Com {
