@@ -3,10 +3,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isWindows } from '../ffi/koffi.js';
-import { windows } from '../ffi/windows.js';
 import { Guid } from '../com/guid.js';
 import { ComError } from '../com/hresult.js';
 import { checkManifest } from '../manifest/index.js';
+import { packageIdentity } from './identity.js';
 import { listBackgroundTasks, explain } from './registration.js';
 
 export interface Finding {
@@ -22,26 +22,6 @@ export interface DoctorOptions {
   readonly name?: string;
   /** An AppxManifest.xml to check instead of the package's own. */
   readonly manifest?: string;
-}
-
-const APPMODEL_ERROR_NO_PACKAGE = 15700;
-const ERROR_INSUFFICIENT_BUFFER = 122;
-
-/** The process's package full name and path, or null without package identity. */
-function packageIdentity(): { fullName: string; path: string } | null {
-  const read = (fn: (length: [number], buffer: Uint16Array | null) => number): string | null => {
-    const length: [number] = [0];
-    let code = fn(length, null);
-    if (code === APPMODEL_ERROR_NO_PACKAGE) return null;
-    if (code !== ERROR_INSUFFICIENT_BUFFER && code !== 0) throw new Error(`package query failed with Win32 error ${code}`);
-    const buffer = new Uint16Array(length[0]);
-    code = fn(length, buffer);
-    if (code !== 0) throw new Error(`package query failed with Win32 error ${code}`);
-    return String.fromCharCode(...buffer.subarray(0, Math.max(0, length[0] - 1)));
-  };
-  const fullName = read((length, buffer) => windows().GetCurrentPackageFullName(length, buffer) as number);
-  if (fullName === null) return null;
-  return { fullName, path: read((length, buffer) => windows().GetCurrentPackagePath(length, buffer) as number) ?? '' };
 }
 
 /** Runs the checks; never throws (a failing check is a finding). */

@@ -1,5 +1,6 @@
 // winbg/tasks: background tasks written in TypeScript — author, serve, register.
 export { defineBackgroundTask, BackgroundTask, BackgroundTaskCanceledError, cancellationReasons, type BackgroundTaskOptions, type TaskClass, type TaskInstance, type RunFunction, type RunRecord } from './task.js';
+export { packageIdentity } from './identity.js';
 export { serve, isActivation, DEFAULT_ACTIVATION_ARGUMENT, type ServeOptions, type TaskServer, type ServerEvent, type StopReason } from './server.js';
 export {
   registerBackgroundTask, unregisterBackgroundTask, listBackgroundTasks, requestBackgroundAccess, explain,

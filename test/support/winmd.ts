@@ -50,15 +50,3 @@ export function readWinmd(name: string): Uint8Array {
 export function blobOf(bytes: readonly number[]): BlobReader {
   return new BlobReader(new Bytes('test.winmd', new Uint8Array(bytes)), 0, bytes.length);
 }
-
-/** mulberry32: a tiny seeded PRNG, uniform in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -13,7 +13,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Metadata, walk, WinmdError, WinmdFile } from '../../lib/winmd/index.js';
-import { mulberry32, readWinmd, withInputs } from '../support/winmd.js';
+import { mulberry32 } from '../support/random.js';
+import { readWinmd, withInputs } from '../support/winmd.js';
 
 const COUNT = Number(process.env.WINMD_FUZZ_COUNT ?? 10_000);
 const SEED = Number(process.env.WINMD_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
