@@ -2,12 +2,20 @@
 // The `winbg` command. `generate` writes a projection from Windows metadata; `describe` prints a
 // projected type's ABI as JSON; `manifest` writes or checks the package manifest's comServer block;
 // `doctor`, `register`, `unregister` and `list` diagnose and manage task registrations; `host`
-// runs a module's task under the portable host.
-// (`demo` arrives with the prime task.)
+// runs a module's task under the portable host; `demo` runs the prime sample end to end.
 import { readFileSync } from 'node:fs';
 import { describe } from './winrt/describe.js';
 
 const USAGE = `usage:
+  winbg demo [--max N] [--out FILE] [--for SECONDS] [--json]
+                                     the seed's prime-counting task end to end: served as a COM
+                                     class, registered with a TimeTrigger, run (off Windows, or
+                                     without package identity, under the portable host, fired at
+                                     once; with identity, by Windows), with a progress bar. Primes
+                                     up to N (default 1e9) go to numbersQueue.log in the app's data
+                                     folder (or FILE); a later run continues the file. Ctrl+C
+                                     cancels (Abort), --for cancels after SECONDS; --json prints a
+                                     JSON object per line
   winbg describe <TypeName>          a projected type's ABI as JSON (runtime classes, interfaces,
                                      delegates, enums, structs; generics in WinRT notation)
   winbg generate [--winmd DIR] [--config FILE] [--namespace NS]... [--out DIR] [--hashes FILE]
@@ -128,18 +136,13 @@ async function main(args: string[]): Promise<number> {
       process.stdout.write(`${removed} registration${removed === 1 ? '' : 's'} named ${name} removed\n`);
       return removed > 0 ? 0 : 1;
     }
+    case 'demo': {
+      const { runDemo } = await import('./samples/demo.js');
+      return await withInterrupt((interrupt) => runDemo(rest, { stdout: process.stdout, stderr: process.stderr, interrupt, usage: USAGE }));
+    }
     case 'host': {
       const { runHostCommand } = await import('./host/command.js');
-      // Ctrl+C cancels the run and the command ends with it; the listener is gone by a second
-      // Ctrl+C, which then ends the process at once.
-      const interrupt = new AbortController();
-      const onInterrupt = (): void => interrupt.abort();
-      process.once('SIGINT', onInterrupt);
-      try {
-        return await runHostCommand(rest, { stdout: process.stdout, stderr: process.stderr, interrupt: interrupt.signal, usage: USAGE });
-      } finally {
-        process.off('SIGINT', onInterrupt);
-      }
+      return await withInterrupt((interrupt) => runHostCommand(rest, { stdout: process.stdout, stderr: process.stderr, interrupt, usage: USAGE }));
     }
     default:
       throw new UsageError(command ? `unknown command ${command}` : 'no command');
@@ -147,6 +150,21 @@ async function main(args: string[]): Promise<number> {
 }
 
 class UsageError extends Error {}
+
+/**
+ * Runs a command that Ctrl+C cancels: the first SIGINT aborts the signal and the command ends
+ * cleanly; the listener is gone by a second Ctrl+C, which then ends the process at once.
+ */
+async function withInterrupt(command: (interrupt: AbortSignal) => Promise<number>): Promise<number> {
+  const interrupt = new AbortController();
+  const onInterrupt = (): void => interrupt.abort();
+  process.once('SIGINT', onInterrupt);
+  try {
+    return await command(interrupt.signal);
+  } finally {
+    process.off('SIGINT', onInterrupt);
+  }
+}
 
 /** The value after `name` in the arguments; a missing value is a usage error. */
 function optionValue(args: readonly string[], name: string): string | undefined {
