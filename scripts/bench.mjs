@@ -10,6 +10,11 @@
 //                   native memory once they are released (must be back where it was).
 //   portable host   trigger → the task's run entered vs activating the class and calling Run
 //                   without the host; cancel → the task's deferral completed (p50, p99).
+//   prime sample    primes below 10^8 written to numbersQueue.log vs Debian's primesieve
+//                   (`primesieve 1e8 -p -t1 > file`, package primesieve-bin) when installed, and vs
+//                   the sieve alone (counting, no file); the seed's trial division to 10^5 (the
+//                   "before") vs the sample on the same range; cancel → deferral complete while
+//                   the sample sieves under the host (p50, p99).
 //
 // Machines are noisy (CI runners, 2 cores): each pair runs in ROUNDS rounds, the two sides
 // interleaved and their order swapped every round, and the medians are reported. `ratio` is always
@@ -555,6 +560,149 @@ async function hostCancelToDeferral() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The prime sample.
+
+const PRIME_MAX = 1e8;
+const PRIME_ROUNDS = 3;
+const PRIME_CANCELS = 40;
+
+/** Seconds `body` takes, and what it returned. */
+async function timed(body) {
+  const start = performance.now();
+  const value = await body();
+  return { seconds: (performance.now() - start) / 1000, value };
+}
+
+/**
+ * Primes below 10^8 into the file, from an empty file: the sample's runPrimes in this process.
+ * Baselines in the same rounds: primesieve (when on PATH) writing the same primes, one per line,
+ * through the shell (its process start is in its figure, a few milliseconds), and the sieve alone.
+ */
+async function primesToFile() {
+  log('prime sample: primes below 1e8 to a file ...');
+  const { runPrimes, countPrimes } = await build('samples/index.js');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'winbg-bench-primes-'));
+  const file = path.join(dir, 'numbersQueue.log');
+  const primesieve = spawnSync('primesieve', ['--version'], { encoding: 'utf8' }).status === 0;
+  const ours = [], sieveOnly = [], theirs = [];
+  let count = 0;
+  try {
+    for (let round = 0; round < PRIME_ROUNDS; round++) {
+      fs.rmSync(file, { force: true });
+      const run = await timed(() => runPrimes({ file, max: PRIME_MAX }));
+      if (run.value.outcome !== 'completed') throw new Error('the prime run did not complete');
+      count = run.value.primes;
+      ours.push(run.seconds);
+      sieveOnly.push((await timed(() => countPrimes(PRIME_MAX))).seconds);
+      if (primesieve) {
+        const out = path.join(dir, 'primesieve.txt');
+        const done = await timed(() => spawnSync('sh', ['-c', `primesieve ${PRIME_MAX} -p -t1 > '${out}'`]));
+        if (done.value.status !== 0) throw new Error(`primesieve failed: ${done.value.stderr}`);
+        theirs.push(done.seconds);
+      }
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  const seconds = median(ours);
+  row('primes: the sieve alone, counting to 1e8 (baseline)', median(sieveOnly), 's');
+  if (primesieve) row(`primes: primesieve 1e8 -p -t1 > file (baseline, ${spawnSync('primesieve', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0].trim()})`, median(theirs), 's');
+  else log('  primesieve is not installed (apt-get install primesieve-bin): no physical-limit baseline');
+  row(`primes: below 1e8 into numbersQueue.log (${count.toLocaleString('en-US')} primes)`, seconds, 's', seconds / median(sieveOnly), 'the sieve alone');
+  if (primesieve) row('primes: below 1e8 into the file vs primesieve', seconds, 's', seconds / median(theirs), 'primesieve -p -t1');
+  row('primes: written per second', count / seconds, 'primes/s');
+}
+
+/**
+ * The "before": the seed's SampleTask algorithm, trial division by every smaller number, appending
+ * ten primes at a time (File.AppendAllText: here appendFileSync) to 10^5, vs the sample to 10^5.
+ */
+async function trialDivision() {
+  log('prime sample: the seed\'s trial division to 1e5 ...');
+  const { runPrimes } = await build('samples/index.js');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'winbg-bench-seed-'));
+  const max = 100_000;
+  const seed = () => {
+    const file = path.join(dir, 'seed.log');
+    fs.rmSync(file, { force: true });
+    const isPrime = (dividend) => {
+      for (let divisor = dividend - 1; divisor > 1; divisor -= 1) if (dividend % divisor === 0) return false;
+      return true;
+    };
+    const queue = [];
+    let current = 1;
+    while (current < max) {
+      current += 1;
+      while (!isPrime(current)) current += 1;
+      if (current > max) break;
+      queue.push(current);
+      if (queue.length >= 10) {
+        fs.appendFileSync(file, `${queue.join(', ')}, `);
+        queue.length = 0;
+      }
+    }
+    fs.appendFileSync(file, queue.length ? `${queue.join(', ')}, ` : '');
+    return fs.readFileSync(file, 'latin1');
+  };
+  const before = [], after = [];
+  try {
+    for (let round = 0; round < PRIME_ROUNDS; round++) {
+      const old = await timed(seed);
+      const file = path.join(dir, 'sample.log');
+      fs.rmSync(file, { force: true });
+      after.push((await timed(() => runPrimes({ file, max }))).seconds);
+      if (old.value !== fs.readFileSync(file, 'latin1')) throw new Error('the seed\'s algorithm and the sample wrote different files');
+      before.push(old.seconds);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  row('primes: the sample to 1e5 (baseline)', median(after) * 1000, 'ms');
+  row('primes: the seed\'s trial division to 1e5, same file (before)', median(before) * 1000, 'ms', median(before) / median(after), 'the sample');
+}
+
+/** Cancel → deferral complete while the sample sieves toward 10^12 under the host. */
+async function primesCancel() {
+  log('prime sample: cancel → deferral complete while sieving ...');
+  const { createHost } = await build('host/index.js');
+  const { createPrimesTask } = await build('samples/index.js');
+  const { serve, registerBackgroundTask, timeTrigger } = await build('tasks/index.js');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'winbg-bench-cancel-'));
+  const host = createHost();
+  let sieving = () => {};
+  const task = createPrimesTask({ file: path.join(dir, 'numbersQueue.log'), max: 1e12, clsid: '3f6d2b10-7c4e-4a59-9e21-6b8d0c5a7e03', onStatus: () => sieving() });
+  const server = serve(task, { inProcess: true, handleSignals: false });
+  const registration = registerBackgroundTask({ name: 'bench: primes', clsid: task.clsid, trigger: timeTrigger(15) });
+  let completedAt = 0;
+  const stopWatching = host.onEvent((event) => {
+    if (event.type === 'deferral-completed') completedAt = performance.now();
+  });
+  const samples = [];
+  try {
+    for (let i = 0; i < PRIME_CANCELS; i++) {
+      const running = new Promise((resolve) => (sieving = resolve));
+      const done = host.waitForCompletion('bench: primes');
+      host.fire('bench: primes');
+      await running;
+      await new Promise((resolve) => setTimeout(resolve, 5 + (i % 5) * 5)); // well into sieving
+      const start = performance.now();
+      host.cancel('bench: primes', 'Abort');
+      const run = await done;
+      if (run.state !== 'completed') throw new Error(`canceled prime run ${run.state}: ${run.error?.message}`);
+      samples.push(completedAt - start);
+    }
+  } finally {
+    stopWatching();
+    registration.raw.dispose();
+    server.stop();
+    host.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  row(`primes: cancel → deferral complete while sieving, p50 of ${PRIME_CANCELS}`, percentile(samples, 0.5), 'ms');
+  row(`primes: cancel → deferral complete while sieving, p99 of ${PRIME_CANCELS}`, percentile(samples, 0.99), 'ms');
+}
+
+// ---------------------------------------------------------------------------------------------
 // Report.
 
 const started = Date.now();
@@ -568,6 +716,9 @@ await projectedCall();
 serverStart();
 await hostTriggerToRun();
 await hostCancelToDeferral();
+await primesToFile();
+await trialDivision();
+await primesCancel();
 const seconds = (Date.now() - started) / 1000;
 
 /** Three significant digits: enough for a noisy benchmark, easy to read. */
