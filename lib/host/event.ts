@@ -1,9 +1,13 @@
 // A WinRT event on the implementing side: add_X stores the caller's delegate and returns an
 // EventRegistrationToken, remove_X releases it, and raising invokes each delegate through its
 // vtable. A handler that fails is reported and does not stop the others (as Windows' event
-// sources do with a failing remote handler).
+// sources do with a failing remote handler). A handler of another process (a proxy, on Windows)
+// is invoked on a koffi worker thread: its code may call back into this process, whose calls COM
+// queues to this JS thread, which a synchronous call would be blocking.
+import { identityOf } from '../com/object.js';
 import { ComError, E_INVALIDARG } from '../com/hresult.js';
 import type { Com } from '../com/pointer.js';
+import { isWindows } from '../ffi/koffi.js';
 
 type Delegate = Com<{ Invoke(...args: unknown[]): void }>;
 
@@ -41,6 +45,13 @@ export class WinRTEvent {
   raise(...args: unknown[]): void {
     for (const handler of [...this.#handlers.values()]) {
       if (handler.disposed) continue;
+      if (isWindows && identityOf(handler.pointer) === undefined) {
+        // Its own reference for the call: `remove` or `clear` may release the handler's while
+        // the call is still under way (the task can complete its run from inside Canceled).
+        const held = handler.clone();
+        held.callAsync('Invoke', ...args).catch(this.#onError).finally(() => held.dispose());
+        continue;
+      }
       try {
         handler.Invoke(...args);
       } catch (error) {

@@ -11,8 +11,11 @@
 // applies); where it is not, the choice is stated next to the code, and in lib/host/README.md.
 import '../generated/Windows.ApplicationModel.Background.js';
 import { Guid } from '../com/guid.js';
-import { ComError, E_ABORT, E_ILLEGAL_STATE_CHANGE, ERROR_CANCELLED, hr, REGDB_E_CLASSNOTREG, RO_E_CLOSED, RPC_E_CHANGED_MODE, S_OK } from '../com/hresult.js';
+import { CO_E_OBJNOTCONNECTED, ComError, E_ABORT, E_ILLEGAL_STATE_CHANGE, ERROR_CANCELLED, hr, REGDB_E_CLASSNOTREG, RO_E_CLOSED, RPC_E_CHANGED_MODE, RPC_E_DISCONNECTED, RPC_S_SERVER_UNAVAILABLE, S_OK } from '../com/hresult.js';
 import { createObject } from '../com/implement.js';
+import { IInspectable } from '../com/unknown.js';
+import { callMethodAsync } from '../com/marshal.js';
+import { identityOf } from '../com/object.js';
 import type { Com } from '../com/pointer.js';
 import { createInstance, initializeCom } from '../com/runtime.js';
 import { isWindows } from '../ffi/koffi.js';
@@ -36,6 +39,11 @@ const MINUTE = 60_000;
  * HRESULT_FROM_WIN32(ERROR_TIMEOUT).
  */
 export const GRACE_PERIOD_EXPIRED: number = hr(0x800705b4);
+
+/** How often the host checks that the process serving a running task is still there. */
+const PROBE_MS = 250;
+/** What COM answers for an object whose server process has ended. */
+const SERVER_GONE: ReadonlySet<number> = new Set([RPC_E_DISCONNECTED, RPC_S_SERVER_UNAVAILABLE, hr(0x80010007) /* RPC_E_SERVER_DIED */, hr(0x80010012) /* RPC_E_SERVER_DIED_DNE */, CO_E_OBJNOTCONNECTED]);
 
 export type CancellationReasonName =
   | 'Abort' | 'Terminating' | 'LoggingOff' | 'ServicingUpdate' | 'IdleTask' | 'Uninstall' | 'ConditionLoss'
@@ -124,6 +132,8 @@ interface Run {
   cancelReason: number | null;
   cancelGrace: (() => void) | null;
   cancelLimit: (() => void) | null;
+  /** Stops watching the task's process, when it runs in another one. */
+  probe: (() => void) | null;
   ended: boolean;
 }
 
@@ -594,6 +604,7 @@ export class BackgroundHost<C extends Clock = Clock> implements Disposable {
       cancelReason: null,
       cancelGrace: null,
       cancelLimit: null,
+      probe: null,
       ended: false,
     };
     slot.run = run;
@@ -637,6 +648,7 @@ export class BackgroundHost<C extends Clock = Clock> implements Disposable {
       const exceeded = enumValue('BackgroundTaskCancellationReason', 'ExecutionTimeExceeded', 'executionTimeLimitMs');
       run.cancelLimit = this.clock.setTimer(this.#limitMs, () => void this.#cancelRun(run, exceeded));
     }
+    if (isWindows && identityOf(task.pointer) === undefined) run.probe = this.#watchProcess(run, task);
     let failed: ComError | null = null;
     run.inRun = true;
     try {
@@ -655,6 +667,33 @@ export class BackgroundHost<C extends Clock = Clock> implements Disposable {
     // "The system will believe this background task is complete when this method returns",
     // unless the task took deferrals: then when the last is completed.
     if (run.instance.outstandingDeferrals === 0) this.#endReturned(run);
+  }
+
+  /**
+   * A task served by another process: Windows sees that process end (a crash, a kill) and fails
+   * the run. The host asks the task object something cheap (IInspectable::GetTrustLevel, through
+   * its proxy) every PROBE_MS while the run lasts; when COM answers that the server is gone, the
+   * run fails with that HRESULT (RPC_E_DISCONNECTED, RPC_S_SERVER_UNAVAILABLE…).
+   */
+  #watchProcess(run: Run, task: Com): () => void {
+    const getTrustLevel = task.interface.allMethods.find((m) => m.owner === IInspectable && m.name === 'GetTrustLevel')!;
+    let asking = false;
+    const timer = setInterval(() => {
+      if (asking || run.ended) return;
+      asking = true;
+      // Its own reference: the run may end, releasing the task, while the call is under way.
+      const held = task.clone();
+      callMethodAsync(held, getTrustLevel, []).finally(() => held.dispose()).then(
+        () => void (asking = false),
+        (error: unknown) => {
+          asking = false;
+          const hresult = ComError.hresultOf(error);
+          if (run.ended || !SERVER_GONE.has(hresult)) return;
+          this.#end(run, 'failed', new ComError(hresult, `${run.slot.registration.name}: the process serving the task is gone`));
+        },
+      );
+    }, PROBE_MS);
+    return () => clearInterval(timer);
   }
 
   /** Releases the host's references of an ended run: the task, the instance, its trigger details. */
@@ -716,6 +755,7 @@ export class BackgroundHost<C extends Clock = Clock> implements Disposable {
     run.instance.ended = true;
     run.cancelGrace?.();
     run.cancelLimit?.();
+    run.probe?.();
     const slot = run.slot;
     const record = run.record;
     record.state = state;

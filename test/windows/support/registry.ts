@@ -1,0 +1,49 @@
+// The registry, for the broker test: the LocalServer32 key a package manifest's com:ExeServer
+// amounts to, and whether a proxy/stub is registered for an interface; advapi32 through koffi.
+// Written to HKEY_CLASSES_ROOT itself: Wine 8's COM does not look up a per-user class
+// (HKCU\Software\Classes) for LocalServer32 (REGDB_E_CLASSNOTREG), as Windows would.
+import koffi from 'koffi';
+
+const HKEY_CLASSES_ROOT = 0x80000000n;
+const RRF_RT_REG_SZ = 0x00000002;
+const REG_SZ = 1;
+const ERROR_FILE_NOT_FOUND = 2;
+
+type Fn = ReturnType<ReturnType<typeof koffi.load>['func']>;
+let api: { get: Fn; set: Fn; deleteTree: Fn } | undefined;
+function advapi32(): NonNullable<typeof api> {
+  if (api) return api;
+  const lib = koffi.load('advapi32.dll');
+  return (api = {
+    get: lib.func('int32_t __stdcall RegGetValueW(uintptr_t hkey, const char16_t *subKey, const char16_t *value, uint32_t flags, _Out_ uint32_t *type, void *data, _Inout_ uint32_t *size)'),
+    set: lib.func('int32_t __stdcall RegSetKeyValueW(uintptr_t hkey, const char16_t *subKey, const char16_t *value, uint32_t type, const uint16_t *data, uint32_t size)'),
+    deleteTree: lib.func('int32_t __stdcall RegDeleteTreeW(uintptr_t hkey, const char16_t *subKey)'),
+  });
+}
+
+function check(code: number, what: string): void {
+  if (code !== 0) throw new Error(`${what} failed with Win32 error ${code}`);
+}
+
+/** A string value of HKEY_CLASSES_ROOT, or null when the key or value does not exist. */
+export function readClassesRoot(subKey: string, value: string | null = null): string | null {
+  const data = new Uint16Array(1024);
+  const size = [data.byteLength];
+  const code = advapi32().get(HKEY_CLASSES_ROOT, subKey, value, RRF_RT_REG_SZ, [0], data, size) as number;
+  if (code === ERROR_FILE_NOT_FOUND) return null;
+  check(code, `RegGetValueW(HKCR\\${subKey})`);
+  return String.fromCharCode(...data.subarray(0, size[0]! / 2 - 1));
+}
+
+/** True when a proxy/stub is registered for the interface (HKCR\Interface\{iid}\ProxyStubClsid32). */
+export function hasProxyStub(iid: string): boolean {
+  return readClassesRoot(`Interface\\{${iid}}\\ProxyStubClsid32`) !== null;
+}
+
+/** Registers `command` as the class's local server; returns the undo. */
+export function registerLocalServer(clsid: string, command: string): () => void {
+  const key = `CLSID\\{${clsid}}`;
+  const text = Uint16Array.from([...command].map((c) => c.charCodeAt(0)).concat(0));
+  check(advapi32().set(HKEY_CLASSES_ROOT, `${key}\\LocalServer32`, null, REG_SZ, text, text.byteLength) as number, `RegSetKeyValueW(HKCR\\${key}\\LocalServer32)`);
+  return () => void advapi32().deleteTree(HKEY_CLASSES_ROOT, key);
+}
