@@ -103,7 +103,7 @@ function rootType(metadata: Metadata, name: string): TypeDef {
     throw new Error(`emitIdl: root ${name} is a runtime class; pass the interface to declare instead${fallback}`);
   }
   if (type.kind !== 'interface' && type.kind !== 'delegate') throw new Error(`emitIdl: root ${name} is ${articled(type.kind)}, not an interface or delegate`);
-  if (type.genericParams.length > 0) throw genericError(`root ${name}`, name);
+  if (type.genericParams.length > 0) throw new Error(`emitIdl: root ${name} is a parameterized (generic) ${type.kind}; generics are not supported by emitIdl`);
   return type;
 }
 
