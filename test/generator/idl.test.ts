@@ -215,6 +215,41 @@ errors('two types with the same short name', () => {
 
 // ---------------------------------------------------------------------------------------------
 
+const command = withInputs(suite('winbg idl'));
+
+command('prints the IDL, writes it with --out, and exits 1 on bad input and 2 on misuse', () => {
+  const cli = join(root, '.build', 'lib', 'cli.js');
+  // Node runs the CLI whatever runtime runs the tests (deno would need `run` and permissions).
+  const g = globalThis as { Bun?: unknown; Deno?: unknown };
+  const node = g.Bun || g.Deno ? 'node' : process.execPath;
+  const run = (...args: string[]) => spawnSync(node, [cli, 'idl', ...args], { encoding: 'utf8' });
+  const printed = run('--winmd', WINMD_DIR!, ...BACKGROUND);
+  if (printed.error || printed.status === null) return; // no node on PATH, or pipes unreadable (Wine)
+  assert.is(printed.status, 0, printed.stderr);
+  assert.is(printed.stdout, background());
+  const dir = mkdtempSync(join(tmpdir(), 'winbg-idl-'));
+  try {
+    const out = join(dir, 'task.idl');
+    const written = run(`${NS}IBackgroundTask`, '--out', out, '--winmd', WINMD_DIR!);
+    assert.is(written.status, 0, written.stderr);
+    assert.is(written.stdout, `IDL of 1 root written to ${out}\n`);
+    assert.is(readFileSync(out, 'utf8'), emitIdl(metadata(), [`${NS}IBackgroundTask`]));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const bad = run('--winmd', WINMD_DIR!, `${NS}BackgroundTaskRegistration`);
+  assert.is(bad.status, 1);
+  assert.match(bad.stderr, /^winbg: emitIdl: root Windows\.ApplicationModel\.Background\.BackgroundTaskRegistration is a runtime class/);
+  const none = run('--winmd', WINMD_DIR!);
+  assert.is(none.status, 2);
+  assert.match(none.stderr, /^idl needs at least one type name/);
+  assert.match(none.stderr, /winbg idl <TypeName>\.\.\. \[--winmd DIR\] \[--out FILE\]/);
+  assert.is(run('--winmd', WINMD_DIR!, '--bogus', `${NS}IBackgroundTask`).status, 2);
+  assert.match(run(`${NS}IBackgroundTask`, '--out').stderr, /^--out needs a value/);
+});
+
+// ---------------------------------------------------------------------------------------------
+
 const widl = suite('emitIdl: Wine widl compiles the output');
 const hasWidl = WINMD_DIR !== null && spawnSync('widl', ['-V'], { encoding: 'utf8' }).status === 0;
 const WINE_IDL_INCLUDE = '/usr/include/wine/wine/windows';
@@ -241,4 +276,5 @@ if (!hasWidl || !existsSync(join(WINE_IDL_INCLUDE, 'inspectable.idl'))) {
 output.run();
 shapes.run();
 errors.run();
+command.run();
 widl.run();
