@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The `winbg` command. `generate` writes a projection from Windows metadata; `describe` prints a
 // projected type's ABI as JSON; `manifest` writes or checks the package manifest's comServer block;
-// `doctor`, `register`, `unregister` and `list` diagnose and manage task registrations; `host`
+// `idl` writes COM IDL of WinRT interfaces for widl; `doctor`, `register`, `unregister` and `list`
+// diagnose and manage task registrations; `host`
 // runs a module's task under the portable host; `demo` runs the prime sample end to end.
 import { readFileSync } from 'node:fs';
 import { describe } from './winrt/describe.js';
@@ -21,6 +22,10 @@ const USAGE = `usage:
   winbg generate [--winmd DIR] [--config FILE] [--namespace NS]... [--out DIR] [--hashes FILE]
                                      write a projection (default: the roots of winmd/projection.json,
                                      into lib/generated; with --namespace, those namespaces)
+  winbg idl <TypeName>... [--winmd DIR] [--out FILE]
+                                     COM IDL (for Wine's widl or MIDL) of WinRT interfaces and
+                                     delegates, given by full name, and of every type their methods
+                                     reach; printed, or written to FILE
   winbg manifest --clsid GUID --exe PATH [--args ARGS] [--display-name NAME] [--class-display-name NAME]
                  [--permission SDDL]
                                      print the <com:Extension Category="windows.comServer"> block for
@@ -78,6 +83,29 @@ async function main(args: string[]): Promise<number> {
       if (option('--hashes')[0]) {
         const { writeFileSync } = await import('node:fs');
         writeFileSync(option('--hashes')[0]!, inputHashes(winmd));
+      }
+      return 0;
+    }
+    case 'idl': {
+      const names: string[] = [];
+      for (let i = 0; i < rest.length; i++) {
+        const arg = rest[i]!;
+        if (arg === '--winmd' || arg === '--out') i++;
+        else if (arg.startsWith('-')) throw new UsageError(`idl: unknown option ${arg}`);
+        else names.push(arg);
+      }
+      if (names.length === 0) throw new UsageError('idl needs at least one type name, e.g. Windows.ApplicationModel.Background.IBackgroundTask');
+      const out = optionValue(rest, '--out');
+      const winmd = optionValue(rest, '--winmd');
+      const { emitIdl, winmdDirectory } = await import('./generator/index.js');
+      const { Metadata } = await import('./winmd/index.js');
+      const idl = emitIdl(Metadata.load(winmdDirectory(winmd)), names);
+      if (out) {
+        const { writeFileSync } = await import('node:fs');
+        writeFileSync(out, idl);
+        process.stdout.write(`IDL of ${names.length} root${names.length === 1 ? '' : 's'} written to ${out}\n`);
+      } else {
+        process.stdout.write(idl);
       }
       return 0;
     }

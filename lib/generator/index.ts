@@ -9,6 +9,7 @@ import type { Root } from './model.js';
 
 export { emitProjection, type Projection, type GeneratedFile, type EmitOptions } from './emit.js';
 export { closure, typeDescriptor, type Root, type Closure } from './model.js';
+export { emitIdl } from './idl.js';
 
 /** The projection's configuration (winmd/projection.json in this repository). */
 export interface ProjectionConfig {
