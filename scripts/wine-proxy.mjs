@@ -98,12 +98,16 @@ async function readIdl(idlFile) {
   }
   const build = path.join(projectRoot, '.build', 'lib');
   const idlModule = path.join(build, 'generator', 'idl.js');
-  const noGenerator =
-    'the IDL generator is not available: emitIdl(metadata, roots) from lib/generator/idl.ts, compiled to ' +
-    `.build/lib/generator/idl.js (run npx tsc -p tsconfig.json first), or give an IDL file with --idl FILE`;
-  if (!fs.existsSync(idlModule)) throw new Error(`${noGenerator}; ${path.relative(projectRoot, idlModule)} does not exist.`);
+  const noGenerator = 'the IDL generator is not available: emitIdl(metadata, roots) from lib/generator/idl.ts, compiled to .build/lib/generator/idl.js';
+  const instead = 'or give an IDL file with --idl FILE (or WINBG_PROXY_IDL)';
+  if (!fs.existsSync(path.join(build, 'generator', 'index.js'))) {
+    throw new Error(`${noGenerator}; .build/ has no compiled generator: run npx tsc -p tsconfig.json first, ${instead}.`);
+  }
+  if (!fs.existsSync(idlModule)) {
+    throw new Error(`${noGenerator}; ${path.relative(projectRoot, idlModule)} does not exist (is lib/generator/idl.ts in this checkout?), ${instead}.`);
+  }
   const { emitIdl } = await import(pathToFileURL(idlModule).href);
-  if (typeof emitIdl !== 'function') throw new Error(`${noGenerator}; ${path.relative(projectRoot, idlModule)} has no emitIdl export.`);
+  if (typeof emitIdl !== 'function') throw new Error(`${noGenerator}; ${path.relative(projectRoot, idlModule)} has no emitIdl export, ${instead}.`);
   const { Metadata } = await import(pathToFileURL(path.join(build, 'winmd', 'index.js')).href);
   const { winmdDirectory } = await import(pathToFileURL(path.join(build, 'generator', 'index.js')).href);
   const dir = winmdDirectory(winmdHint());
