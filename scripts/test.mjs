@@ -14,6 +14,8 @@
 // Environment:
 //   WINBG_REQUIRE_WINE=1              a Windows tier that cannot run under Wine fails, not skips
 //   WINBG_REQUIRE_RUNTIMES=bun,deno   a listed runtime that is missing fails, not skips
+//   WINBG_PROXY_IDL=<file>            under Wine, build the proxy/stub DLL from this IDL instead of
+//                                     the generator's (see scripts/wine-proxy.mjs)
 //
 // Contract with the harness: `harness.js --tier <tier> [--filter <s>]` prints, as its last line,
 // `WINBG-RESULT {"passed":N,"failed":N,"skipped":N}`; the last such line counts, since stderr may
@@ -26,6 +28,7 @@ import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { ensureProxyRegistered } from './wine-proxy.mjs';
 import { endWineProcesses, ensureWineReady, runUnderWine } from './wine.mjs';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -392,6 +395,10 @@ async function main() {
         notRun(label, `${wine.reason}${requireWine ? ' (WINBG_REQUIRE_WINE=1)' : ''}`, requireWine);
         continue;
       }
+      // The proxy/stub DLL for cross-process calls (test tooling, scripts/wine-proxy.mjs). Without
+      // it the tier still runs; the tests that need it see it missing and skip, saying why.
+      const proxy = await ensureProxyRegistered({ log: (line) => console.log(`[${label}] ${line}`) });
+      if (!proxy.ok) console.log(`[${label}] proxy/stub DLL not available: ${proxy.reason}`);
       console.log(`[${label}] ${files.length} test file(s), node.exe under Wine`);
       const echo = new LabelledEcho(label);
       const started = Date.now();

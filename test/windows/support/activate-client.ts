@@ -12,8 +12,8 @@ try {
   initializeCom('mta');
   const unknown = await createInstance(clsid!, IUnknown);
   result.activated = true;
-  // Without proxy/stubs for IBackgroundTask (Wine has none; a later issue builds them), COM
-  // cannot hand this interface across processes.
+  // Without a proxy/stub for IBackgroundTask (Wine has none until `node scripts/wine.mjs proxy`
+  // registers winbg's), COM cannot hand this interface across processes.
   const task = (resolveType('Windows.ApplicationModel.Background.IBackgroundTask') as ResolvedInterface).iface;
   try {
     unknown.as(task).dispose();
