@@ -217,8 +217,8 @@ function registryKey(text, key) {
 
 /**
  * Whether the prefix's registry, as last saved to system.reg, routes IBackgroundTask to our
- * factory and our factory to this DLL. Reads a file only; a change that wineserver has not saved
- * yet is not seen (the check then answers false, and registering again is harmless).
+ * factory and our factory to this DLL. Reads a file only, for `status`, which starts no Wine
+ * process; a change that wineserver has not saved yet is not seen.
  */
 function registeredPerSystemReg(dll) {
   const text = readText(path.join(winePaths().prefix, 'system.reg'));
@@ -232,6 +232,45 @@ function registeredPerSystemReg(dll) {
   );
 }
 
+/**
+ * Whether a wineserver serves the prefix now. wineserver runs in a folder named
+ * server-<st_dev>-<st_ino> (hex) of the prefix, under a temporary folder whose name varies, so
+ * this looks for a wineserver process whose working directory has that name (Linux /proc).
+ */
+function wineserverRunning(prefix) {
+  let stat;
+  try {
+    stat = fs.statSync(prefix);
+  } catch {
+    return false;
+  }
+  const serverDir = `server-${stat.dev.toString(16)}-${stat.ino.toString(16)}`;
+  let pids;
+  try {
+    pids = fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return true; // cannot tell: assume it does, which only costs a query
+  }
+  return pids.some((pid) => {
+    try {
+      if (!/^wineserver/.test(fs.readFileSync(`/proc/${pid}/comm`, 'utf8'))) return false;
+      return path.basename(fs.readlinkSync(`/proc/${pid}/cwd`)) === serverDir;
+    } catch {
+      return false; // gone, or not ours to inspect
+    }
+  });
+}
+
+/**
+ * Whether the DLL is registered, cheaply and correctly: with no wineserver running, system.reg is
+ * the registry (wineserver saves it when it ends); with one running, it may hold changes not
+ * saved yet, so ask it through `wine reg query`.
+ */
+function isRegistered(dll) {
+  if (!wineserverRunning(winePaths().prefix)) return registeredPerSystemReg(dll);
+  return registrationProblem(dll) === null;
+}
+
 /** The default value of a key as `wine reg query` reports it, or null. */
 function queryDefault(key) {
   const result = spawnSync('wine', ['reg', 'query', key, '/ve'], { env: wineEnv(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
@@ -241,22 +280,33 @@ function queryDefault(key) {
   return line ? line.replace(/^.*?\bREG_(EXPAND_)?SZ\s+/, '').trim() : null;
 }
 
-/** regsvr32 /s, then checks the keys with `wine reg query` (which asks the running wineserver). */
+/**
+ * What is wrong with the prefix's registration of the DLL, or null when IBackgroundTask's
+ * ProxyStubClsid32 is our factory and our factory is this DLL. Asks the wineserver through
+ * `wine reg query`: about 0.1 s while one runs, seconds when it has to start one.
+ */
+function registrationProblem(dll) {
+  const psClsid = queryDefault(`HKCR\\Interface\\${IID_IBACKGROUNDTASK}\\ProxyStubClsid32`);
+  if (psClsid?.toUpperCase() !== PROXY_CLSID) {
+    return `HKCR\\Interface\\${IID_IBACKGROUNDTASK}\\ProxyStubClsid32 is ${psClsid ?? 'missing'}, not ${PROXY_CLSID}`;
+  }
+  const server = queryDefault(`HKCR\\CLSID\\${PROXY_CLSID}\\InprocServer32`);
+  if (server?.toLowerCase() !== toWindowsPath(dll).toLowerCase()) {
+    return `HKCR\\CLSID\\${PROXY_CLSID}\\InprocServer32 is ${server ?? 'missing'}, not ${toWindowsPath(dll)}`;
+  }
+  return null;
+}
+
+/** regsvr32 /s, then checks the keys it should have written. */
 function registerProxy(dll) {
   const result = spawnSync('wine', ['regsvr32', '/s', toWindowsPath(dll)], { env: wineEnv(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
   if (result.status !== 0) {
     throw new Error(`wine regsvr32 /s ${toWindowsPath(dll)} failed (${result.error?.message ?? `exit ${result.status}`}):\n${result.stdout}${result.stderr}`);
   }
-  const psClsid = queryDefault(`HKCR\\Interface\\${IID_IBACKGROUNDTASK}\\ProxyStubClsid32`);
-  if (psClsid?.toUpperCase() !== PROXY_CLSID) {
-    throw new Error(`after regsvr32, HKCR\\Interface\\${IID_IBACKGROUNDTASK}\\ProxyStubClsid32 is ${psClsid ?? 'missing'}, not ${PROXY_CLSID}.`);
-  }
-  const server = queryDefault(`HKCR\\CLSID\\${PROXY_CLSID}\\InprocServer32`);
-  if (server?.toLowerCase() !== toWindowsPath(dll).toLowerCase()) {
-    throw new Error(`after regsvr32, HKCR\\CLSID\\${PROXY_CLSID}\\InprocServer32 is ${server ?? 'missing'}, not ${toWindowsPath(dll)}.`);
-  }
   // Not waiting for system.reg: the running wineserver holds the registry and saves it every 30 s
   // and when it ends (wineserver -k included); other processes may keep it alive for long.
+  const problem = registrationProblem(dll);
+  if (problem) throw new Error(`after wine regsvr32, ${problem}.`);
 }
 
 /**
@@ -272,7 +322,8 @@ export function proxyStatus() {
 
 /**
  * Builds the DLL when its inputs changed and makes sure the prefix has it registered. Fast when
- * nothing changed: a hash of the inputs and a read of system.reg. Never throws.
+ * nothing changed: a hash of the inputs, and a read of system.reg or (while a wineserver runs) two
+ * `wine reg query`. Never throws.
  * @param {{ idl?: string, log?: (line: string) => void }} [options] idl: an IDL file to use
  *   instead of the generator's output (default: the WINBG_PROXY_IDL environment variable).
  * @returns {Promise<{ ok: true, dll: string, rebuilt: boolean, registeredNow: boolean, source: string }
@@ -287,7 +338,7 @@ export async function ensureProxyRegistered({ idl = process.env.WINBG_PROXY_IDL 
     const { rebuilt, source } = await buildProxy(idl, log);
     const { dll } = proxyPaths();
     let registeredNow = false;
-    if (rebuilt || !registeredPerSystemReg(dll)) {
+    if (rebuilt || !isRegistered(dll)) {
       log(`Registering ${toWindowsPath(dll)} with wine regsvr32 ...`);
       registerProxy(dll);
       registeredNow = true;
