@@ -5,7 +5,7 @@ export { HString, createHString, readHString, takeHString, deleteHString, duplic
 export { ComInterface, defineInterface, type InterfaceDefinition, type MethodInfo, type LocalType } from './interface.js';
 export { defineStruct, StructType, GUID_STRUCT } from './struct.js';
 export { IUnknown, IInspectable, IAgileObject, IID_IMarshal, TrustLevel } from './unknown.js';
-export { ComPtr, liveComPtrs, type Com } from './pointer.js';
+export { ComPtr, disposeComPtr, liveComPtrs, type Com } from './pointer.js';
 export { createObject, type ComClass } from './implement.js';
 export { liveComObjects, prepareInterfaces, type ObjectOptions, type Implementation } from './object.js';
 export { setErrorReporter, type ErrorReporter } from './boundary.js';

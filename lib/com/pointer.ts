@@ -2,7 +2,7 @@
 // exposes the interface's methods, which call the vtable slots through koffi. Like C++/WinRT's
 // com_ptr: `using` (Symbol.dispose) releases exactly once, and a FinalizationRegistry releases
 // what the program forgot, also once.
-import type { Pointer } from '../ffi/koffi.js';
+import { isWindows, type Pointer } from '../ffi/koffi.js';
 import { POINTER_SIZE, readPointer } from '../ffi/memory.js';
 import { nativeFunction } from '../ffi/prototype.js';
 import { Guid } from './guid.js';
@@ -193,6 +193,20 @@ export class ComPtr<M extends object = {}> {
     this.#held.release(ptr);
   }
 
+  /**
+   * Releases the reference on a koffi worker thread, leaving this JS thread free. For a proxy to
+   * an object of another process, released while that process may be waiting on this one (inside
+   * a call it made): the release travels to it (IRemUnknown::RemRelease), and its releasing of the
+   * object there may need the very thread that waits, so a release from this thread would block.
+   */
+  disposeAsync(): Promise<void> {
+    const ptr = this.#held.ptr;
+    if (ptr === null) return Promise.resolve();
+    const release = this.#held.release as NativeFn & { async(...args: unknown[]): void };
+    this.detach();
+    return new Promise((resolve) => release.async(ptr, () => resolve()));
+  }
+
   [Symbol.dispose](): void {
     this.dispose();
   }
@@ -248,4 +262,15 @@ function classFor(iface: ComInterface<any>): new (ptr: Pointer, iface: ComInterf
   }
   classes.set(iface, cls);
   return cls;
+}
+
+/**
+ * Disposes `ptr`: at once for an object of this process, on a koffi worker thread (disposeAsync)
+ * for one of another process on Windows, so that a release made while that process calls this
+ * one cannot block this JS thread.
+ */
+export function disposeComPtr(ptr: ComPtr<any>): void {
+  if (ptr.disposed) return;
+  if (isWindows && identityOf(ptr.pointer) === undefined) void ptr.disposeAsync();
+  else ptr.dispose();
 }

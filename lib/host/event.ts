@@ -6,7 +6,7 @@
 // queues to this JS thread, which a synchronous call would be blocking.
 import { identityOf } from '../com/object.js';
 import { ComError, E_INVALIDARG } from '../com/hresult.js';
-import type { Com } from '../com/pointer.js';
+import { disposeComPtr, type Com } from '../com/pointer.js';
 import { isWindows } from '../ffi/koffi.js';
 
 type Delegate = Com<{ Invoke(...args: unknown[]): void }>;
@@ -38,7 +38,7 @@ export class WinRTEvent {
     const key = BigInt(token.Value);
     const handler = this.#handlers.get(key);
     this.#handlers.delete(key);
-    handler?.dispose();
+    if (handler) disposeComPtr(handler);
   }
 
   /** Invokes every handler registered now, in registration order. */
@@ -49,7 +49,7 @@ export class WinRTEvent {
         // Its own reference for the call: `remove` or `clear` may release the handler's while
         // the call is still under way (the task can complete its run from inside Canceled).
         const held = handler.clone();
-        held.callAsync('Invoke', ...args).catch(this.#onError).finally(() => held.dispose());
+        held.callAsync('Invoke', ...args).catch(this.#onError).finally(() => disposeComPtr(held));
         continue;
       }
       try {
@@ -68,6 +68,6 @@ export class WinRTEvent {
   clear(): void {
     const handlers = [...this.#handlers.values()];
     this.#handlers.clear();
-    for (const handler of handlers) handler.dispose();
+    for (const handler of handlers) disposeComPtr(handler);
   }
 }

@@ -16,7 +16,7 @@ import { createObject } from '../com/implement.js';
 import { IInspectable } from '../com/unknown.js';
 import { callMethodAsync } from '../com/marshal.js';
 import { identityOf } from '../com/object.js';
-import type { Com } from '../com/pointer.js';
+import { disposeComPtr, type Com } from '../com/pointer.js';
 import { createInstance, initializeCom } from '../com/runtime.js';
 import { isWindows } from '../ffi/koffi.js';
 import { fromPromise } from '../winrt/async.js';
@@ -683,7 +683,7 @@ export class BackgroundHost<C extends Clock = Clock> implements Disposable {
       asking = true;
       // Its own reference: the run may end, releasing the task, while the call is under way.
       const held = task.clone();
-      callMethodAsync(held, getTrustLevel, []).finally(() => held.dispose()).then(
+      callMethodAsync(held, getTrustLevel, []).finally(() => disposeComPtr(held)).then(
         () => void (asking = false),
         (error: unknown) => {
           asking = false;
@@ -698,7 +698,7 @@ export class BackgroundHost<C extends Clock = Clock> implements Disposable {
 
   /** Releases the host's references of an ended run: the task, the instance, its trigger details. */
   #release(run: Run): void {
-    run.task?.dispose();
+    if (run.task) disposeComPtr(run.task); // may be a proxy: its process may be calling this one now
     run.instanceCom?.dispose();
     run.instance.triggerDetails?.dispose();
     run.task = null;

@@ -2,24 +2,32 @@
 // with the LocalServer32 command line (plus -Embedding) when the broker activates the class; it
 // serves the prime task and exits by itself once idle. What it does goes to a log file, one JSON
 // object per line (a process COM starts has no console to read).
-//   node prime-app.js -StartSampleTaskServer --clsid GUID --log FILE [--idle MS] [--start-timeout MS]
-//                     (--out FILE --max N | --hold)
-// --hold serves a task that reports progress 10 and holds its deferral until canceled.
-import { appendFileSync } from 'node:fs';
+//   node prime-app.js -StartSampleTaskServer <config.json>
+// The configuration (clsid, log, and out + max, or hold; idle, startTimeout) is in a file because
+// Wine 8's COM fails to start a local server whose command line is longer than MAX_PATH
+// (REGDB_E_CLASSNOTREG). With hold, the task reports progress 10 and holds its deferral until
+// canceled.
+import { appendFileSync, readFileSync } from 'node:fs';
 import { createPrimesTask } from '../../../lib/samples/primes.js';
 import { defineBackgroundTask, serve } from '../../../lib/tasks/index.js';
 
 const args = process.argv.slice(2);
-const option = (name: string): string | undefined => {
-  const at = args.indexOf(name);
-  return at >= 0 ? args[at + 1] : undefined;
-};
-const logFile = option('--log')!;
+interface Config {
+  readonly clsid: string;
+  readonly log: string;
+  readonly out?: string;
+  readonly max?: number;
+  readonly hold?: boolean;
+  readonly idle?: number;
+  readonly startTimeout?: number;
+}
+const config = JSON.parse(readFileSync(args.find((a) => a.endsWith('.json'))!, 'utf8')) as Config;
+const logFile = config.log;
 const log = (fields: Record<string, unknown>): void => appendFileSync(logFile, `${JSON.stringify({ pid: process.pid, time: Date.now(), ...fields })}\n`);
 log({ type: 'started', argv: args });
 try {
-  const clsid = option('--clsid')!;
-  const task = args.includes('--hold')
+  const clsid = config.clsid;
+  const task = config.hold
     ? defineBackgroundTask({
       clsid,
       name: 'broker test hold',
@@ -28,10 +36,10 @@ try {
         await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
       },
     })
-    : createPrimesTask({ clsid, file: option('--out')!, max: Number(option('--max')), name: 'broker test primes', fsyncMs: 0 });
+    : createPrimesTask({ clsid, file: config.out!, max: config.max!, name: 'broker test primes', fsyncMs: 0 });
   const server = serve(task, {
-    idleTimeoutMs: Number(option('--idle') ?? 1000),
-    startTimeoutMs: Number(option('--start-timeout') ?? 30_000),
+    idleTimeoutMs: config.idle ?? 1000,
+    startTimeoutMs: config.startTimeout ?? 30_000,
     onEvent: (event) => log({ ...event, error: 'error' in event && event.error !== undefined ? String(event.error) : undefined }),
   });
   if (!server) log({ type: 'not-activation' });
