@@ -25,6 +25,9 @@
 //                                                     npm's banner out of the JSON)
 //     --json     one JSON object per line: {"name", "value", "unit"[, "ratio"]}
 //     --rounds   rounds per pair (default 15)
+//     --wine     also the broker's figures under Wine (scripts/bench-broker.mjs, by Wine's node.exe;
+//                needs node scripts/wine.mjs prepare and proxy): activation cold and warm, cancel
+//                across processes, each against a baseline of the same run
 //
 // Exits with 1 when an invariant of the budget fails. Plain ESM: it runs the library as tsc
 // compiles it into .build/, recompiling first when lib/ is newer than that.
@@ -39,7 +42,7 @@ import koffi from 'koffi';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values: flags } = parseArgs({
-  options: { json: { type: 'boolean', default: false }, rounds: { type: 'string', default: '15' } },
+  options: { json: { type: 'boolean', default: false }, rounds: { type: 'string', default: '15' }, wine: { type: 'boolean', default: false } },
   strict: true,
 });
 const ROUNDS = Number(flags.rounds);
@@ -702,6 +705,25 @@ async function primesCancel() {
   row(`primes: cancel → deferral complete while sieving, p99 of ${PRIME_CANCELS}`, percentile(samples, 0.99), 'ms');
 }
 
+/** The broker's figures, measured by Wine's node.exe (scripts/bench-broker.mjs). */
+async function brokerUnderWine() {
+  log('broker under Wine: activation and cancel across processes ...');
+  const { runUnderWine } = await import('./wine.mjs');
+  const { ensureProxyRegistered } = await import('./wine-proxy.mjs');
+  await ensureProxyRegistered({ log });
+  const result = await runUnderWine('scripts/bench-broker.mjs', [], { timeoutMs: 300_000 });
+  const lines = result.output.split('\n').filter((line) => line.startsWith('{'));
+  if (result.code !== 0 || lines.length === 0) {
+    failed = true;
+    log(`  the broker benchmark failed (exit ${result.code}):\n${result.output}`);
+    return;
+  }
+  for (const line of lines) {
+    const { name, value, unit, ratio, baseline } = JSON.parse(line);
+    row(name, value, unit, ratio, baseline);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Report.
 
@@ -719,6 +741,7 @@ await hostCancelToDeferral();
 await primesToFile();
 await trialDivision();
 await primesCancel();
+if (flags.wine) await brokerUnderWine();
 const seconds = (Date.now() - started) / 1000;
 
 /** Three significant digits: enough for a noisy benchmark, easy to read. */

@@ -26,6 +26,7 @@ initializeCom('mta');
 const proxy = hasProxyStub(IID_IBackgroundTask);
 const enabled = proxy;
 const test = suite('broker: the app activated out of process');
+
 const it = enabled ? test : test.skip;
 if (!enabled) console.log('  (skipped: no proxy/stub registered for IBackgroundTask; run node scripts/wine.mjs proxy)');
 
@@ -37,7 +38,7 @@ interface Line {
 }
 
 /** One app registration (a fresh CLSID), its log, a host and its registrations; `close` undoes it all. */
-function setup(config: Record<string, unknown>): { clsid: string; dir: string; log: () => Line[]; host: BackgroundHost; register(name: string): TaskRegistration; close(): void } {
+function setup(config: Record<string, unknown>): { clsid: string; dir: string; log: () => Line[]; host: BackgroundHost; register(name: string): TaskRegistration; watch(name: string): number[]; close(): void } {
   const clsid = crypto.randomUUID().toUpperCase();
   const dir = mkdtempSync(join(tmpdir(), 'winbg-broker-'));
   const logFile = join(dir, 'app.log');
@@ -46,6 +47,7 @@ function setup(config: Record<string, unknown>): { clsid: string; dir: string; l
   const unregister = registerLocalServer(clsid, `"${process.execPath}" "${APP}" -StartSampleTaskServer "${configFile}"`);
   const host = createHost({ graceMs: 5000 });
   const registrations: TaskRegistration[] = [];
+  const subscriptions: (() => void)[] = [];
   describe = () => `host: ${host.log.map((e) => `${e.type}${e.message ? ` ${e.message}` : ''}`).join(', ')}\napp: ${existsSync(logFile) ? readFileSync(logFile, 'utf8') : '(no log)'}`;
   return {
     clsid,
@@ -57,7 +59,13 @@ function setup(config: Record<string, unknown>): { clsid: string; dir: string; l
       registrations.push(registration);
       return registration;
     },
+    watch(name) {
+      const progress: number[] = [];
+      subscriptions.push(this.register(name).onProgress((value) => void progress.push(value)));
+      return progress;
+    },
     close() {
+      for (const unsubscribe of subscriptions) unsubscribe();
       for (const registration of registrations) registration.raw.dispose();
       host.close();
       unregister();
@@ -122,12 +130,7 @@ it('the prime task: COM starts the app, Run runs there, progress and Canceled cr
 it('one process serves two concurrent activations (REGCLS_MULTIPLEUSE); a warm activation; the app exits after the last', async () => {
   const env = setup({ hold: true, idle: 800 });
   try {
-    const progress = new Map<string, number[]>();
-    for (const name of ['first', 'second']) {
-      const list: number[] = [];
-      progress.set(name, list);
-      env.register(name).onProgress((value) => void list.push(value));
-    }
+    const progress = new Map(['first', 'second'].map((name) => [name, env.watch(name)]));
     const first = env.host.waitForCompletion('first');
     env.host.fire('first');
     await until('the first run', () => progress.get('first')!.includes(10));
@@ -156,8 +159,7 @@ it('one process serves two concurrent activations (REGCLS_MULTIPLEUSE); a warm a
 it('the app killed during a run: the broker records a failed run with RPC_E_DISCONNECTED or RPC_S_SERVER_UNAVAILABLE', async () => {
   const env = setup({ hold: true, idle: 500 });
   try {
-    const progress: number[] = [];
-    env.register('killed').onProgress((value) => void progress.push(value));
+    const progress = env.watch('killed');
     const done = env.host.waitForCompletion('killed');
     env.host.fire('killed');
     await until('the run', () => progress.includes(10));
@@ -178,8 +180,7 @@ it('the app killed during a run: the broker records a failed run with RPC_E_DISC
 it('a second copy of the app started while one serves does not break activation', async () => {
   const env = setup({ hold: true, idle: 500, startTimeout: 4000 });
   try {
-    const progress: number[] = [];
-    env.register('copies').onProgress((value) => void progress.push(value));
+    const progress = env.watch('copies');
     let done = env.host.waitForCompletion('copies');
     env.host.fire('copies');
     await until('the first run', () => progress.includes(10));

@@ -75,8 +75,10 @@ test('another process activates the class through COM; IBackgroundTask crosses o
     server.stop();
   }
   assert.is(await server.closed, 'stopped');
-  for (let i = 0; i < 100 && liveComObjects() !== before; i++) await new Promise((resolve) => setTimeout(resolve, 20));
-  assert.is(liveComObjects(), before, 'the object the other process activated was released, the factory revoked');
+  for (let i = 0; i < 100 && liveComObjects() > before; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+  // At most as many as before: objects an earlier test's exited app still referenced (the broker
+  // test's) may be released meanwhile by COM's rundown, which takes minutes under Wine.
+  assert.ok(liveComObjects() <= before, `the object the other process activated was released, the factory revoked (${liveComObjects()} live, ${before} before)`);
 });
 
 test.run();

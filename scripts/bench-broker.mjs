@@ -1,0 +1,134 @@
+// The broker's figures, run by Wine's node.exe (npm run bench -- --wine starts it): this process
+// plays Windows' part with the portable host, the app is a local server COM starts
+// (test/windows/support/prime-app.js, registered as LocalServer32), and the calls cross the
+// process boundary through the test tier's proxy/stub DLL (node scripts/wine.mjs proxy).
+//   cold   fire → Run entered (progress 10 reported by the app), COM starting the app each time
+//   warm   the same with the app already serving (REGCLS_MULTIPLEUSE)
+//   cancel host.cancel → the deferral completed by the app (the host's deferral-completed event)
+// Prints one JSON object per line: {"name", "value", "unit"}. Plain ESM over the tsc output.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const build = (file) => import(pathToFileURL(join(root, '.build', ...file.split('/'))).href);
+const { initializeCom } = await build('lib/com/index.js');
+const { createHost } = await build('lib/host/index.js');
+const { registerBackgroundTask, timeTrigger } = await build('lib/tasks/index.js');
+const { defineBackgroundTask, serve } = await build('lib/tasks/index.js');
+const { hasProxyStub, registerLocalServer } = await build('test/windows/support/registry.js');
+const APP = join(root, '.build', 'test', 'windows', 'support', 'prime-app.js');
+
+const COLD = 5;
+const CANCELS = 40;
+const out = (name, value, unit, ratio, baseline) => console.log(JSON.stringify(ratio === undefined ? { name, value: Number(value.toPrecision(3)), unit } : { name, value: Number(value.toPrecision(3)), unit, ratio: Number(ratio.toPrecision(3)), baseline }));
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const percentile = (values, p) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))];
+};
+
+if (!hasProxyStub('7D13D534-FD12-43CE-8C22-EA1FF13C06DF')) {
+  console.error('no proxy/stub for IBackgroundTask is registered: run node scripts/wine.mjs proxy');
+  process.exit(1);
+}
+initializeCom('mta');
+const dir = mkdtempSync(join(tmpdir(), 'winbg-bench-broker-'));
+
+/** A fresh class served by the app; `idle` is how long the app stays up after its last run. */
+function app(idle) {
+  const clsid = crypto.randomUUID().toUpperCase();
+  const config = join(dir, `${clsid}.json`);
+  writeFileSync(config, JSON.stringify({ clsid, log: join(dir, `${clsid}.log`), hold: true, idle }));
+  return { clsid, unregister: registerLocalServer(clsid, `"${process.execPath}" "${APP}" -StartSampleTaskServer "${config}"`) };
+}
+
+const host = createHost({ graceMs: 5000 });
+let progressAt = 0;
+let completedAt = 0;
+host.onEvent((event) => {
+  if (event.type === 'progress' && event.progress === 10) progressAt = performance.now();
+  if (event.type === 'deferral-completed') completedAt = performance.now();
+});
+
+/** One run: fire, Run entered, cancel, deferral completed; returns [fire → entered, cancel → completed] in ms. */
+async function once(name) {
+  const done = host.waitForCompletion(name);
+  progressAt = 0;
+  const fired = performance.now();
+  host.fire(name);
+  while (progressAt === 0) await sleep(1);
+  const entered = progressAt - fired;
+  await sleep(20);
+  const canceled = performance.now();
+  host.cancel(name, 'Abort');
+  const run = await done;
+  if (run.state !== 'completed') throw new Error(`run ${run.state}: ${run.error?.message}`);
+  return [entered, completedAt - canceled];
+}
+
+try {
+  const cold = [];
+  for (let i = 0; i < COLD; i++) {
+    const { clsid, unregister } = app(100);
+    const registration = registerBackgroundTask({ name: `cold ${i}`, clsid, trigger: timeTrigger(15) });
+    cold.push((await once(`cold ${i}`))[0]);
+    registration.raw.dispose();
+    await sleep(1500); // the app exits when idle
+    unregister();
+  }
+  const { clsid, unregister } = app(60_000);
+  const registration = registerBackgroundTask({ name: 'warm', clsid, trigger: timeTrigger(15) });
+  await once('warm'); // starts the app
+  const warm = [];
+  const cancel = [];
+  for (let i = 0; i < CANCELS; i++) {
+    const [entered, completed] = await once('warm');
+    warm.push(entered);
+    cancel.push(completed);
+  }
+  registration.raw.dispose();
+  unregister();
+
+  // Baselines in the same run: a plain node.exe start to exit; the same task served in this
+  // process (the class object registered here, activated by the same CoCreateInstance).
+  const plain = [];
+  for (let i = 0; i < 3; i++) {
+    const started = performance.now();
+    await new Promise((resolve, reject) => spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' }).once('exit', resolve).once('error', reject));
+    plain.push(performance.now() - started);
+  }
+  const local = crypto.randomUUID();
+  const server = serve(defineBackgroundTask({
+    clsid: local,
+    async run(instance, signal) {
+      instance.progress = 10;
+      await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+    },
+  }), { inProcess: true, handleSignals: false });
+  const inProcess = registerBackgroundTask({ name: 'in process', clsid: local, trigger: timeTrigger(15) });
+  const localWarm = [];
+  const localCancel = [];
+  for (let i = 0; i < CANCELS; i++) {
+    const [entered, completed] = await once('in process');
+    localWarm.push(entered);
+    localCancel.push(completed);
+  }
+  inProcess.raw.dispose();
+  server.stop();
+
+  out('broker: a plain node.exe start to exit (baseline)', median(plain), 'ms');
+  out(`broker: fire → Run entered, COM starting the app (cold), median of ${COLD}`, median(cold), 'ms', median(cold) / median(plain), 'a plain node.exe start');
+  out(`broker: fire → Run entered, the task in the broker's process (baseline), median of ${CANCELS}`, median(localWarm), 'ms');
+  out(`broker: fire → Run entered, the app serving (warm), median of ${CANCELS}`, median(warm), 'ms', median(warm) / median(localWarm), 'the task in process');
+  out(`broker: cancel → deferral complete in the broker's process (baseline), p50 of ${CANCELS}`, percentile(localCancel, 0.5), 'ms');
+  out(`broker: cancel → deferral complete across processes, p50 of ${CANCELS}`, percentile(cancel, 0.5), 'ms', percentile(cancel, 0.5) / percentile(localCancel, 0.5), 'in process');
+  out(`broker: cancel → deferral complete across processes, p99 of ${CANCELS}`, percentile(cancel, 0.99), 'ms');
+} finally {
+  host.close();
+  rmSync(dir, { recursive: true, force: true });
+}
+process.exit(0);
