@@ -18,7 +18,9 @@ const { initializeCom } = await build('lib/com/index.js');
 const { createHost } = await build('lib/host/index.js');
 const { registerBackgroundTask, timeTrigger } = await build('lib/tasks/index.js');
 const { defineBackgroundTask, serve } = await build('lib/tasks/index.js');
-const { hasProxyStub, registerLocalServer } = await build('test/windows/support/registry.js');
+const { registerLocalServer } = await build('test/windows/support/registry.js');
+const { proxyStubClsid } = await build('test/windows/support/proxy-stub.js');
+const { Guid } = await build('lib/com/index.js');
 const APP = join(root, '.build', 'test', 'windows', 'support', 'prime-app.js');
 
 const COLD = 5;
@@ -31,7 +33,7 @@ const percentile = (values, p) => {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))];
 };
 
-if (!hasProxyStub('7D13D534-FD12-43CE-8C22-EA1FF13C06DF')) {
+if (proxyStubClsid(Guid.parse('7D13D534-FD12-43CE-8C22-EA1FF13C06DF')) === null) {
   console.error('no proxy/stub for IBackgroundTask is registered: run node scripts/wine.mjs proxy');
   process.exit(1);
 }

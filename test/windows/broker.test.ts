@@ -11,18 +11,19 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { hresultHex, initializeCom, RPC_E_DISCONNECTED, RPC_S_SERVER_UNAVAILABLE } from '../../lib/com/index.js';
+import { Guid, hresultHex, initializeCom, RPC_E_DISCONNECTED, RPC_S_SERVER_UNAVAILABLE } from '../../lib/com/index.js';
 import { createHost, type BackgroundHost, type TaskRun } from '../../lib/host/index.js';
 import { primeSegments } from '../../lib/samples/sieve.js';
 import { registerBackgroundTask, timeTrigger, type TaskRegistration } from '../../lib/tasks/index.js';
-import { hasProxyStub, registerLocalServer } from './support/registry.js';
+import { proxyStubClsid } from './support/proxy-stub.js';
+import { registerLocalServer } from './support/registry.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const APP = join(here, 'support', 'prime-app.js');
 const IID_IBackgroundTask = '7D13D534-FD12-43CE-8C22-EA1FF13C06DF';
 
 initializeCom('mta');
-const proxy = hasProxyStub(IID_IBackgroundTask);
+const proxy = proxyStubClsid(Guid.parse(IID_IBackgroundTask)) !== null;
 const enabled = proxy;
 const test = suite('broker: the app activated out of process');
 

@@ -4,7 +4,8 @@
 // (HKCU\Software\Classes) for LocalServer32 (REGDB_E_CLASSNOTREG), as Windows would.
 import koffi from 'koffi';
 
-const HKEY_CLASSES_ROOT = 0x80000000n;
+// HKEY_CLASSES_ROOT is (HKEY)(ULONG_PTR)(LONG)0x80000000: sign-extended to pointer width (winreg.h).
+const HKEY_CLASSES_ROOT = -0x80000000;
 const RRF_RT_REG_SZ = 0x00000002;
 const REG_SZ = 1;
 const ERROR_FILE_NOT_FOUND = 2;
@@ -15,9 +16,9 @@ function advapi32(): NonNullable<typeof api> {
   if (api) return api;
   const lib = koffi.load('advapi32.dll');
   return (api = {
-    get: lib.func('int32_t __stdcall RegGetValueW(uintptr_t hkey, const char16_t *subKey, const char16_t *value, uint32_t flags, _Out_ uint32_t *type, void *data, _Inout_ uint32_t *size)'),
-    set: lib.func('int32_t __stdcall RegSetKeyValueW(uintptr_t hkey, const char16_t *subKey, const char16_t *value, uint32_t type, const uint16_t *data, uint32_t size)'),
-    deleteTree: lib.func('int32_t __stdcall RegDeleteTreeW(uintptr_t hkey, const char16_t *subKey)'),
+    get: lib.func('int32_t __stdcall RegGetValueW(intptr_t hkey, const char16_t *subKey, const char16_t *value, uint32_t flags, _Out_ uint32_t *type, void *data, _Inout_ uint32_t *size)'),
+    set: lib.func('int32_t __stdcall RegSetKeyValueW(intptr_t hkey, const char16_t *subKey, const char16_t *value, uint32_t type, const uint16_t *data, uint32_t size)'),
+    deleteTree: lib.func('int32_t __stdcall RegDeleteTreeW(intptr_t hkey, const char16_t *subKey)'),
   });
 }
 
@@ -33,11 +34,6 @@ export function readClassesRoot(subKey: string, value: string | null = null): st
   if (code === ERROR_FILE_NOT_FOUND) return null;
   check(code, `RegGetValueW(HKCR\\${subKey})`);
   return String.fromCharCode(...data.subarray(0, size[0]! / 2 - 1));
-}
-
-/** True when a proxy/stub is registered for the interface (HKCR\Interface\{iid}\ProxyStubClsid32). */
-export function hasProxyStub(iid: string): boolean {
-  return readClassesRoot(`Interface\\{${iid}}\\ProxyStubClsid32`) !== null;
 }
 
 /** Registers `command` as the class's local server; returns the undo. */
