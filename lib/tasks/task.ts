@@ -150,7 +150,10 @@ export class BackgroundTask {
       for (const listener of this.#ended) safely(listener, record);
     };
     try {
-      subscription = raw.onCanceled((_sender: unknown, reason: number) => {
+      subscription = raw.onCanceled((sender: WinRTObject | null, reason: number) => {
+        // The sender is this run's instance, which `raw` already holds: release the argument's
+        // reference now rather than at garbage collection (it may belong to another process).
+        sender?.dispose();
         record.canceled = new BackgroundTaskCanceledError(reason);
         controller.abort(record.canceled);
       });
