@@ -265,12 +265,21 @@ function classFor(iface: ComInterface<any>): new (ptr: Pointer, iface: ComInterf
 }
 
 /**
+ * True on Windows for an object that is not a JS COM object of this process: it may be a proxy to
+ * another process, whose code may call back into this one while a call or release from this JS
+ * thread waits, so calls and releases go to a koffi worker thread.
+ */
+export function isForeign(ptr: ComPtr<any>): boolean {
+  return isWindows && identityOf(ptr.pointer) === undefined;
+}
+
+/**
  * Disposes `ptr`: at once for an object of this process, on a koffi worker thread (disposeAsync)
- * for one of another process on Windows, so that a release made while that process calls this
- * one cannot block this JS thread.
+ * for a foreign one, so that a release made while that process calls this one cannot block this
+ * JS thread.
  */
 export function disposeComPtr(ptr: ComPtr<any>): void {
   if (ptr.disposed) return;
-  if (isWindows && identityOf(ptr.pointer) === undefined) void ptr.disposeAsync();
+  if (isForeign(ptr)) void ptr.disposeAsync();
   else ptr.dispose();
 }

@@ -4,10 +4,8 @@
 // sources do with a failing remote handler). A handler of another process (a proxy, on Windows)
 // is invoked on a koffi worker thread: its code may call back into this process, whose calls COM
 // queues to this JS thread, which a synchronous call would be blocking.
-import { identityOf } from '../com/object.js';
 import { ComError, E_INVALIDARG } from '../com/hresult.js';
-import { disposeComPtr, type Com } from '../com/pointer.js';
-import { isWindows } from '../ffi/koffi.js';
+import { disposeComPtr, isForeign, type Com } from '../com/pointer.js';
 
 type Delegate = Com<{ Invoke(...args: unknown[]): void }>;
 
@@ -45,7 +43,7 @@ export class WinRTEvent {
   raise(...args: unknown[]): void {
     for (const handler of [...this.#handlers.values()]) {
       if (handler.disposed) continue;
-      if (isWindows && identityOf(handler.pointer) === undefined) {
+      if (isForeign(handler)) {
         // Its own reference for the call: `remove` or `clear` may release the handler's while
         // the call is still under way (the task can complete its run from inside Canceled).
         const held = handler.clone();

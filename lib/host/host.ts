@@ -15,8 +15,7 @@ import { CO_E_OBJNOTCONNECTED, ComError, E_ABORT, E_ILLEGAL_STATE_CHANGE, ERROR_
 import { createObject } from '../com/implement.js';
 import { IInspectable } from '../com/unknown.js';
 import { callMethodAsync } from '../com/marshal.js';
-import { identityOf } from '../com/object.js';
-import { disposeComPtr, type Com } from '../com/pointer.js';
+import { disposeComPtr, isForeign, type Com } from '../com/pointer.js';
 import { createInstance, initializeCom } from '../com/runtime.js';
 import { isWindows } from '../ffi/koffi.js';
 import { fromPromise } from '../winrt/async.js';
@@ -648,7 +647,7 @@ export class BackgroundHost<C extends Clock = Clock> implements Disposable {
       const exceeded = enumValue('BackgroundTaskCancellationReason', 'ExecutionTimeExceeded', 'executionTimeLimitMs');
       run.cancelLimit = this.clock.setTimer(this.#limitMs, () => void this.#cancelRun(run, exceeded));
     }
-    if (isWindows && identityOf(task.pointer) === undefined) run.probe = this.#watchProcess(run, task);
+    if (isForeign(task)) run.probe = this.#watchProcess(run, task);
     let failed: ComError | null = null;
     run.inRun = true;
     try {
