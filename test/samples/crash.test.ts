@@ -9,7 +9,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { recoverPrimeLog } from '../../lib/samples/prime-log.js';
 import { runPrimes } from '../../lib/samples/primes.js';
-import { primeSegments } from '../../lib/samples/sieve.js';
+import { primeText } from '../support/primes.js';
 import { mulberry32 } from '../support/random.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -31,7 +31,7 @@ const test = suite('kill -9 while writing');
 test(`${RUNS} runs killed at random times, each resumed from what it left: always the exact prefix (seed ${SEED.toString(16)})`, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'winbg-crash-'));
   const file = join(dir, 'numbersQueue.log');
-  const whole = [...primeSegments(0, MAX)].flatMap((s) => [...s]).map((p) => `${p}, `).join('');
+  const whole = primeText(MAX);
   const random = mulberry32(SEED);
   let trimmed = 0;
   let grew = 0;

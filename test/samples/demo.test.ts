@@ -10,7 +10,7 @@ import * as assert from 'uvu/assert';
 import { isWindows } from '../../lib/ffi/koffi.js';
 import { createHost } from '../../lib/host/index.js';
 import { DEMO_SYNOPSIS, runDemo } from '../../lib/samples/demo.js';
-import { primeSegments } from '../../lib/samples/sieve.js';
+import { primeText } from '../support/primes.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CLI = join(here, '..', '..', 'lib', 'cli.js');
@@ -18,7 +18,6 @@ const isNode = !('Bun' in globalThis) && !('Deno' in globalThis);
 const dir = mkdtempSync(join(tmpdir(), 'winbg-demo-'));
 let serial = 0;
 const newFile = (): string => join(dir, `demo-${serial++}`, 'numbersQueue.log');
-const textTo = (to: number): string => [...primeSegments(0, to)].flatMap((s) => [...s]).map((p) => `${p}, `).join('');
 const read = (file: string): string => readFileSync(file, 'latin1');
 
 interface Output {
@@ -66,7 +65,7 @@ test('runs the task under the host to the maximum: registered, activated, status
   for (const status of lines.filter((l) => l.type === 'status')) {
     for (const key of ['percent', 'primesPerSecond', 'last', 'etaSeconds', 'file', 'elapsedMs']) assert.ok(key in status, `status has ${key}`);
   }
-  assert.is(read(file), textTo(3_000_000));
+  assert.is(read(file), primeText(3_000_000));
   assert.match(stderr, isWindows ? /no package identity[^]*portable host/ : /not Windows: the portable host plays Windows' part/);
   const estimate = Number(/about ([\d.]+) MB/.exec(stderr)?.[1]) * 1e6;
   const size = read(file).length;
@@ -89,12 +88,12 @@ test('Ctrl+C cancels the run (Abort): exit 0, the file the exact prefix, and a s
   assert.is(stopped.outcome, 'canceled');
   assert.match(first.stderr, /interrupted: canceling the run \(Abort\)/);
   const last = stopped.last as number;
-  assert.is(read(file), textTo(last));
+  assert.is(read(file), primeText(last));
 
   const second = await demo(['--max', String(last + 500_000), '--out', file]);
   assert.is(second.code, 0, second.stderr);
   assert.match(second.stdout, new RegExp(`completed: [\\d,]+ primes[^]*continued the file after ${last.toLocaleString('en-US')}`));
-  assert.is(read(file), textTo(last + 500_000));
+  assert.is(read(file), primeText(last + 500_000));
 });
 
 test('--for cancels with ExecutionTimeExceeded; text output on a terminal is a bar, elsewhere lines', async () => {
@@ -105,7 +104,7 @@ test('--for cancels with ExecutionTimeExceeded; text output on a terminal is a b
   assert.match(timed.stdout, /canceled \(ExecutionTimeExceeded\)/);
   assert.match(timed.stdout, /canceled: [\d,]+ primes in [\d.]+ s[^]*run it again to continue\nfile: /);
   const last = Number(read(file).slice(0, -2).split(', ').at(-1));
-  assert.is(read(file), textTo(last));
+  assert.is(read(file), primeText(last));
 
   const plain = await demo(['--max', '100000', '--out', newFile()]);
   assert.is(plain.code, 0);
@@ -144,7 +143,7 @@ test('misuse: exit 2 with what was wrong and the usage; nothing written', async 
   assert.is(run.status, 0, run.stderr);
   const lines = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as { type: string; outcome?: string });
   assert.equal([lines[0]!.type, lines.at(-1)!.type, lines.at(-1)!.outcome], ['registered', 'result', 'completed']);
-  assert.is(read(file), textTo(1_000_000));
+  assert.is(read(file), primeText(1_000_000));
   const misuse = spawnSync(process.execPath, [CLI, 'demo', '--max', 'x'], { encoding: 'utf8' });
   assert.is(misuse.status, 2);
   assert.match(misuse.stderr, /--max: a whole number[^]*usage:[^]*winbg demo/);

@@ -7,6 +7,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { PrimeLogError, PrimeLogWriter, recoverPrimeLog } from '../../lib/samples/prime-log.js';
 import { primeSegments } from '../../lib/samples/sieve.js';
+import { primeText } from '../support/primes.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'winbg-primelog-'));
 let serial = 0;
@@ -16,7 +17,6 @@ const fileWith = (content: string | Buffer): string => {
   return file;
 };
 /** The seed's text for the primes ≤ to: "2, 3, 5, ". */
-const text = (to: number): string => [...primeSegments(0, to)].flatMap((s) => [...s]).map((p) => `${p}, `).join('');
 
 const recovery = suite('recoverPrimeLog');
 
@@ -29,12 +29,12 @@ recovery('a missing or empty file is an empty log', () => {
 recovery('a clean file: its last prime, nothing trimmed', () => {
   assert.equal(recoverPrimeLog(fileWith('2, ')), { last: 2, bytes: 3, trimmed: 0 });
   assert.equal(recoverPrimeLog(fileWith('2, 3, 5, 7, ')), { last: 7, bytes: 12, trimmed: 0 });
-  const big = text(1_000_000);
+  const big = primeText(1_000_000);
   assert.equal(recoverPrimeLog(fileWith(big)), { last: 999_983, bytes: big.length, trimmed: 0 });
 });
 
 recovery('torn records (digits, digits and comma, zero bytes after them) are trimmed to the last boundary', () => {
-  const clean = text(10_000);
+  const clean = primeText(10_000);
   const cases: [tail: string | Buffer, trimmed: number][] = [
     ['1', 1], ['10', 2], ['1000', 4], ['10007,', 6], [',', 1],
     [Buffer.from('10007\0\0\0', 'latin1'), 8], [Buffer.alloc(4096), 4096], [Buffer.concat([Buffer.from('1000'), Buffer.alloc(60_000)]), 60_004],
@@ -112,7 +112,7 @@ writer('every write ends on a record boundary, whatever flushBytes is', () => {
       }
     }
     log.close();
-    assert.is(readFileSync(file, 'latin1'), text(20_000));
+    assert.is(readFileSync(file, 'latin1'), primeText(20_000));
   }
 });
 

@@ -13,15 +13,13 @@ import { registerBackgroundTask, serve, timeTrigger } from '../../lib/tasks/inde
 import { defaultPrimesFile, localDataFolder, processName } from '../../lib/samples/data-folder.js';
 import { PrimeLogError } from '../../lib/samples/prime-log.js';
 import { createPrimesTask, runPrimes, SAMPLE_TASK_CLSID, type PrimeStatus } from '../../lib/samples/primes.js';
-import { primeSegments } from '../../lib/samples/sieve.js';
+import { primesTo, primeText } from '../support/primes.js';
 import { mulberry32 } from '../support/random.js';
 
 initializeCom('mta');
 const dir = mkdtempSync(join(tmpdir(), 'winbg-primes-'));
 let serial = 0;
 const newFile = (): string => join(dir, `run-${serial++}`, 'numbersQueue.log');
-const primesTo = (to: number): number[] => [...primeSegments(0, to)].flatMap((s) => [...s]);
-const textOf = (primes: readonly number[]): string => primes.map((p) => `${p}, `).join('');
 const read = (file: string): string => readFileSync(file, 'latin1');
 
 const run = suite('runPrimes');
@@ -30,7 +28,7 @@ run('writes every prime up to max in the seed\'s format, and says so', async () 
   const file = newFile();
   const statuses: PrimeStatus[] = [];
   const result = await runPrimes({ file, max: 100_000, sliceMs: 0, onStatus: (s) => statuses.push(s) });
-  assert.is(read(file), textOf(primesTo(100_000)));
+  assert.is(read(file), primeText(100_000));
   assert.equal(
     { outcome: result.outcome, primes: result.primes, last: result.last, from: result.from, reached: result.reached, percent: result.percent, bytes: result.bytes, trimmed: result.trimmed },
     { outcome: 'completed', primes: 9592, last: 99_991, from: 2, reached: 100_000, percent: 100, bytes: read(file).length, trimmed: 0 },
@@ -44,13 +42,13 @@ run('a finished file is left as it is; a larger max continues it', async () => {
   await runPrimes({ file, max: 1000 });
   const again = await runPrimes({ file, max: 1000 });
   assert.equal([again.outcome, again.primes, again.from], ['completed', 0, 998]);
-  assert.is(read(file), textOf(primesTo(1000)));
+  assert.is(read(file), primeText(1000));
   const more = await runPrimes({ file, max: 5000 });
   assert.equal([more.outcome, more.from, more.primes], ['completed', 998, primesTo(5000).length - primesTo(1000).length]);
-  assert.is(read(file), textOf(primesTo(5000)));
+  assert.is(read(file), primeText(5000));
   const less = await runPrimes({ file, max: 100 });
   assert.equal([less.outcome, less.primes], ['completed', 0], 'a smaller max adds nothing');
-  assert.is(read(file), textOf(primesTo(5000)));
+  assert.is(read(file), primeText(5000));
 });
 
 run('canceled at random points and resumed, often, with torn tails between: always the exact prefix (seeded)', async () => {
@@ -58,7 +56,7 @@ run('canceled at random points and resumed, often, with torn tails between: alwa
   const random = mulberry32(SEED);
   const max = 5_000_000;
   const all = primesTo(max);
-  const whole = textOf(all);
+  const whole = all.map((p) => `${p}, `).join('');
   const file = newFile();
   let resumes = 0;
   let torn = 0;
@@ -144,7 +142,7 @@ task('progress 10 at the start, then percent of max, 100 at the end; the file is
     assert.is(progress.at(-1), 100);
     assert.ok(progress.every((p, i) => i === 0 || p > progress[i - 1]!), `rising: ${progress.join(' ')}`);
     assert.ok(progress.length > 5, 'reported along the way');
-    assert.is(read(file), textOf(primesTo(2_000_000)));
+    assert.is(read(file), primeText(2_000_000));
   } finally {
     unsubscribe();
     registration.raw.dispose();
@@ -178,7 +176,7 @@ task('Canceled (Abort) while sieving: the run ends soon, flushed, the deferral c
     assert.ok(latency < 2000, `cancel → completion took ${latency.toFixed(1)} ms`);
     const text = read(file);
     const last = Number(text.slice(0, -2).split(', ').at(-1));
-    assert.is(text, textOf(primesTo(last)), 'the exact prefix up to its last prime');
+    assert.is(text, primeText(last), 'the exact prefix up to its last prime');
   } finally {
     registration.raw.dispose();
     server.stop();
