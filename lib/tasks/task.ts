@@ -150,10 +150,7 @@ export class BackgroundTask {
       for (const listener of this.#ended) safely(listener, record);
     };
     try {
-      subscription = raw.onCanceled((sender: WinRTObject | null, reason: number) => {
-        // The sender is this run's instance, which `raw` already holds: release the argument's
-        // reference now rather than at garbage collection (it may belong to another process).
-        sender?.dispose();
+      subscription = raw.onCanceled((_sender: unknown, reason: number) => {
         record.canceled = new BackgroundTaskCanceledError(reason);
         controller.abort(record.canceled);
       });
