@@ -72,6 +72,18 @@ async function once(name) {
   return [entered, completedAt - canceled];
 }
 
+/** CANCELS runs of `name`: their fire → entered and cancel → completed times. */
+async function repeat(name) {
+  const entered = [];
+  const completed = [];
+  for (let i = 0; i < CANCELS; i++) {
+    const [a, b] = await once(name);
+    entered.push(a);
+    completed.push(b);
+  }
+  return [entered, completed];
+}
+
 try {
   const cold = [];
   for (let i = 0; i < COLD; i++) {
@@ -85,13 +97,7 @@ try {
   const { clsid, unregister } = app(60_000);
   const registration = registerBackgroundTask({ name: 'warm', clsid, trigger: timeTrigger(15) });
   await once('warm'); // starts the app
-  const warm = [];
-  const cancel = [];
-  for (let i = 0; i < CANCELS; i++) {
-    const [entered, completed] = await once('warm');
-    warm.push(entered);
-    cancel.push(completed);
-  }
+  const [warm, cancel] = await repeat('warm');
   registration.raw.dispose();
   unregister();
 
@@ -112,13 +118,7 @@ try {
     },
   }), { inProcess: true, handleSignals: false });
   const inProcess = registerBackgroundTask({ name: 'in process', clsid: local, trigger: timeTrigger(15) });
-  const localWarm = [];
-  const localCancel = [];
-  for (let i = 0; i < CANCELS; i++) {
-    const [entered, completed] = await once('in process');
-    localWarm.push(entered);
-    localCancel.push(completed);
-  }
+  const [localWarm, localCancel] = await repeat('in process');
   inProcess.raw.dispose();
   server.stop();
 
