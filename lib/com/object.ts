@@ -1,19 +1,28 @@
-// JS objects as COM objects. Every object is a small native block holding one vtable pointer per
-// interface it implements; `this` for interface i is `block + i * 8`. Vtables are built once per
-// interface and shared by all objects (koffi has 8192 registered callbacks per process), and the
-// `this` pointer is mapped back to the JS object in a table. IUnknown follows the COM rules
+// JS objects as COM objects. Every object is one native block: a header, then one pair
+// { vtable, header } per interface it implements, so that `this` for interface i is
+// `block + HEADER_SIZE + i * 16` and native code finds the header at `this + 8`. Vtables are
+// built once per interface and shared by all objects (koffi has 8192 registered callbacks per
+// process). IUnknown's three slots are native machine code (lib/ffi/native-unknown.ts): the
+// reference count and the table of (IID → interface pointer) live in native memory, and
+// AddRef, Release and QueryInterface are answered on the calling thread, even while the JS
+// thread is busy or blocked, as C++/WinRT's and C#/WinRT's free-threaded objects are. The last
+// Release puts the header on a lock-free list that the JS thread takes and frees (at its next
+// winbg call, or within 50 ms on a timer). IUnknown follows the COM rules
 // (https://learn.microsoft.com/windows/win32/com/rules-for-implementing-queryinterface):
 // identity through IUnknown, symmetric/transitive QI, E_NOINTERFACE with *ppv = NULL.
-import { isWindows, type Pointer } from '../ffi/koffi.js';
-import { allocate, POINTER_SIZE, readPointer, release, writeInt32, writePointer, writeUint32 } from '../ffi/memory.js';
+import { clearInterval, setInterval } from 'node:timers';
+import { isWindows, koffi, type Pointer } from '../ffi/koffi.js';
+import { allocate, beforeAccounting, POINTER_SIZE, readPointer, release, writeInt32, writePointer, writeUint32 } from '../ffi/memory.js';
+import { nativeUnknown } from '../ffi/native-unknown.js';
 import { nativeFunction, registerStub } from '../ffi/prototype.js';
 import { taskMemAlloc } from '../ffi/task-memory.js';
 import { windows } from '../ffi/windows.js';
 import { Guid } from './guid.js';
 import { closed, enterCall, insideCall, leaveCall, methodStub, originate } from './boundary.js';
-import { ComError, E_NOINTERFACE, E_NOTIMPL, E_POINTER, S_OK } from './hresult.js';
+import { ComError, E_NOINTERFACE, E_NOTIMPL, E_POINTER, RO_E_CLOSED, S_OK } from './hresult.js';
 import { createHString } from './hstring.js';
 import type { ComInterface, MethodInfo } from './interface.js';
+import { afterLastRelease, setLocalIdentity } from './local.js';
 import { IAgileObject, IID_IMarshal, IInspectable, IUnknown, TrustLevel } from './unknown.js';
 
 /** What `createObject` accepts: any object whose methods implement the interfaces by name. */
@@ -24,7 +33,19 @@ export interface ObjectOptions {
   readonly runtimeClassName?: string;
   /** Answer IAgileObject and aggregate the free-threaded marshaler (default true). */
   readonly agile?: boolean;
+  /** Called on the JS thread once the object is gone (its last Release, by anyone). */
+  readonly onDestroyed?: () => void;
 }
+
+// The header (lib/ffi/asm/unknown-x64.S describes it for the machine code).
+const COUNT = 0;
+const NEXT = 8;
+const TABLE = 16;
+const MARSHALER = 24; // the free-threaded marshaler's inner IUnknown (it owns the marshaler)
+const MARSHAL = 32; // its IMarshal, handed out by QueryInterface(IID_IMarshal)
+const HEADER_SIZE = 40;
+const PAIR_SIZE = 16;
+const ENTRY_SIZE = 24;
 
 interface Layout {
   readonly interfaces: readonly ComInterface<any>[];
@@ -33,17 +54,21 @@ interface Layout {
   readonly vtables: readonly Pointer[];
   readonly inspectableIids: readonly Guid[];
   readonly agile: boolean;
+  /** The native QueryInterface table: { &released list, count, entries }. Never freed. */
+  readonly table: Pointer;
+  readonly size: number;
 }
 
 /** The native side of one JS COM object. */
 export interface Identity {
   readonly implementation: Implementation;
   readonly layout: Layout;
+  /** The block; its header comes first. */
   readonly block: Pointer;
+  /** The IUnknown pointer: the first interface's. */
+  readonly pointer: Pointer;
   readonly runtimeClassName: string;
-  refs: number;
-  /** The free-threaded marshaler aggregated on first QI for IMarshal (Windows). */
-  marshaler: Pointer | null;
+  readonly onDestroyed: (() => void) | undefined;
 }
 
 export interface Entry {
@@ -52,12 +77,18 @@ export interface Entry {
 }
 
 const entries = new Map<Pointer, Entry>();
+/** Headers (blocks) of objects not yet freed. */
+const blocks = new Map<Pointer, Identity>();
 /** Each live JS COM object's identity, so that passing the object again reuses it (one identity per object). */
 const identities = new WeakMap<Implementation, Identity>();
 const layouts = new Map<string, Layout>();
 const vtables = new Map<ComInterface<any>, Pointer>();
 const stubs = new Map<MethodInfo, Pointer>();
 let liveObjects = 0;
+
+const native = nativeUnknown();
+/** The head of the list of released objects: one pointer-sized cell that the machine code pushes onto. */
+const releasedList = allocate(POINTER_SIZE);
 
 /** @internal The object and interface slot behind a `this` pointer, for the stubs. */
 export function entryOf(self: Pointer): Entry | undefined {
@@ -68,6 +99,9 @@ export function entryOf(self: Pointer): Entry | undefined {
 export function identityOf(ptr: Pointer): Identity | undefined {
   return entries.get(ptr)?.identity;
 }
+setLocalIdentity((ptr) => entries.get(ptr)?.identity.implementation);
+afterLastRelease(collectReleased);
+beforeAccounting(collectReleased);
 
 /**
  * The identity pointer (IUnknown) of `implementation` when it is already a live COM object,
@@ -75,14 +109,21 @@ export function identityOf(ptr: Pointer): Identity | undefined {
  */
 export function existingIdentity(implementation: Implementation): Pointer | null {
   const identity = identities.get(implementation);
-  if (!identity || identity.refs <= 0) return null;
-  identity.refs++;
-  return identity.block;
+  if (!identity) return null;
+  return addRef(identity.pointer) === 0 ? null : identity.pointer;
 }
 
 /** COM objects implemented in JS that are still referenced by someone. */
 export function liveComObjects(): number {
+  collectReleased();
   return liveObjects;
+}
+
+/** The reference count of a JS COM object of this process (a diagnostic: it may change at once). */
+export function referenceCount(ptr: Pointer): number {
+  const identity = identityOf(ptr);
+  if (!identity) throw new TypeError('referenceCount: not a JS COM object of this process');
+  return Number(koffi.decode(identity.block, COUNT, 'int64_t'));
 }
 
 /**
@@ -100,24 +141,51 @@ export function createNativeObject(
   if (!Array.isArray(interfaces) || interfaces.length === 0) {
     throw new TypeError('createObject: interfaces must be a non-empty array of interfaces (from defineInterface or the generated projection)');
   }
+  collectReleased();
   const layout = layoutFor(interfaces, options.agile ?? true);
-  const block = allocate(layout.interfaces.length * POINTER_SIZE);
+  const block = allocate(layout.size);
   const identity: Identity = {
     implementation,
     layout,
     block,
+    pointer: block + BigInt(HEADER_SIZE),
     runtimeClassName: options.runtimeClassName ?? defaultClassName(layout),
-    refs: 1,
-    marshaler: null,
+    onDestroyed: options.onDestroyed,
   };
-  identities.set(implementation, identity);
+  koffi.encode(block, COUNT, 'int64_t', 1n);
+  writePointer(block, layout.table, TABLE);
   layout.vtables.forEach((vtable, slot) => {
-    const self = block + BigInt(slot * POINTER_SIZE);
+    const self = block + BigInt(HEADER_SIZE + slot * PAIR_SIZE);
     writePointer(self, vtable);
+    writePointer(self, block, POINTER_SIZE);
     entries.set(self, { identity, slot });
   });
+  identities.set(implementation, identity);
+  blocks.set(block, identity);
   liveObjects++;
-  return block;
+  if (layout.agile && isWindows) aggregateMarshaler(identity);
+  watchReleased();
+  return identity.pointer;
+}
+
+/**
+ * Aggregates the free-threaded marshaler (CoCreateFreeThreadedMarshaler) now, so that the
+ * native QueryInterface can hand out its IMarshal on any thread: COM then passes our pointer to
+ * other apartments as is, instead of making a proxy to this thread. Its IMarshal delegates
+ * AddRef and Release to us (aggregation), so the reference that getting it took is given back.
+ */
+function aggregateMarshaler(identity: Identity): void {
+  const out: [Pointer | null] = [null];
+  if (windows().CoCreateFreeThreadedMarshaler(identity.pointer, out) < 0 || out[0] === null) return;
+  const inner = out[0];
+  const marshal: [Pointer | null] = [null];
+  if ((unknownCall(inner, 0)(inner, IID_IMarshal.bytes, marshal) as number) < 0 || marshal[0] === null) {
+    unknownCall(inner, 2)(inner);
+    return;
+  }
+  release_(identity.pointer);
+  writePointer(identity.block, inner, MARSHALER);
+  writePointer(identity.block, marshal[0], MARSHAL);
 }
 
 function defaultClassName(layout: Layout): string {
@@ -134,14 +202,95 @@ function layoutFor(interfaces: readonly ComInterface<any>[], agile: boolean): La
   let layout = layouts.get(key);
   if (layout) return layout;
   const qi = new Map<string, number>();
+  const rows: [Guid, bigint][] = [];
+  const answer = (iid: Guid, slot: number): void => {
+    if (qi.has(iid.key)) return;
+    qi.set(iid.key, slot);
+    rows.push([iid, BigInt(HEADER_SIZE + slot * PAIR_SIZE)]);
+  };
   interfaces.forEach((iface, slot) => {
-    for (const i of iface.chain) if (!qi.has(i.iid.key)) qi.set(i.iid.key, slot);
+    for (const i of iface.chain) answer(i.iid, slot);
   });
-  if (agile) qi.set(IAgileObject.iid.key, 0);
+  if (agile) answer(IAgileObject.iid, 0);
+  // The native table: every IID the object answers and where its pointer is (see the header's
+  // description in lib/ffi/asm/unknown-x64.S); IMarshal reads the header's MARSHAL field.
+  if (agile && isWindows) rows.push([IID_IMarshal, ~BigInt(MARSHAL)]);
+  const table = allocate(16 + rows.length * ENTRY_SIZE);
+  writePointer(table, releasedList);
+  koffi.encode(table, 8, 'int64_t', BigInt(rows.length));
+  rows.forEach(([iid, where], i) => {
+    iid.write(table + BigInt(16 + i * ENTRY_SIZE));
+    koffi.encode(table, 16 + i * ENTRY_SIZE + 16, 'int64_t', where);
+  });
   const inspectableIids = interfaces.filter((i) => i.extends(IInspectable) && i !== IInspectable).map((i) => i.iid);
-  layout = { interfaces, qi, vtables: interfaces.map(vtableFor), inspectableIids, agile };
+  layout = { interfaces, qi, vtables: interfaces.map(vtableFor), inspectableIids, agile, table, size: HEADER_SIZE + interfaces.length * PAIR_SIZE };
   layouts.set(key, layout);
   return layout;
+}
+
+/** AddRef of a JS COM object, as native code does it. */
+function addRef(self: Pointer): number {
+  return native ? native.addRef(self) : jsAddRef(self);
+}
+
+/** Release of a JS COM object, as native code does it. */
+function release_(self: Pointer): number {
+  return native ? native.release(self) : jsRelease(self);
+}
+
+let timer: ReturnType<typeof setInterval> | null = null;
+
+/** While objects live, takes the released list every 50 ms (without keeping the process alive). */
+function watchReleased(): void {
+  if (timer !== null) return;
+  timer = setInterval(() => {
+    collectReleased();
+    if (liveObjects === 0 && timer !== null) {
+      clearInterval(timer);
+      timer = null;
+    }
+  }, 50);
+  timer.unref?.();
+}
+
+/**
+ * Frees the objects whose last Release has happened, on whatever thread: their memory, the JS
+ * object's entry, the aggregated marshaler; then tells their `onDestroyed`. Runs on the JS
+ * thread; cheap when there are none (one native call).
+ */
+export function collectReleased(): void {
+  if (liveObjects === 0) return;
+  let header = native ? native.take(releasedList) : jsTake();
+  while (header !== null) {
+    const next = readPointer(header, NEXT);
+    const identity = blocks.get(header);
+    if (identity !== undefined) destroy(identity);
+    header = next;
+  }
+}
+
+function destroy(identity: Identity): void {
+  const { layout, block } = identity;
+  if (identities.get(identity.implementation) === identity) identities.delete(identity.implementation);
+  for (let slot = 0; slot < layout.interfaces.length; slot++) entries.delete(block + BigInt(HEADER_SIZE + slot * PAIR_SIZE));
+  blocks.delete(block);
+  const marshaler = readPointer(block, MARSHALER);
+  release(block, layout.size);
+  liveObjects--;
+  if (marshaler !== null) {
+    try {
+      unknownCall(marshaler, 2)(marshaler);
+    } catch {
+      // the marshaler is the system's; nothing of ours is left to clean up
+    }
+  }
+  if (identity.onDestroyed) {
+    try {
+      identity.onDestroyed();
+    } catch {
+      // a watcher's failure is not the release's
+    }
+  }
 }
 
 /** The one vtable of an interface, shared by every JS object implementing it. */
@@ -150,7 +299,10 @@ function vtableFor(iface: ComInterface<any>): Pointer {
   if (vtable) return vtable;
   const methods = iface.allMethods; // parses (and validates) every signature first
   vtable = allocate(iface.slotCount * POINTER_SIZE);
-  for (const method of methods) writePointer(vtable, stubFor(method), method.slot * POINTER_SIZE);
+  for (const method of methods) {
+    const slot = method.owner === IUnknown && native ? native.slots[method.slot]! : stubFor(method);
+    writePointer(vtable, slot, method.slot * POINTER_SIZE);
+  }
   vtables.set(iface, vtable);
   return vtable;
 }
@@ -217,58 +369,63 @@ export function settleStubs(): void {
 
 type HRESULT = number;
 
+// IUnknown as koffi callbacks, where the native code cannot run (see nativeUnknown): the same
+// header, table and released list, read and written from JS. A native caller on another thread
+// then waits for the JS thread, as every koffi callback makes it.
 function unknownStub(name: string): (...args: any[]) => number {
   switch (name) {
     case 'QueryInterface':
       return (self: Pointer, riid: Pointer | null, ppv: Pointer | null): HRESULT => {
-        enterCall();
-        try {
-          if (ppv === null) return E_POINTER;
-          writePointer(ppv, null);
-          const entry = entries.get(self);
-          if (entry === undefined) return closed('IUnknown::QueryInterface');
-          if (riid === null) return E_POINTER;
-          return queryInterface(entry.identity, Guid.keyAt(riid), ppv);
-        } catch (error) {
-          return originate(error);
-        } finally {
-          leaveCall();
+        if (ppv === null) return E_POINTER;
+        writePointer(ppv, null);
+        if (riid === null) return E_POINTER;
+        const header = readPointer(self, POINTER_SIZE)!;
+        const table = readPointer(header, TABLE)!;
+        const count = Number(koffi.decode(table, 8, 'int64_t'));
+        const key = Guid.keyAt(riid);
+        for (let i = 0; i < count; i++) {
+          const row = table + BigInt(16 + i * ENTRY_SIZE);
+          if (Guid.keyAt(row) !== key) continue;
+          const where = koffi.decode(row, 16, 'int64_t') as bigint;
+          const ptr = where >= 0n ? header + where : readPointer(header, Number(~where));
+          if (ptr === null) return E_NOINTERFACE;
+          if (jsAddRef(self) === 0) return RO_E_CLOSED;
+          writePointer(ppv, ptr);
+          return S_OK;
         }
+        return E_NOINTERFACE;
       };
     case 'AddRef':
-      return (self: Pointer): number => {
-        const entry = entries.get(self);
-        return entry === undefined ? 0 : ++entry.identity.refs;
-      };
+      return jsAddRef;
     default:
-      return (self: Pointer): number => {
-        const entry = entries.get(self);
-        if (entry === undefined) return 0;
-        const identity = entry.identity;
-        if (--identity.refs === 0) destroy(identity);
-        return identity.refs;
-      };
+      return jsRelease;
   }
 }
 
-function queryInterface(identity: Identity, key: string, ppv: Pointer): HRESULT {
-  const slot = identity.layout.qi.get(key);
-  if (slot !== undefined) {
-    identity.refs++;
-    writePointer(ppv, identity.block + BigInt(slot * POINTER_SIZE));
-    return S_OK;
+function jsAddRef(self: Pointer): number {
+  const header = readPointer(self, POINTER_SIZE)!;
+  const count = koffi.decode(header, COUNT, 'int64_t') as bigint;
+  if (count === 0n) return 0;
+  koffi.encode(header, COUNT, 'int64_t', count + 1n);
+  return Number(count + 1n);
+}
+
+function jsRelease(self: Pointer): number {
+  const header = readPointer(self, POINTER_SIZE)!;
+  const count = koffi.decode(header, COUNT, 'int64_t') as bigint;
+  if (count === 0n) return 0;
+  koffi.encode(header, COUNT, 'int64_t', count - 1n);
+  if (count === 1n) {
+    writePointer(header, readPointer(releasedList), NEXT);
+    writePointer(releasedList, header);
   }
-  if (key === IID_IMarshal.key && identity.layout.agile && isWindows) {
-    // Aggregate the free-threaded marshaler (CoCreateFreeThreadedMarshaler): COM then hands our
-    // pointer to other apartments as is, instead of making a proxy to this thread.
-    if (identity.marshaler === null) {
-      const out: [Pointer | null] = [null];
-      ComError.check(windows().CoCreateFreeThreadedMarshaler(identity.block, out), 'CoCreateFreeThreadedMarshaler');
-      identity.marshaler = out[0];
-    }
-    return unknownCall(identity.marshaler!, 0)(identity.marshaler, IID_IMarshal.bytes, ppv) as HRESULT;
-  }
-  return E_NOINTERFACE;
+  return Number(count - 1n);
+}
+
+function jsTake(): Pointer | null {
+  const head = readPointer(releasedList);
+  writePointer(releasedList, null);
+  return head;
 }
 
 const unknownCalls = new Map<Pointer, ((...args: any[]) => any)[]>();
@@ -279,17 +436,6 @@ function unknownCall(ptr: Pointer, slot: number): (...args: any[]) => any {
   if (!calls) unknownCalls.set(vtable, (calls = []));
   const method = IUnknown.methods[slot]!;
   return (calls[slot] ??= nativeFunction(readPointer(vtable, slot * POINTER_SIZE)!, method.prototypes));
-}
-
-function destroy(identity: Identity): void {
-  const { layout, block } = identity;
-  if (identities.get(identity.implementation) === identity) identities.delete(identity.implementation);
-  for (let slot = 0; slot < layout.interfaces.length; slot++) entries.delete(block + BigInt(slot * POINTER_SIZE));
-  release(block, layout.interfaces.length * POINTER_SIZE);
-  liveObjects--;
-  const marshaler = identity.marshaler;
-  identity.marshaler = null;
-  if (marshaler !== null) unknownCall(marshaler, 2)(marshaler);
 }
 
 function inspectableStub(name: string): (...args: any[]) => number {

@@ -9,7 +9,8 @@ import { Guid } from './guid.js';
 import { ComError, E_INVALIDARG, E_NOINTERFACE, E_POINTER } from './hresult.js';
 import type { ComInterface, MethodInfo } from './interface.js';
 import { callMethodAsync, methodCaller } from './marshal.js';
-import { hasUnsettledStubs, identityOf, settleStubs, stubEpoch, type Implementation } from './object.js';
+import { hasUnsettledStubs, settleStubs, stubEpoch } from './object.js';
+import { lastReleased, localImplementation } from './local.js';
 import { IInspectable, IUnknown } from './unknown.js';
 
 type NativeFn = (...args: any[]) => any;
@@ -96,8 +97,8 @@ export class ComPtr<M extends object = {}> {
   }
 
   /** The JS object behind this pointer when it is a JS COM object of this process. */
-  get implementation(): Implementation | undefined {
-    return identityOf(this.pointer)?.implementation;
+  get implementation(): object | undefined {
+    return localImplementation(this.pointer);
   }
 
   /**
@@ -190,7 +191,7 @@ export class ComPtr<M extends object = {}> {
     this.#held.ptr = null;
     forgotten.unregister(this);
     liveWrappers--;
-    this.#held.release(ptr);
+    if (this.#held.release(ptr) === 0) lastReleased();
   }
 
   /**
@@ -270,7 +271,7 @@ function classFor(iface: ComInterface<any>): new (ptr: Pointer, iface: ComInterf
  * thread waits, so calls and releases go to a koffi worker thread.
  */
 export function isForeign(ptr: ComPtr<any>): boolean {
-  return isWindows && identityOf(ptr.pointer) === undefined;
+  return isWindows && localImplementation(ptr.pointer) === undefined;
 }
 
 /**

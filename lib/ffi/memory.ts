@@ -25,8 +25,16 @@ export function release(ptr: Pointer, size: number): void {
   liveBytes -= size;
 }
 
+const accounting: (() => void)[] = [];
+
+/** @internal Runs `fn` before {@link nativeMemoryInUse} counts (to free what is already released). */
+export function beforeAccounting(fn: () => void): void {
+  accounting.push(fn);
+}
+
 /** Native memory that winbg allocated and has not freed yet. */
 export function nativeMemoryInUse(): { blocks: number; bytes: number } {
+  for (const fn of accounting) fn();
   return { blocks: liveBlocks, bytes: liveBytes };
 }
 

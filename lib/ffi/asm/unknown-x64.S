@@ -1,0 +1,128 @@
+# IUnknown of winbg's JS COM objects, x86-64: QueryInterface, AddRef and Release answered on the
+# calling thread, never waiting for the JS thread. scripts/assemble.mjs turns this file into
+# lib/ffi/unknown-code.ts (npm run assemble; CI checks that the two agree).
+#
+# The object layout (lib/com/object.ts writes it):
+#   interface pointer = &pair; pair = { vtable, header }       (so header = [this + 8])
+#   header +0  reference count (64-bit; 0 = released: AddRef and QI refuse, Release ignores)
+#          +8  next: link in the list of released objects the JS thread frees
+#          +16 table: { &list head, count, count * { IID (16 bytes), where (8 bytes) } }
+#          +24, +32: the aggregated free-threaded marshaler (Windows), see `where` below
+#   where >= 0: the interface pointer is header + where; where < 0: it is [header + ~where]
+#   (the marshaler's IMarshal), and absent while that field is NULL.
+# Rules followed (https://learn.microsoft.com/windows/win32/com/rules-for-implementing-queryinterface
+# and IUnknown::QueryInterface's page): *ppv is NULL on every failure, E_POINTER for a NULL ppv
+# or riid, E_NOINTERFACE for an unknown IID; a success AddRefs the object. The last Release
+# pushes the header onto the list (a lock-free stack; the JS thread takes the whole list at once
+# with `take`, so there is no ABA) and touches nothing after that.
+#
+# The body is written for the Win64 convention (this = rcx, riid = rdx, ppv = r8) with only the
+# registers that both Win64 and System V treat as volatile (rax, rcx, rdx, r8-r11), so it is
+# correct under both; the sysv_* entries move System V's arguments (rdi, rsi, rdx) into place.
+# lock cmpxchg is a full barrier, which the release-to-zero and the list push need.
+        .intel_syntax noprefix
+        .text
+        .globl sysv_qi, sysv_addref, sysv_release, sysv_take, qi, addref, release, take
+sysv_qi:
+        mov r8, rdx
+        mov rdx, rsi
+        mov rcx, rdi
+        jmp qi
+sysv_addref:
+        mov rcx, rdi
+        jmp addref
+sysv_release:
+        mov rcx, rdi
+        jmp release
+sysv_take:
+        mov rcx, rdi
+        jmp take
+
+# HRESULT QueryInterface(this, REFIID riid, void **ppv)
+qi:
+        test r8, r8
+        jz 8f                        # ppv NULL: E_POINTER
+        mov qword ptr [r8], 0
+        test rdx, rdx
+        jz 8f                        # riid NULL: E_POINTER
+        mov r9, [rcx+8]              # header
+        mov r10, [rdx]               # the IID as two 64-bit halves
+        mov r11, [rdx+8]
+        mov rdx, [r9+16]             # table
+        mov rcx, [rdx+8]             # entry count
+        add rdx, 16                  # first entry
+1:      test rcx, rcx
+        jz 7f                        # no entry matched: E_NOINTERFACE
+        cmp r10, [rdx]
+        jne 2f
+        cmp r11, [rdx+8]
+        je 3f
+2:      add rdx, 24
+        dec rcx
+        jmp 1b
+3:      mov r10, [rdx+16]            # where
+        test r10, r10
+        js 4f
+        add r10, r9                  # an interface of the object: header + where
+        jmp 5f
+4:      not r10                      # the marshaler's IMarshal: [header + ~where]
+        mov r10, [r9+r10]
+        test r10, r10
+        jz 7f
+5:      mov rax, [r9]                # AddRef unless already released
+6:      test rax, rax
+        jz 9f
+        lea r11, [rax+1]
+        lock cmpxchg [r9], r11
+        jne 6b
+        mov [r8], r10
+        xor eax, eax                 # S_OK
+        ret
+7:      mov eax, 0x80004002          # E_NOINTERFACE
+        ret
+8:      mov eax, 0x80004003          # E_POINTER
+        ret
+9:      mov eax, 0x80000013          # RO_E_CLOSED: called after the last Release
+        ret
+
+# ULONG AddRef(this): the new count; 0 (and no change) once released.
+addref:
+        mov r9, [rcx+8]
+        mov rax, [r9]
+1:      test rax, rax
+        jz 2f
+        lea r10, [rax+1]
+        lock cmpxchg [r9], r10
+        jne 1b
+        mov eax, r10d
+        ret
+2:      xor eax, eax
+        ret
+
+# ULONG Release(this): the new count; at zero the header goes onto the released list.
+release:
+        mov r9, [rcx+8]
+        mov rax, [r9]
+1:      test rax, rax
+        jz 3f                        # already released: an extra Release is ignored
+        lea r10, [rax-1]
+        lock cmpxchg [r9], r10
+        jne 1b
+        test r10, r10
+        jnz 4f
+        mov r11, [r9+16]
+        mov r11, [r11]               # &list head
+        mov rax, [r11]
+2:      mov [r9+8], rax              # header.next = head
+        lock cmpxchg [r11], r9       # head = header, if head is still what we linked to
+        jne 2b
+3:      xor eax, eax
+        ret
+4:      mov eax, r10d
+        ret
+
+# void *take(void **head): the whole released list, leaving it empty.
+take:
+        xor eax, eax
+        xchg [rcx], rax
+        ret
