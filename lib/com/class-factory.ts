@@ -33,6 +33,8 @@ export interface ClassDefinition {
   /** Told about LockServer(TRUE/FALSE) and about each object created, for server lifetime. */
   readonly onLock?: (locked: boolean) => void;
   readonly onCreate?: (implementation: Implementation) => void;
+  /** Told, on the JS thread, when an object created by the factory is gone (its last Release). */
+  readonly onDestroy?: (implementation: Implementation) => void;
 }
 
 /**
@@ -52,7 +54,7 @@ export class ClassFactory implements ClassFactoryMethods {
     }
     this.#definition = definition;
     // Build the class's vtables now, outside any COM call, rather than in the first CreateInstance.
-    prepareInterfaces(definition.interfaces);
+    prepareInterfaces(definition.interfaces, definition.options);
   }
 
   /** LockServer(TRUE) calls not yet balanced by LockServer(FALSE). */
@@ -65,14 +67,14 @@ export class ClassFactory implements ClassFactoryMethods {
       outer.dispose();
       throw new ComError(CLASS_E_NOAGGREGATION, 'JS COM classes cannot be aggregated');
     }
-    const { create, interfaces, options, onCreate } = this.#definition;
+    const { create, interfaces, options, onCreate, onDestroy } = this.#definition;
     const implementation = create();
+    const onDestroyed = onDestroy ? (): void => onDestroy(implementation) : options?.onDestroyed;
     // The factory's reference goes once the object is queried: if the class lacks `iid` the
-    // object dies here, and the caller gets E_NOINTERFACE.
-    using unknown = ComPtr.attach(createNativeObject(implementation, interfaces, options), IUnknown);
-    const ptr = unknown.query(iid);
+    // object dies here, and the caller gets E_NOINTERFACE (onCreate and onDestroy still pair).
+    using unknown = ComPtr.attach(createNativeObject(implementation, interfaces, { ...options, ...(onDestroyed ? { onDestroyed } : {}) }), IUnknown);
     onCreate?.(implementation);
-    return ptr;
+    return unknown.query(iid);
   }
 
   LockServer(lock: boolean): void {

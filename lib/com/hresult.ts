@@ -37,6 +37,9 @@ export const RPC_E_DISCONNECTED: HRESULT = hr(0x80010108);
 export const RPC_E_WRONG_THREAD: HRESULT = hr(0x8001010e);
 export const RPC_S_SERVER_UNAVAILABLE: HRESULT = hr(0x800706ba);
 export const RPC_S_CALL_FAILED: HRESULT = hr(0x800706be);
+export const RPC_S_CALL_FAILED_DNE: HRESULT = hr(0x800706bf);
+export const RPC_E_SERVER_DIED: HRESULT = hr(0x80010007);
+export const RPC_E_SERVER_DIED_DNE: HRESULT = hr(0x80010012);
 
 /** Names and system texts of the codes above, for messages off Windows. */
 const KNOWN: ReadonlyMap<HRESULT, readonly [name: string, meaning: string]> = new Map([
@@ -73,9 +76,21 @@ const KNOWN: ReadonlyMap<HRESULT, readonly [name: string, meaning: string]> = ne
   [RPC_E_WRONG_THREAD, ['RPC_E_WRONG_THREAD', 'The application called an interface that was marshalled for a different thread.']],
   [RPC_S_SERVER_UNAVAILABLE, ['RPC_S_SERVER_UNAVAILABLE', 'The RPC server is unavailable.']],
   [RPC_S_CALL_FAILED, ['RPC_S_CALL_FAILED', 'The remote procedure call failed.']],
+  [RPC_S_CALL_FAILED_DNE, ['RPC_S_CALL_FAILED_DNE', 'The remote procedure call failed and did not execute.']],
+  [RPC_E_SERVER_DIED, ['RPC_E_SERVER_DIED', 'The remote server machine does not exist or is unavailable.']],
+  [RPC_E_SERVER_DIED_DNE, ['RPC_E_SERVER_DIED_DNE', 'The remote server machine does not exist or is unavailable, and the call did not execute.']],
 ]);
 
 /** Reinterprets an unsigned 32-bit code (as winerror.h writes it) as the signed HRESULT. */
+/**
+ * True for the HRESULTs with which COM reports that the other process of a call is gone or has
+ * disconnected the object (the process ended, crashed or was killed; CoDisconnectObject).
+ */
+export function isDisconnection(value: HRESULT): boolean {
+  return value === RPC_E_DISCONNECTED || value === RPC_S_SERVER_UNAVAILABLE || value === RPC_S_CALL_FAILED || value === RPC_S_CALL_FAILED_DNE
+    || value === RPC_E_SERVER_DIED || value === RPC_E_SERVER_DIED_DNE || value === CO_E_OBJNOTCONNECTED;
+}
+
 export function hr(code: number): HRESULT {
   return code | 0;
 }

@@ -9,7 +9,7 @@ import { ComError, E_POINTER } from './hresult.js';
 import { createHString, deleteHString, readHString, takeHString } from './hstring.js';
 import type { ComInterface, MethodInfo } from './interface.js';
 import { createNativeObject, existingIdentity, type Implementation } from './object.js';
-import { ComPtr } from './pointer.js';
+import { ComPtr, disposeComPtr } from './pointer.js';
 import { isWide, type ParamSpec, type ValueSpec } from './signature.js';
 import { elementSize, readElements, writeElements } from './array.js';
 import { allocate, release as freeNative } from '../ffi/memory.js';
@@ -406,11 +406,19 @@ function toNativeIn(param: ParamSpec, value: unknown, method: MethodInfo, positi
       return wideString(value);
     case 'interface': {
       if (value == null) return null;
-      if (value instanceof ComPtr) return value.pointer; // borrowed for the call's duration
-      if (typeof value === 'object' && typeof (value as Partial<ComConvertible>)[toComPtr] === 'function') {
-        return (value as ComConvertible)[toComPtr](interfaceOf(param, method.owner)).pointer;
-      }
       const iface = interfaceOf(param, method.owner);
+      if (typeof value === 'object' && !(value instanceof ComPtr) && typeof (value as Partial<ComConvertible>)[toComPtr] === 'function') {
+        value = (value as ComConvertible)[toComPtr](iface);
+      }
+      if (value instanceof ComPtr) {
+        // Borrowed for the call's duration when it already is the interface (or derives from
+        // it); otherwise the callee would call the wrong slots: QueryInterface for the declared
+        // one, and release that after the call.
+        if (value.interface.extends(iface)) return value.pointer;
+        const queried = value.as(iface);
+        cleanup.push(() => disposeComPtr(queried));
+        return queried.pointer;
+      }
       const ptr = interfacePointer(value, iface, where);
       cleanup.push(() => ComPtr.attach(ptr, iface).dispose());
       return ptr;

@@ -308,11 +308,13 @@ function vtableFor(iface: ComInterface<any>): Pointer {
 }
 
 /**
- * Builds the vtables of `interfaces` now. Do it outside COM calls (at start-up, as ClassFactory
- * does) so that no callback has to be registered while a callback runs: see `settleStubs`.
+ * Builds the vtables of `interfaces`, and the QueryInterface table of an object implementing
+ * exactly that list, now. Do it outside COM calls (at start-up, as ClassFactory does) so that no
+ * callback has to be registered while a callback runs: see `settleStubs`. Both live as long as
+ * the process.
  */
-export function prepareInterfaces(interfaces: readonly ComInterface<any>[]): void {
-  for (const iface of interfaces) vtableFor(iface);
+export function prepareInterfaces(interfaces: readonly ComInterface<any>[], options: ObjectOptions = {}): void {
+  layoutFor(interfaces, options.agile ?? true);
 }
 
 // koffi (3.3) records the current extent of its call stack when a callback is registered. A

@@ -33,13 +33,16 @@ interface Held {
 
 let liveWrappers = 0;
 
+// A forgotten proxy is released on a koffi worker thread, as disposeComPtr does: its Release
+// travels to another process, which may be waiting on this thread right now.
 const forgotten = new FinalizationRegistry<Held>((held) => {
   const ptr = held.ptr;
   held.ptr = null;
   if (ptr !== null) {
     liveWrappers--;
     try {
-      held.release(ptr);
+      if (isWindows && localImplementation(ptr) === undefined) (held.release as NativeFn & { async(...args: unknown[]): void }).async(ptr, () => {});
+      else if (held.release(ptr) === 0) lastReleased();
     } catch {
       // nothing to report to: the program dropped this reference long ago
     }

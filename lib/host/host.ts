@@ -11,7 +11,7 @@
 // applies); where it is not, the choice is stated next to the code, and in lib/host/README.md.
 import '../generated/Windows.ApplicationModel.Background.js';
 import { Guid } from '../com/guid.js';
-import { CO_E_OBJNOTCONNECTED, ComError, E_ABORT, E_ILLEGAL_STATE_CHANGE, ERROR_CANCELLED, hr, REGDB_E_CLASSNOTREG, RO_E_CLOSED, RPC_E_CHANGED_MODE, RPC_E_DISCONNECTED, RPC_S_SERVER_UNAVAILABLE, S_OK } from '../com/hresult.js';
+import { ComError, E_ABORT, E_ILLEGAL_STATE_CHANGE, ERROR_CANCELLED, hr, isDisconnection, REGDB_E_CLASSNOTREG, RO_E_CLOSED, RPC_E_CHANGED_MODE, S_OK } from '../com/hresult.js';
 import { createObject } from '../com/implement.js';
 import { IInspectable } from '../com/unknown.js';
 import { callMethodAsync } from '../com/marshal.js';
@@ -42,7 +42,6 @@ export const GRACE_PERIOD_EXPIRED: number = hr(0x800705b4);
 /** How often the host checks that the process serving a running task is still there. */
 const PROBE_MS = 250;
 /** What COM answers for an object whose server process has ended. */
-const SERVER_GONE: ReadonlySet<number> = new Set([RPC_E_DISCONNECTED, RPC_S_SERVER_UNAVAILABLE, hr(0x80010007) /* RPC_E_SERVER_DIED */, hr(0x80010012) /* RPC_E_SERVER_DIED_DNE */, CO_E_OBJNOTCONNECTED]);
 
 export type CancellationReasonName =
   | 'Abort' | 'Terminating' | 'LoggingOff' | 'ServicingUpdate' | 'IdleTask' | 'Uninstall' | 'ConditionLoss'
@@ -687,7 +686,7 @@ export class BackgroundHost<C extends Clock = Clock> implements Disposable {
         (error: unknown) => {
           asking = false;
           const hresult = ComError.hresultOf(error);
-          if (run.ended || !SERVER_GONE.has(hresult)) return;
+          if (run.ended || !isDisconnection(hresult)) return;
           this.#end(run, 'failed', new ComError(hresult, `${run.slot.registration.name}: the process serving the task is gone`));
         },
       );

@@ -3,8 +3,19 @@
 // and Windows starts the app with that argument (plus COM's own -Embedding) when a task must run.
 // The app then publishes its task classes (CoRegisterClassObject, CLSCTX_LOCAL_SERVER,
 // REGCLS_MULTIPLEUSE) and keeps its JS event loop free: COM's calls arrive on RPC threads and
-// koffi queues them to the JS thread. The server exits by itself once no task runs and an idle
-// timeout passes, as CoAddRefServerProcess/CoReleaseServerProcess would have it.
+// koffi queues them to the JS thread.
+//
+// Lifetime follows COM's rules for an out-of-process server ("Out-of-Process Server
+// Implementation Helpers", CoAddRefServerProcess): each object the factories create, and each
+// LockServer(TRUE), holds a reference on the server process until it is released; the server
+// holds one more of its own while it serves, given back when it stops. The idle timer runs only
+// while nothing holds the server: no lock, no run in progress, and no object created whose Run
+// has not begun, so the server cannot stop between CreateInstance and Run. (An object whose run
+// has ended does not hold it: a broker that died keeps its references until COM's rundown, which
+// may take minutes.)
+import { isWindows } from '../ffi/koffi.js';
+import { windows } from '../ffi/windows.js';
+import type { Implementation } from '../com/object.js';
 import { initializeCom, registerClassObject, REGCLS_MULTIPLEUSE, REGCLS_SUSPENDED, resumeClassObjects, type ClassRegistration } from '../com/runtime.js';
 import type { BackgroundTask } from './task.js';
 
@@ -34,7 +45,9 @@ export interface ServeOptions {
 export type ServerEvent =
   | { readonly type: 'registered'; readonly tasks: readonly string[] }
   | { readonly type: 'run-started' | 'run-ended'; readonly task: string; readonly instanceId: string; readonly error?: unknown }
-  | { readonly type: 'stopping'; readonly reason: StopReason };
+  | { readonly type: 'stopping'; readonly reason: StopReason }
+  /** Something failed that the server cannot throw to anyone (revoking a class object as it stops). */
+  | { readonly type: 'error'; readonly error: unknown };
 
 export type StopReason = 'idle' | 'start-timeout' | 'signal' | 'stopped';
 
@@ -78,8 +91,15 @@ export function serve(tasks: BackgroundTask | readonly BackgroundTask[], options
   };
 
   initializeCom('mta');
+  // CoAddRefServerProcess and CoReleaseServerProcess, on Windows; COM suspends the class objects
+  // when the count reaches zero, which it does only once the server's own reference goes in stop().
+  const addRefServer = (): void => void (isWindows && windows().CoAddRefServerProcess());
+  const releaseServer = (): void => void (isWindows && windows().CoReleaseServerProcess());
+  addRefServer();
   let locks = 0;
   let runs = 0;
+  /** Objects created whose Run has not begun. */
+  const pending = new Set<Implementation>();
   let stopped = false;
   let idle: ReturnType<typeof setTimeout> | null = null;
   // COM's calls reach JS through koffi's queue, which does not keep the event loop alive.
@@ -87,12 +107,12 @@ export function serve(tasks: BackgroundTask | readonly BackgroundTask[], options
   let resolveClosed!: (reason: StopReason) => void;
   const closed = new Promise<StopReason>((resolve) => (resolveClosed = resolve));
 
-  const busy = (): boolean => runs > 0 || locks > 0;
+  const busy = (): boolean => runs > 0 || locks > 0 || pending.size > 0;
   const schedule = (ms: number, reason: StopReason): void => {
     if (idle) clearTimeout(idle);
     idle = null;
     if (options.inProcess || stopped || busy()) return;
-    idle = setTimeout(() => stop(reason), ms);
+    idle = setTimeout(() => stopQuietly(reason), ms);
   };
 
   // With several classes, publish them all before COM hands any out (REGCLS_SUSPENDED, then
@@ -117,7 +137,28 @@ export function serve(tasks: BackgroundTask | readonly BackgroundTask[], options
       const definition = task.classDefinition;
       registrations.push(registerClassObject(task.clsid, {
         ...definition,
+        create: () => {
+          const implementation = definition.create() as { Run(instance: unknown): void };
+          const run = implementation.Run;
+          // The object holds the server until its Run begins (then the run does) or it is gone.
+          implementation.Run = (instance: unknown): void => {
+            pending.delete(implementation);
+            run(instance);
+          };
+          return implementation;
+        },
+        onCreate: (implementation) => {
+          addRefServer();
+          pending.add(implementation);
+          schedule(idleTimeoutMs, 'idle');
+        },
+        onDestroy: (implementation) => {
+          releaseServer();
+          if (pending.delete(implementation)) schedule(idleTimeoutMs, 'idle');
+        },
         onLock: (locked) => {
+          if (locked) addRefServer();
+          else releaseServer();
           locks += locked ? 1 : -1;
           schedule(idleTimeoutMs, 'idle');
         },
@@ -128,11 +169,20 @@ export function serve(tasks: BackgroundTask | readonly BackgroundTask[], options
     for (const registration of registrations) registration.revoke();
     for (const off of unsubscribe) off();
     clearInterval(keepAlive);
+    releaseServer();
     throw error;
   }
   emit({ type: 'registered', tasks: list.map((t) => t.name) });
 
-  const onSignal = (): void => stop('signal');
+  // Stops from a timer or a signal: a failure to revoke is reported, never thrown into the loop.
+  const stopQuietly = (reason: StopReason): void => {
+    try {
+      stop(reason);
+    } catch (error) {
+      emit({ type: 'error', error });
+    }
+  };
+  const onSignal = (): void => stopQuietly('signal');
   const handleSignals = options.handleSignals ?? true;
   if (handleSignals) {
     process.once('SIGINT', onSignal);
@@ -158,6 +208,7 @@ export function serve(tasks: BackgroundTask | readonly BackgroundTask[], options
       }
     }
     clearInterval(keepAlive);
+    releaseServer();
     resolveClosed(reason);
     if (errors.length > 0) throw errors[0];
   }

@@ -4,9 +4,12 @@
 // deferral until it settles; Canceled becomes an AbortSignal.
 import '../generated/Windows.ApplicationModel.Background.js';
 import { Guid } from '../com/guid.js';
-import { ComError, E_FAIL } from '../com/hresult.js';
+import { ComError, E_FAIL, isDisconnection } from '../com/hresult.js';
+import { createObject } from '../com/implement.js';
+import { callMethodAsync } from '../com/marshal.js';
+import { disposeComPtr, isForeign } from '../com/pointer.js';
 import type { ClassDefinition } from '../com/class-factory.js';
-import type { ComInterface } from '../com/interface.js';
+import type { ComInterface, MethodInfo } from '../com/interface.js';
 import { IWinbgRunReport } from './report.js';
 import type { Com } from '../com/pointer.js';
 import { project, WinRTObject } from '../winrt/projection.js';
@@ -132,65 +135,170 @@ export class BackgroundTask {
    * deferral and completes it exactly once when its promise settles. A synchronous throw becomes
    * the HRESULT Windows records for the run; a rejection after the deferral is reported to hosts
    * that listen (the HRESULT has already been returned by then).
+   *
+   * Windows' side of the run (the instance, its deferral) is usually in another process, native
+   * code that may call this process back at any moment. Only what must happen before Run returns
+   * is a synchronous call to it (InstanceId, add_Canceled, GetDeferral); the rest (put_Progress,
+   * remove_Canceled, Complete, the releases) is queued in order on koffi's worker threads, so this
+   * JS thread never waits on the broker while the broker may be waiting on it. Any of those calls
+   * may fail, the broker having gone: the run then ends as failed with that HRESULT, and when the
+   * broker is gone (see isDisconnection) the task's signal is aborted so that it stops.
    */
   #runInstance(pointer: Com): void {
     const raw = project(pointer, interfaceOf('IBackgroundTaskInstance')) as WinRTObject & Record<string, any>;
+    const calls = new BrokerCalls(isForeign(pointer));
     const controller = new AbortController();
-    const record: RunRecord = { instanceId: raw.InstanceId as Guid, started: Date.now() };
+    let instanceId = EMPTY_ID;
+    let failure: unknown;
+    try {
+      instanceId = raw.InstanceId as Guid;
+    } catch (error) {
+      failure = error;
+    }
+    const record: RunRecord = { instanceId, started: Date.now() };
+    // Started and ended are always paired, whatever fails below.
     this.#active++;
-    let subscription: (() => void) | null = null;
+    for (const listener of this.#started) safely(listener, record);
     let finished = false;
+    let stopProbe: () => void = () => {};
     const finish = (error?: unknown): void => {
       if (finished) return;
       finished = true;
-      subscription?.();
-      if (error !== undefined) record.error = error;
+      stopProbe();
+      const failed = calls.failure ?? error;
+      if (failed !== undefined) record.error = failed;
       record.ended = Date.now();
       this.#active--;
       for (const listener of this.#ended) safely(listener, record);
     };
+    calls.onBrokerGone = (error) => controller.abort(error);
+    let token: unknown = null;
+    const instance = raw.comPtr() as Com<any>;
+    /** remove_Canceled, then `last` (Complete, when there is a deferral), then the releases; then finish. */
+    const end = (last: (() => unknown) | null, error?: unknown): void => {
+      if (token !== null) {
+        const cookie = token;
+        calls.queue('remove_Canceled', () => (calls.async ? instance.callAsync('remove_Canceled', cookie) : instance.remove_Canceled(cookie)));
+      }
+      if (last) calls.queue('Complete', last);
+      calls.queue('release', () => (calls.async ? raw.disposeAsync() : raw.dispose()));
+      if (calls.async) void calls.drained().then(() => finish(error));
+      else finish(error);
+    };
     try {
-      subscription = raw.onCanceled((_sender: unknown, reason: number) => {
-        record.canceled = new BackgroundTaskCanceledError(reason);
-        controller.abort(record.canceled);
-      });
-      for (const listener of this.#started) safely(listener, record);
-      const result = this.#run(taskInstance(raw), controller.signal);
+      if (failure !== undefined) throw failure;
+      const handler = createObject({
+        Invoke: (sender: Com | null, reason: number): void => {
+          // The sender is the broker's instance again: release it once this call has returned.
+          if (sender) setImmediate(() => disposeComPtr(sender));
+          if (record.canceled !== undefined) return;
+          record.canceled = new BackgroundTaskCanceledError(reason);
+          controller.abort(record.canceled);
+        },
+      }, [interfaceOf('BackgroundTaskCanceledEventHandler').iface as ComInterface<any>]);
+      try {
+        token = instance.add_Canceled(handler);
+      } finally {
+        handler.dispose(); // the broker holds its own reference now
+      }
+      if (calls.async) stopProbe = calls.probe(instance);
+      const result = this.#run(taskInstance(raw, calls), controller.signal);
       if (result && typeof (result as PromiseLike<void>).then === 'function') {
-        const deferral = raw.GetDeferral() as WinRTObject & { Complete(): void };
+        const deferral = instance.GetDeferral() as Com<any>;
+        const complete = (): unknown => (calls.async ? deferral.callAsync('Complete').finally(() => deferral.disposeAsync()) : (() => {
+          try {
+            deferral.Complete();
+          } finally {
+            deferral.dispose();
+          }
+        })());
         (result as PromiseLike<void>).then(
-          () => complete(deferral, () => finish(), raw),
+          () => end(complete),
           (error: unknown) => {
-            // Rejecting with the signal's reason is how a canceled task stops: not a failure.
-            if (record.canceled !== undefined && error === record.canceled) {
-              complete(deferral, () => finish(), raw);
-              return;
-            }
-            const failure = error ?? new ComError(E_FAIL, 'the task rejected without a reason');
-            reportFailure(raw, failure);
-            complete(deferral, () => finish(failure), raw);
+            // Rejecting with the signal's reason is how a canceled (or orphaned) task stops: not a
+            // failure of the task's own.
+            if (error !== undefined && error === controller.signal.reason) return end(complete);
+            const failed = error ?? new ComError(E_FAIL, 'the task rejected without a reason');
+            if (!calls.async) reportFailure(raw, failed);
+            end(complete, failed);
           },
         );
         return;
       }
-      finish();
-      raw.dispose();
+      end(null);
     } catch (error) {
-      finish(error);
-      raw.dispose();
+      end(null, error);
       throw error;
     }
   }
 }
 
-/** Completes a deferral once, whatever happens, then releases the instance. */
-function complete(deferral: WinRTObject & { Complete(): void }, then: () => void, raw: WinRTObject): void {
-  try {
-    deferral.Complete();
-  } finally {
-    deferral.dispose();
-    then();
-    raw.dispose();
+const EMPTY_ID = Guid.parse('00000000-0000-0000-0000-000000000000');
+
+/**
+ * The calls a run makes to Windows' side after Run began. For an instance of another process
+ * (async), each runs on a koffi worker thread after the one queued before it, so that their order
+ * holds and this JS thread never blocks on the broker; for one of this process (the portable
+ * host), at once. A failure is recorded (the first one is the run's), never thrown.
+ */
+class BrokerCalls {
+  readonly async: boolean;
+  /** The first call that failed, as a ComError naming it. */
+  failure: ComError | undefined;
+  onBrokerGone: (error: ComError) => void = () => {};
+  #tail: Promise<void> = Promise.resolve();
+
+  constructor(async: boolean) {
+    this.async = async;
+  }
+
+  queue(what: string, call: () => unknown): void {
+    if (!this.async) {
+      try {
+        call();
+      } catch (error) {
+        this.#fail(what, error);
+      }
+      return;
+    }
+    this.#tail = this.#tail.then(call).then(() => undefined, (error: unknown) => this.#fail(what, error));
+  }
+
+  /** Settles once every call queued so far has been made. */
+  drained(): Promise<void> {
+    return this.#tail;
+  }
+
+  /**
+   * Asks the broker something cheap (IInspectable::GetTrustLevel) every second while the run
+   * lasts, so that a broker that died is noticed even by a task that never calls it.
+   */
+  probe(instance: Com<any>): () => void {
+    const getTrustLevel = instance.interface.allMethods.find((m: MethodInfo) => m.name === 'GetTrustLevel')!;
+    let asking = false;
+    const timer = setInterval(() => {
+      if (asking || this.failure !== undefined) return;
+      asking = true;
+      callMethodAsync(instance, getTrustLevel, []).then(
+        () => void (asking = false),
+        (error: unknown) => {
+          asking = false;
+          if (isDisconnection(ComError.hresultOf(error))) this.#fail('GetTrustLevel', error);
+        },
+      );
+    }, 1000);
+    timer.unref?.();
+    return () => clearInterval(timer);
+  }
+
+  #fail(what: string, error: unknown): void {
+    if (this.failure !== undefined) return;
+    const hresult = ComError.hresultOf(error);
+    const gone = isDisconnection(hresult);
+    this.failure = new ComError(hresult, gone
+      ? `the process that runs this task's instance (Windows' broker) is gone: ${what} failed`
+      : `IBackgroundTaskInstance.${what} failed: ${error instanceof Error ? error.message : String(error)}`);
+    if (gone) this.onBrokerGone(this.failure);
   }
 }
 
@@ -217,19 +325,28 @@ function safely(listener: Listener, record: RunRecord): void {
   }
 }
 
-function taskInstance(raw: WinRTObject & Record<string, any>): TaskInstance {
+function taskInstance(raw: WinRTObject & Record<string, any>, calls: BrokerCalls): TaskInstance {
+  // With a broker in another process, put_Progress is queued (see BrokerCalls) and the last value
+  // set is what reading Progress gives.
+  let progress: number | undefined;
   return {
     get instanceId(): Guid {
       return raw.InstanceId as Guid;
     },
     get progress(): number {
-      return raw.Progress as number;
+      return progress ?? (raw.Progress as number);
     },
     set progress(value: number) {
       if (!Number.isInteger(value) || value < 0 || value > 100) {
         throw new RangeError(`progress must be an integer from 0 to 100, got ${String(value)}`);
       }
-      raw.Progress = value;
+      if (!calls.async) {
+        raw.Progress = value;
+        return;
+      }
+      progress = value;
+      const instance = raw.comPtr() as Com<any>;
+      calls.queue('put_Progress', () => instance.callAsync('put_Progress', value));
     },
     get suspendedCount(): number {
       return raw.SuspendedCount as number;

@@ -7,7 +7,7 @@
 import { ComError } from '../com/hresult.js';
 import { ComInterface } from '../com/interface.js';
 import { createObject } from '../com/implement.js';
-import { ComPtr, type Com } from '../com/pointer.js';
+import { ComPtr, isForeign, type Com } from '../com/pointer.js';
 import { setInterfaceAdapter, toComPtr } from '../com/marshal.js';
 import { boxReference } from './reference.js';
 import { collectionMembers, iterableImplementation } from './collections.js';
@@ -65,6 +65,17 @@ export class WinRTObject {
   dispose(): void {
     for (const pointer of this.#pointers.values()) pointer.dispose();
     this.#pointers.clear();
+  }
+
+  /**
+   * Releases the object's references without blocking this thread on another process: a proxy's
+   * Release travels to its process on a koffi worker thread (see {@link disposeComPtr}). Settles
+   * when every release has been made; never rejects.
+   */
+  disposeAsync(): Promise<void> {
+    const pointers = [...this.#pointers.values()];
+    this.#pointers.clear();
+    return Promise.all(pointers.map((pointer) => (isForeign(pointer) ? pointer.disposeAsync() : pointer.dispose()))).then(() => undefined);
   }
 
   [Symbol.dispose](): void {

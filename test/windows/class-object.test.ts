@@ -105,7 +105,8 @@ test('CoCreateInstance from a worker_threads thread: calls are queued to the JS 
 
 test('a second Windows process activates the class and calls it across processes', async () => {
   // Vtables live as long as the process; build them first so that the memory check sees objects only.
-  prepareInterfaces([ISequentialStream, IPersist, IClassFactory]);
+  prepareInterfaces([ISequentialStream, IPersist]);
+  prepareInterfaces([IClassFactory]);
   const before = liveComObjects();
   const memory = nativeMemoryInUse();
   const streams: MemoryStream[] = [];
