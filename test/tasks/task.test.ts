@@ -161,6 +161,65 @@ test('a class with a static clsid and a run method; one object per run', () => {
   assert.throws(() => defineBackgroundTask(class NoClsid { run(): void {} } as never), /class NoClsid needs a static clsid/);
 });
 
+test('add_Canceled failing: Run fails with its HRESULT, start and end stay paired, nothing stays active', () => {
+  const started: RunRecord[] = [];
+  const ended: RunRecord[] = [];
+  let ran = false;
+  const task = defineBackgroundTask({ clsid: CLSID, run: () => void (ran = true) });
+  task.onRunStarted((record) => started.push(record));
+  task.onRunEnded((record) => ended.push(record));
+  const instance = new FakeInstance();
+  instance.add_Canceled = () => {
+    throw new ComError(E_ACCESSDENIED, 'the broker refuses the handler');
+  };
+  const error = runThroughCom(task, instance);
+  assert.instance(error, ComError);
+  assert.is((error as ComError).hresult, E_ACCESSDENIED);
+  assert.not.ok(ran, 'run is not called without a Canceled subscription');
+  assert.is(started.length, 1);
+  assert.is(ended.length, 1, 'a failed start still ends');
+  assert.is(ComError.hresultOf(ended[0]!.error), E_ACCESSDENIED);
+  assert.is(task.activeInstances, 0);
+});
+
+test('InstanceId failing: Run fails, start and end stay paired', () => {
+  const ended: RunRecord[] = [];
+  let started = 0;
+  const task = defineBackgroundTask({ clsid: CLSID, run: () => {} });
+  task.onRunStarted(() => void started++);
+  task.onRunEnded((record) => ended.push(record));
+  const instance = new FakeInstance();
+  instance.get_InstanceId = () => {
+    throw new ComError(E_FAIL, 'no id');
+  };
+  assert.instance(runThroughCom(task, instance), ComError);
+  assert.equal([started, ended.length, task.activeInstances], [1, 1, 0]);
+});
+
+test('Complete failing after the task resolved: the run ends as failed with that HRESULT, no unhandled rejection', async () => {
+  const ended: RunRecord[] = [];
+  const task = defineBackgroundTask({ clsid: CLSID, run: async () => tick() });
+  task.onRunEnded((record) => ended.push(record));
+  const instance = new FakeInstance();
+  const getDeferral = instance.GetDeferral.bind(instance);
+  instance.GetDeferral = () => ({ ...getDeferral(), Complete: () => { throw new ComError(E_ACCESSDENIED, 'gone'); } });
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    assert.is(runThroughCom(task, instance), null);
+    for (let i = 0; i < 50 && ended.length === 0; i++) await tick(5);
+    await tick(20);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
+  assert.is(ended.length, 1);
+  assert.is(ComError.hresultOf(ended[0]!.error), E_ACCESSDENIED);
+  assert.match(String((ended[0]!.error as Error).message), /Complete failed/);
+  assert.equal(unhandled, []);
+  assert.is(task.activeInstances, 0);
+});
+
 test('validation', () => {
   assert.throws(() => defineBackgroundTask({ clsid: 'nope', run() {} }), /Invalid GUID "nope"/);
   assert.throws(() => defineBackgroundTask({ clsid: CLSID } as never), /run must be a function/);
