@@ -5,9 +5,8 @@ import type { NativeType, Pointer } from '../ffi/koffi.js';
 import { readArray, sizeOf, writeArray, writePointer } from '../ffi/memory.js';
 import { createHString, deleteHString, readHString, takeHString } from './hstring.js';
 import type { ComInterface } from './interface.js';
-import { ComPtr } from './pointer.js';
+import { releaseInterface } from '../ffi/vtable.js';
 import { isWide, type ValueSpec } from './signature.js';
-import { IUnknown } from './unknown.js';
 
 /** koffi's type of one element. */
 export function elementType(element: ValueSpec): string | NativeType {
@@ -18,19 +17,22 @@ export function elementSize(element: ValueSpec): number {
   return sizeOf(elementType(element));
 }
 
+/** Wraps an interface element (a ComPtr; `take`: owning the element's reference, else adding one). */
+export type WrapInterface = (ptr: Pointer, iface: ComInterface<any>, take: boolean) => unknown;
+
 /**
  * Reads `count` elements at `ptr`. With `take`, the caller owns what the elements hold (a
  * ReceiveArray or a filled array): HSTRINGs are deleted after reading and interface pointers
  * become ComPtrs that own their reference; otherwise they are borrowed.
  */
-export function readElements(ptr: Pointer | null, count: number, element: ValueSpec, iface: ComInterface<any> | null, take: boolean): unknown[] {
+export function readElements(ptr: Pointer | null, count: number, element: ValueSpec, iface: ComInterface<any> | null, take: boolean, wrap: WrapInterface): unknown[] {
   if (count === 0 || ptr === null) return [];
   const values = readArray(ptr, elementType(element), count);
   switch (element.kind) {
     case 'hstring':
       return values.map((h) => (take ? takeHString(h as Pointer | null) : readHString(h as Pointer | null)));
     case 'interface':
-      return values.map((p) => (p === null || p === 0n ? null : take ? ComPtr.attach(p as Pointer, iface!) : ComPtr.borrow(p as Pointer, iface!)));
+      return values.map((p) => (p === null || p === 0n ? null : wrap(p as Pointer, iface!, take)));
     case 'struct':
       return values.map((v) => element.struct!.toJS(v, take));
     default:
@@ -92,6 +94,6 @@ function release(handles: (Pointer | null)[], element: ValueSpec): void {
   for (const handle of handles) {
     if (handle === null) continue;
     if (element.kind === 'hstring') deleteHString(handle);
-    else ComPtr.attach(handle, IUnknown).dispose();
+    else releaseInterface(handle);
   }
 }

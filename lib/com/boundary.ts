@@ -4,13 +4,21 @@
 // the 0 (S_OK) that koffi returns for a callback that throws. On Windows the message is left as
 // error information for the caller (error-info.ts).
 import type { NativeType, Pointer } from '../ffi/koffi.js';
-import { sizeOf, writeBytes, writePointer, writeValue } from '../ffi/memory.js';
+import { readWideString, sizeOf, writeBytes, writePointer, writeValue } from '../ffi/memory.js';
+import { taskMemAlloc, taskMemFree } from '../ffi/task-memory.js';
+import { elementSize, readElements, writeElements } from './array.js';
 import { originateErrorInfo } from './error-info.js';
+import { Guid } from './guid.js';
 import { ComError, E_NOTIMPL, E_POINTER, RO_E_CLOSED, S_OK } from './hresult.js';
-import type { MethodInfo } from './interface.js';
-import { isWide } from './signature.js';
-import { arrayFromNative, fillArrayOut, fromNative, receiveArrayOut, toNativeOut } from './marshal.js';
-import { entryOf } from './object.js';
+import { createHString, readHString } from './hstring.js';
+import type { ComInterface, MethodInfo } from './interface.js';
+import { ComPtr, interfaceOf, interfacePointer, wrapElement } from './pointer.js';
+import { isWide, type ParamSpec } from './signature.js';
+
+/** What a stub needs to know of the `this` pointer it is called with (lib/com/object.ts). */
+export interface StubTarget {
+  readonly identity: { readonly implementation: object };
+}
 
 type HRESULT = number;
 
@@ -42,7 +50,7 @@ export function closed(method: string): HRESULT {
  * never into the S_OK that koffi would return for a throwing callback). This is the hot path of
  * every incoming call, so what can be decided per method is decided here, once.
  */
-export function methodStub(method: MethodInfo): (...args: any[]) => unknown {
+export function methodStub(method: MethodInfo, entryOf: (self: Pointer) => StubTarget | undefined): (...args: any[]) => unknown {
   const { params, returns } = method.signature;
   const where = `${method.owner.name}.${method.name}`;
   const name = method.name;
@@ -55,7 +63,7 @@ export function methodStub(method: MethodInfo): (...args: any[]) => unknown {
   const single = outs.length === 1 ? params[outs[0]!]! : null;
   const singleValue = single !== null && single.kind === 'value' && typeof single.native === 'string' ? single.native : null;
   if (direct && isHresult && ins.length <= 4 && outs.length <= 1 && (outs.length === 0 || singleValue !== null)) {
-    return valueStub(method, ins.length, singleValue, single?.optional ?? false);
+    return valueStub(method, ins.length, singleValue, single?.optional ?? false, entryOf);
   }
   // Where each parameter's native arguments start: arrays take two (length, pointer).
   const at: number[] = [];
@@ -134,7 +142,7 @@ export function methodStub(method: MethodInfo): (...args: any[]) => unknown {
  * out])`, written without rest arguments or argument arrays: the per-call cost of the guard is
  * then a table lookup, the call, and the write of the result.
  */
-function valueStub(method: MethodInfo, count: number, outType: string | null, optional: boolean): (...args: any[]) => unknown {
+function valueStub(method: MethodInfo, count: number, outType: string | null, optional: boolean, entryOf: (self: Pointer) => StubTarget | undefined): (...args: any[]) => unknown {
   const where = `${method.owner.name}.${method.name}`;
   const name = method.name;
   const invoke = (fn: Function, impl: object, a: unknown, b: unknown, c: unknown, d: unknown): unknown =>
@@ -212,3 +220,89 @@ export function originate(error: unknown, where?: string): HRESULT {
   }
   return hresult;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Values in and out, as the JS implementation sees them.
+
+/** An in-parameter as the JS implementation receives it. */
+export function fromNative(param: ParamSpec, raw: unknown, owner: ComInterface<any>): unknown {
+  switch (param.kind) {
+    case 'hstring':
+      return readHString(raw as Pointer | null);
+    case 'guid':
+      if (raw === null) throw new ComError(E_POINTER, `${owner.name}: GUID parameter ${param.name} is null`);
+      return Guid.read(raw as Pointer);
+    case 'interface':
+      // A reference of the callee's own, released by `using`/dispose or by the GC.
+      return raw === null ? null : ComPtr.borrow(raw as Pointer, interfaceOf(param, owner));
+    case 'wstring':
+      return raw === null ? null : readWideString(raw as Pointer);
+    case 'struct':
+      return param.struct!.toJS(raw);
+    case 'value':
+      return typeof raw === 'number' && isWide(param.native) ? BigInt(raw) : raw;
+    default:
+      return raw;
+  }
+}
+
+/**
+ * An array parameter as the JS implementation receives it, from its two native arguments
+ * (length, pointer). A PassArray's elements are borrowed; a FillArray arrives as an array of
+ * `length` holes for the implementation to fill (written back by {@link fillArrayOut}).
+ */
+export function arrayFromNative(param: ParamSpec, length: number, ptr: Pointer | null, owner: ComInterface<any>): unknown[] {
+  if (param.array === 'fill') return new Array<unknown>(length);
+  const element = param.element!;
+  return readElements(ptr, length, element, element.kind === 'interface' ? interfaceOf(element, owner) : null, false, wrapElement);
+}
+
+/** Writes what the implementation put in a FillArray into the caller's buffer (the caller owns it). */
+export function fillArrayOut(param: ParamSpec, ptr: Pointer | null, values: unknown[], length: number, owner: ComInterface<any>, where: string): void {
+  if (ptr === null || length === 0) return;
+  const element = param.element!;
+  const filled = values.slice(0, length);
+  // Elements left unset are zero (null HSTRING, null pointer, 0) as the buffer was.
+  const present = filled.findIndex((v) => v === undefined);
+  writeElements(ptr, present < 0 ? filled : filled.slice(0, present), element, `${where}: ${param.name}`, (v) => interfacePointer(v, interfaceOf(element, owner), where));
+}
+
+/** A ReceiveArray result: a CoTaskMem array of the values, owned (with its elements) by the caller. */
+export function receiveArrayOut(param: ParamSpec, lengthPtr: Pointer, arrayPtr: Pointer, value: unknown, owner: ComInterface<any>, where: string): void {
+  if (!Array.isArray(value)) throw new TypeError(`${where}: ${param.name} must be an array, got ${value === null ? 'null' : typeof value}`);
+  const element = param.element!;
+  const buffer = value.length === 0 ? null : taskMemAlloc(value.length * elementSize(element));
+  try {
+    if (buffer !== null) writeElements(buffer, value, element, `${where}: ${param.name}`, (v) => interfacePointer(v, interfaceOf(element, owner), where));
+  } catch (error) {
+    taskMemFree(buffer);
+    throw error;
+  }
+  writeValue(lengthPtr, 'uint32_t', value.length);
+  writePointer(arrayPtr, buffer);
+}
+
+/** Writes a JS method's result into the caller's out-parameter. */
+export function toNativeOut(param: ParamSpec, ptr: Pointer, value: unknown, owner: ComInterface<any>, where: string): void {
+  switch (param.kind) {
+    case 'hstring':
+      if (typeof value !== 'string') throw new TypeError(`${where}: ${param.name} must be a string, got ${typeof value}`);
+      writePointer(ptr, createHString(value));
+      return;
+    case 'guid':
+      Guid.from(value as Guid | string).write(ptr);
+      return;
+    case 'interface':
+      writePointer(ptr, value == null ? null : interfacePointer(value, interfaceOf(param, owner), where));
+      return;
+    case 'pointer':
+      writePointer(ptr, (value as Pointer | null) ?? null);
+      return;
+    case 'struct':
+      writeValue(ptr, param.native, param.struct!.toNative(value, `${where}: ${param.name}`));
+      return;
+    default:
+      writeValue(ptr, param.native, value);
+  }
+}
+

@@ -3,49 +3,24 @@
 // does not keep it, as in Wine); a failed call made through winbg reads it back
 // (GetRestrictedErrorInfo, then GetErrorInfo), as C++/WinRT's hresult_error does.
 // Interfaces from restrictederrorinfo.idl and oaidl.idl.
-import { isWindows, type Pointer } from '../ffi/koffi.js';
+import { isWindows, koffi, type Pointer } from '../ffi/koffi.js';
 import { readUtf16, wideString } from '../ffi/memory.js';
+import { queryInterface, releaseInterface, slotFunction } from '../ffi/vtable.js';
 import { windows } from '../ffi/windows.js';
-import { defineInterface } from './interface.js';
-import { ComPtr } from './pointer.js';
 import { HString } from './hstring.js';
-import { IUnknown } from './unknown.js';
 
-const IErrorInfo = defineInterface({
-  name: 'IErrorInfo',
-  iid: '1CF2B120-547D-101B-8E65-08002B2BD119',
-  base: IUnknown,
-  methods: {
-    GetGUID: 'HRESULT (_Out_ GUID *guid)',
-    GetSource: 'HRESULT (_Out_ void **source)',
-    GetDescription: 'HRESULT (_Out_ void **description)',
-    GetHelpFile: 'HRESULT (_Out_ void **helpFile)',
-    GetHelpContext: 'HRESULT (_Out_ ULONG *helpContext)',
-  },
-});
-
-const ICreateErrorInfo = defineInterface<{ SetDescription(text: Uint16Array): void }>({
-  name: 'ICreateErrorInfo',
-  iid: '22F03340-547D-101B-8E65-08002B2BD119',
-  base: IUnknown,
-  methods: {
-    SetGUID: 'HRESULT (REFGUID guid)',
-    SetSource: 'HRESULT (void *source)',
-    SetDescription: 'HRESULT (void *description)',
-    SetHelpFile: 'HRESULT (void *helpFile)',
-    SetHelpContext: 'HRESULT (ULONG helpContext)',
-  },
-});
-
-const IRestrictedErrorInfo = defineInterface({
-  name: 'IRestrictedErrorInfo',
-  iid: '82BA7092-4C88-427D-A7BC-16DD93FEB67E',
-  base: IUnknown,
-  methods: {
-    GetErrorDetails: 'HRESULT (_Out_ void **description, _Out_ HRESULT *error, _Out_ void **restrictedDescription, _Out_ void **capabilitySid)',
-    GetReference: 'HRESULT (_Out_ void **reference)',
-  },
-});
+// The slots used, called through the vtable (this module is below ComPtr): after IUnknown's
+// three, ICreateErrorInfo is SetGUID, SetSource, SetDescription…; IErrorInfo GetGUID, GetSource,
+// GetDescription…; IRestrictedErrorInfo GetErrorDetails, GetReference.
+const IID_IErrorInfo = new Uint8Array([0x20, 0xb1, 0xf2, 0x1c, 0x7d, 0x54, 0x1b, 0x10, 0x8e, 0x65, 0x08, 0x00, 0x2b, 0x2b, 0xd1, 0x19]);
+const SET_DESCRIPTION = 5;
+const GET_DESCRIPTION = 5;
+const GET_ERROR_DETAILS = 3;
+const setDescription = koffi.proto('__stdcall', null, 'int32_t', ['void *', 'void *']);
+const getDescription = koffi.proto('__stdcall', null, 'int32_t', ['void *', koffi.out(koffi.pointer('void *'))]);
+const getErrorDetails = koffi.proto('__stdcall', null, 'int32_t', [
+  'void *', koffi.out(koffi.pointer('void *')), koffi.out(koffi.pointer('int32_t')), koffi.out(koffi.pointer('void *')), koffi.out(koffi.pointer('void *')),
+]);
 
 /** Reads and frees a BSTR (its length is stored before the characters). */
 function takeBstr(bstr: Pointer | null): string {
@@ -99,11 +74,17 @@ export function originateErrorInfo(hresult: number, message: string): void {
   // combase did not keep it (RoOriginateError is a stub in Wine): classic IErrorInfo instead.
   const out: [Pointer | null] = [null];
   if ((windows().CreateErrorInfo(out) as number) < 0 || out[0] === null) return;
-  using create = ComPtr.attach(out[0], ICreateErrorInfo);
-  create.SetDescription(wideString(message));
-  using info = create.as(IErrorInfo);
-  windows().SetErrorInfo(0, info.pointer);
-  pending = true; // last: the winbg calls above clear what is pending as they start
+  const create = out[0];
+  try {
+    slotFunction(create, SET_DESCRIPTION, setDescription)(create, wideString(message));
+    const info = queryInterface(create, IID_IErrorInfo);
+    if (typeof info === 'number') return;
+    windows().SetErrorInfo(0, info);
+    releaseInterface(info);
+  } finally {
+    releaseInterface(create);
+  }
+  pending = true;
 }
 
 /**
@@ -119,15 +100,31 @@ export function takeErrorInfo(hresult: number): string | undefined {
   }
   const out: [Pointer | null] = [null];
   if ((windows().GetRestrictedErrorInfo(out) as number) === 0 && out[0] !== null) {
-    using restricted = ComPtr.attach(out[0], IRestrictedErrorInfo) as ComPtr & { GetErrorDetails(): [Pointer | null, number, Pointer | null, Pointer | null] };
-    const [description, error, restrictedDescription, sid] = restricted.GetErrorDetails();
-    const text = takeBstr(restrictedDescription) || takeBstr(description);
-    takeBstr(sid);
-    if (error === hresult && text) return text;
+    const restricted = out[0];
+    const description: [Pointer | null] = [null];
+    const error: [number] = [0];
+    const restrictedDescription: [Pointer | null] = [null];
+    const sid: [Pointer | null] = [null];
+    try {
+      if ((slotFunction(restricted, GET_ERROR_DETAILS, getErrorDetails)(restricted, description, error, restrictedDescription, sid) as number) >= 0) {
+        const text = takeBstr(restrictedDescription[0]) || takeBstr(description[0]);
+        takeBstr(sid[0]);
+        if (error[0] === hresult && text) return text;
+      }
+    } finally {
+      releaseInterface(restricted);
+    }
   }
+  out[0] = null;
   if ((windows().GetErrorInfo(0, out) as number) === 0 && out[0] !== null) {
-    using info = ComPtr.attach(out[0], IErrorInfo) as ComPtr & { GetDescription(): Pointer | null };
-    return takeBstr(info.GetDescription()) || undefined;
+    const info = out[0];
+    const description: [Pointer | null] = [null];
+    try {
+      if ((slotFunction(info, GET_DESCRIPTION, getDescription)(info, description) as number) < 0) return undefined;
+      return takeBstr(description[0]) || undefined;
+    } finally {
+      releaseInterface(info);
+    }
   }
   return undefined;
 }

@@ -11,7 +11,7 @@ export { liveComObjects, prepareInterfaces, type ObjectOptions, type Implementat
 export { setErrorReporter, type ErrorReporter } from './boundary.js';
 export { ClassFactory, IClassFactory, type ClassDefinition, type ClassFactoryMethods } from './class-factory.js';
 export { getIids, getRuntimeClassName, getTrustLevel } from './inspectable.js';
-export { toComPtr, type ComConvertible } from './marshal.js';
+export { toComPtr, type ComConvertible } from './pointer.js';
 export * from './runtime.js';
 export { isWindows, registeredCallbacks, type Pointer } from '../ffi/koffi.js';
 export { nativeMemoryInUse } from '../ffi/memory.js';

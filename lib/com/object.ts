@@ -18,11 +18,11 @@ import { nativeFunction, registerStub } from '../ffi/prototype.js';
 import { taskMemAlloc } from '../ffi/task-memory.js';
 import { windows } from '../ffi/windows.js';
 import { Guid } from './guid.js';
-import { closed, enterCall, insideCall, leaveCall, methodStub, originate } from './boundary.js';
+import { closed, insideCall, methodStub, originate } from './boundary.js';
 import { ComError, E_NOINTERFACE, E_NOTIMPL, E_POINTER, RO_E_CLOSED, S_OK } from './hresult.js';
 import { createHString } from './hstring.js';
 import type { ComInterface, MethodInfo } from './interface.js';
-import { afterLastRelease, setLocalIdentity } from './local.js';
+import { nextStubEpoch, setObjectLayer } from './local.js';
 import { IAgileObject, IID_IMarshal, IInspectable, IUnknown, TrustLevel } from './unknown.js';
 
 /** What `createObject` accepts: any object whose methods implement the interfaces by name. */
@@ -99,8 +99,13 @@ export function entryOf(self: Pointer): Entry | undefined {
 export function identityOf(ptr: Pointer): Identity | undefined {
   return entries.get(ptr)?.identity;
 }
-setLocalIdentity((ptr) => entries.get(ptr)?.identity.implementation);
-afterLastRelease(collectReleased);
+setObjectLayer({
+  implementation: (ptr) => entries.get(ptr)?.identity.implementation,
+  pointer: (value, interfaces) => existingIdentity(value) ?? createNativeObject(value, interfaces),
+  released: collectReleased,
+  unsettled: () => unsettled.size > 0,
+  settle: settleStubs,
+});
 beforeAccounting(collectReleased);
 
 /**
@@ -325,8 +330,6 @@ export function prepareInterfaces(interfaces: readonly ComInterface<any>[], opti
 // 0, and the vtables repointed. The first trampolines stay registered (a call from another
 // thread may be about to use them), so the number of callbacks stays bounded.
 const unsettled = new Set<MethodInfo>();
-/** Incremented each time settling repoints vtables; callers cache decoded functions per epoch. */
-export let stubEpoch = 0;
 
 function stubFor(method: MethodInfo): Pointer {
   let stub = stubs.get(method);
@@ -344,18 +347,13 @@ function stubFunction(method: MethodInfo): (...args: any[]) => unknown {
   if (method.unavailable) return (): number => E_NOTIMPL;
   return method.owner === IUnknown ? unknownStub(method.name)
     : method.owner === IInspectable ? inspectableStub(method.name)
-    : methodStub(method);
+    : methodStub(method, entryOf);
 }
 
 /**
  * Re-registers stubs that were registered inside a callback (see above). Cheap when there are
  * none; called before winbg makes a synchronous native call, and on the next turn of the loop.
  */
-/** Whether some stubs wait for {@link settleStubs}: one comparison on the hot path of every call. */
-export function hasUnsettledStubs(): boolean {
-  return unsettled.size > 0;
-}
-
 export function settleStubs(): void {
   if (unsettled.size === 0 || insideCall()) return;
   for (const method of unsettled) {
@@ -366,7 +364,7 @@ export function settleStubs(): void {
     }
   }
   unsettled.clear();
-  stubEpoch++;
+  nextStubEpoch();
 }
 
 type HRESULT = number;

@@ -7,8 +7,7 @@
 import { ComError } from '../com/hresult.js';
 import { ComInterface } from '../com/interface.js';
 import { createObject } from '../com/implement.js';
-import { ComPtr, isForeign, type Com } from '../com/pointer.js';
-import { setInterfaceAdapter, toComPtr } from '../com/marshal.js';
+import { ComPtr, isForeign, setInterfaceAdapter, toComPtr, type Com } from '../com/pointer.js';
 import { boxReference } from './reference.js';
 import { collectionMembers, iterableImplementation } from './collections.js';
 import { asyncMembers } from './async.js';
