@@ -5,9 +5,12 @@
 //   cold   fire → Run entered (progress 10 reported by the app), COM starting the app each time
 //   warm   the same with the app already serving (REGCLS_MULTIPLEUSE)
 //   cancel host.cancel → the deferral completed by the app (the host's deferral-completed event)
+//   native the same app against broker.exe, the native test broker (test/windows/native-broker):
+//          CoCreateInstance → the app's first call from Run, and Invoke(Canceled) → Complete, warm,
+//          each against the JS broker's figure of the same run
 // Prints one JSON object per line: {"name", "value", "unit"}. Plain ESM over the tsc output.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -122,6 +125,25 @@ try {
   inProcess.raw.dispose();
   server.stop();
 
+  // The native broker (when built: node scripts/wine.mjs broker), warm, against a fresh app.
+  const brokerExe = join(root, '.cache', 'wine', 'broker', 'broker.exe');
+  let native = null;
+  if (existsSync(brokerExe)) {
+    const { clsid: nativeClsid, unregister: unregisterNative } = app(10_000);
+    const result = join(dir, 'native.json');
+    const runs = CANCELS + 1;
+    await new Promise((resolve, reject) => spawn(brokerExe, [nativeClsid, 'cooperative', result, '--runs', String(runs), '--cancel-after-ms', '20', '--settle-ms', '200', '--timeout-ms', '120000'], { stdio: 'ignore' })
+      .once('exit', resolve).once('error', reject));
+    unregisterNative();
+    const perRun = JSON.parse(readFileSync(result, 'utf8')).perRun.slice(1); // the first run started the app
+    native = {
+      entered: perRun.map((r) => r.activationMs + r.runEnteredMs),
+      cancel: perRun.map((r) => r.cancelToCompleteMs),
+    };
+  } else {
+    console.error(`no native test broker at ${brokerExe} (node scripts/wine.mjs broker): its figures are left out`);
+  }
+
   out('broker: a plain node.exe start to exit (baseline)', median(plain), 'ms');
   out(`broker: fire → Run entered, COM starting the app (cold), median of ${COLD}`, median(cold), 'ms', median(cold) / median(plain), 'a plain node.exe start');
   out(`broker: fire → Run entered, the task in the broker's process (baseline), median of ${CANCELS}`, median(localWarm), 'ms');
@@ -129,6 +151,14 @@ try {
   out(`broker: cancel → deferral complete in the broker's process (baseline), p50 of ${CANCELS}`, percentile(localCancel, 0.5), 'ms');
   out(`broker: cancel → deferral complete across processes, p50 of ${CANCELS}`, percentile(cancel, 0.5), 'ms', percentile(cancel, 0.5) / percentile(localCancel, 0.5), 'in process');
   out(`broker: cancel → deferral complete across processes, p99 of ${CANCELS}`, percentile(cancel, 0.99), 'ms');
+  out(`broker: fire → Run entered, the app serving (warm), p99 of ${CANCELS}`, percentile(warm, 0.99), 'ms');
+  if (native) {
+    for (const p of [0.5, 0.99]) {
+      const name = p === 0.5 ? 'p50' : 'p99';
+      out(`native broker: activation → Run entered (warm), ${name} of ${CANCELS}`, percentile(native.entered, p), 'ms', percentile(native.entered, p) / percentile(warm, p), 'the JS broker');
+      out(`native broker: cancel → deferral complete, ${name} of ${CANCELS}`, percentile(native.cancel, p), 'ms', percentile(native.cancel, p) / percentile(cancel, p), 'the JS broker');
+    }
+  }
 } finally {
   host.close();
   rmSync(dir, { recursive: true, force: true });

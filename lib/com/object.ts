@@ -386,7 +386,7 @@ function unknownStub(name: string): (...args: any[]) => number {
         for (let i = 0; i < count; i++) {
           const row = table + BigInt(16 + i * ENTRY_SIZE);
           if (Guid.keyAt(row) !== key) continue;
-          const where = koffi.decode(row, 16, 'int64_t') as bigint;
+          const where = BigInt(koffi.decode(row, 16, 'int64_t') as number | bigint);
           const ptr = where >= 0n ? header + where : readPointer(header, Number(~where));
           if (ptr === null) return E_NOINTERFACE;
           if (jsAddRef(self) === 0) return RO_E_CLOSED;
@@ -402,24 +402,25 @@ function unknownStub(name: string): (...args: any[]) => number {
   }
 }
 
+// koffi reads an int64_t as a number while it fits in one (always, for a reference count).
 function jsAddRef(self: Pointer): number {
   const header = readPointer(self, POINTER_SIZE)!;
-  const count = koffi.decode(header, COUNT, 'int64_t') as bigint;
-  if (count === 0n) return 0;
-  koffi.encode(header, COUNT, 'int64_t', count + 1n);
-  return Number(count + 1n);
+  const count = Number(koffi.decode(header, COUNT, 'int64_t'));
+  if (count === 0) return 0;
+  koffi.encode(header, COUNT, 'int64_t', count + 1);
+  return count + 1;
 }
 
 function jsRelease(self: Pointer): number {
   const header = readPointer(self, POINTER_SIZE)!;
-  const count = koffi.decode(header, COUNT, 'int64_t') as bigint;
-  if (count === 0n) return 0;
-  koffi.encode(header, COUNT, 'int64_t', count - 1n);
-  if (count === 1n) {
+  const count = Number(koffi.decode(header, COUNT, 'int64_t'));
+  if (count === 0) return 0;
+  koffi.encode(header, COUNT, 'int64_t', count - 1);
+  if (count === 1) {
     writePointer(header, readPointer(releasedList), NEXT);
     writePointer(releasedList, header);
   }
-  return Number(count - 1n);
+  return count - 1;
 }
 
 function jsTake(): Pointer | null {

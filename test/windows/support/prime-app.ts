@@ -9,6 +9,7 @@
 // canceled.
 import { appendFileSync, readFileSync } from 'node:fs';
 import { createPrimesTask } from '../../../lib/samples/primes.js';
+import { liveComObjects, nativeMemoryInUse } from '../../../lib/com/index.js';
 import { defineBackgroundTask, serve } from '../../../lib/tasks/index.js';
 
 const args = process.argv.slice(2);
@@ -40,7 +41,13 @@ try {
   const server = serve(task, {
     idleTimeoutMs: config.idle ?? 1000,
     startTimeoutMs: config.startTimeout ?? 30_000,
-    onEvent: (event) => log({ ...event, error: 'error' in event && event.error !== undefined ? String(event.error) : undefined }),
+    // A run's start also records what the app holds (its JS COM objects, winbg's native memory,
+    // its resident set), so that a soak can show them flat.
+    onEvent: (event) => log({
+      ...event,
+      error: 'error' in event && event.error !== undefined ? String(event.error) : undefined,
+      ...(event.type === 'run-started' ? { live: liveComObjects(), nativeBytes: nativeMemoryInUse().bytes, rss: process.memoryUsage().rss } : {}),
+    }),
   });
   if (!server) log({ type: 'not-activation' });
   else log({ type: 'exited', reason: await server.closed });
