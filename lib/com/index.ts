@@ -15,3 +15,4 @@ export { toComPtr, type ComConvertible } from './pointer.js';
 export * from './runtime.js';
 export { isWindows, registeredCallbacks, type Pointer } from '../ffi/koffi.js';
 export { nativeMemoryInUse } from '../ffi/memory.js';
+export { nativeUnknownUnavailable } from '../ffi/native-unknown.js';

@@ -14,10 +14,16 @@ const test = suite('doctor');
 
 test('what it finds here', () => {
   const findings = diagnose();
+  const unknown = findings.find((f) => f.check === 'native IUnknown')!;
+  if (process.env.WINBG_NATIVE_UNKNOWN === '0') {
+    assert.is(unknown.level, 'warning');
+    assert.match(unknown.message, /fall back to koffi callbacks \(turned off by WINBG_NATIVE_UNKNOWN=0\).*never block it/);
+  } else {
+    assert.is(unknown.level, 'ok', 'x64 and arm64 run the native code');
+  }
   if (!isWindows) {
-    assert.is(findings.length, 1);
-    assert.is(findings[0]!.check, 'platform');
-    assert.match(findings[0]!.message, /package identity.*com:ExeServer.*AllTasks.*GetAccessStatus.*winbg host/s);
+    assert.equal(findings.map((f) => f.check), ['native IUnknown', 'platform']);
+    assert.match(findings[1]!.message, /package identity.*com:ExeServer.*AllTasks.*GetAccessStatus.*winbg host/s);
     return;
   }
   // Under Wine: no package identity, and no Background classes.
