@@ -83,30 +83,30 @@ const PROT_EXEC = 4;
 const MAP_PRIVATE = 2;
 const MAP_FAILED = (1n << 64n) - 1n; // (void *)-1
 
-function posixCopy(code: Uint8Array): Pointer {
-  const MAP_ANONYMOUS = 0x20; // Linux (also the BSDs' MAP_ANON value on FreeBSD is 0x1000: not supported here)
-  const libc = posixLibrary(['libc.so.6', 'libc.so', 'libc.musl-x86_64.so.1', 'libc.musl-aarch64.so.1']);
-  const memory = libc.mmap(null, code.length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+/**
+ * mmap a read-write page, fill it, mprotect it read-execute. MAP_ANONYMOUS is 0x20 on Linux and
+ * 0x1000 (MAP_ANON) on macOS; MAP_PRIVATE and the PROT_ values are the same on both.
+ */
+function mappedCopy(code: Uint8Array, libraries: readonly string[], anonymous: number, refused: string): Pointer {
+  const libc = posixLibrary(libraries);
+  const memory = libc.mmap(null, code.length, PROT_READ | PROT_WRITE, MAP_PRIVATE | anonymous, -1, 0);
   if (!memory || memory === MAP_FAILED) throw new Error('mmap of a read-write page failed');
   koffi.encode(memory, 0, 'uint8_t', code, code.length);
   if (libc.mprotect(memory, code.length, PROT_READ | PROT_EXEC) !== 0) {
     libc.munmap(memory, code.length);
-    throw new Error('mprotect(PROT_READ | PROT_EXEC) failed; the system may forbid executable memory');
+    throw new Error(`mprotect(PROT_READ | PROT_EXEC) failed; ${refused}`);
   }
   return memory;
 }
 
-// macOS: the same as POSIX, then the instruction cache; never run by winbg's tests (no Mac here).
+function posixCopy(code: Uint8Array): Pointer {
+  return mappedCopy(code, ['libc.so.6', 'libc.so', 'libc.musl-x86_64.so.1', 'libc.musl-aarch64.so.1'], 0x20, 'the system may forbid executable memory');
+}
+
+// macOS: then the instruction cache; never run by winbg's tests (no Mac here).
 function darwinCopy(code: Uint8Array): Pointer {
-  const MAP_ANON = 0x1000;
-  const libc = posixLibrary(['/usr/lib/libSystem.B.dylib']);
-  const memory = libc.mmap(null, code.length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANON, -1, 0);
-  if (!memory || memory === MAP_FAILED) throw new Error('mmap of a read-write page failed');
-  koffi.encode(memory, 0, 'uint8_t', code, code.length);
-  if (libc.mprotect(memory, code.length, PROT_READ | PROT_EXEC) !== 0) {
-    libc.munmap(memory, code.length);
-    throw new Error('mprotect(PROT_READ | PROT_EXEC) failed; a hardened runtime without the allow-unsigned-executable-memory entitlement refuses it');
-  }
+  const memory = mappedCopy(code, ['/usr/lib/libSystem.B.dylib'], 0x1000,
+    'a hardened runtime without the allow-unsigned-executable-memory entitlement refuses it');
   const system = koffi.load('/usr/lib/libSystem.B.dylib');
   libraries.push(system);
   system.func('void sys_icache_invalidate(void *start, size_t length)')(memory, code.length);

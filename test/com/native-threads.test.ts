@@ -8,19 +8,10 @@ import * as assert from 'uvu/assert';
 import { createObject, liveComObjects, nativeMemoryInUse, registeredCallbacks } from '../../lib/com/index.js';
 import { referenceCount } from '../../lib/com/object.js';
 import { nativeUnknownUnavailable } from '../../lib/ffi/native-unknown.js';
-import { ICalculator, INamed } from '../support/interfaces.js';
+import { ICalculator, INamed, NamedCalculator } from '../support/interfaces.js';
 import { Memory } from '../support/native.js';
 import { RESULT, winbgtest, winbgtestMissing } from '../support/winbgtest.js';
 
-class Both {
-  static interfaces = [ICalculator, INamed];
-  Add(a: number, b: number): number {
-    return a + b;
-  }
-  get_Name(): string {
-    return 'both';
-  }
-}
 
 const lib = winbgtest();
 const native = nativeUnknownUnavailable() === null;
@@ -52,7 +43,7 @@ it('AddRef / QueryInterface (known, IUnknown, unknown, NULL ppv) / Release from 
   assert.ok(lib, winbgtestMissing);
   const memory = new Memory();
   const base = liveComObjects();
-  const calc = createObject(new Both());
+  const calc = createObject(new NamedCalculator());
   const callbacks = registeredCallbacks();
   const ptr = calc.pointer;
   const results = memory.alloc(8 * 8);
@@ -80,11 +71,11 @@ it('20 objects hammered in turn: nothing leaks (native memory, live objects), no
   const memory = new Memory();
   const results = memory.alloc(8 * 8);
   const iid = memory.guid(ICalculator.iid.toString());
-  createObject(new Both()).dispose(); // the layout exists from here on
+  createObject(new NamedCalculator()).dispose(); // the layout exists from here on
   const base = liveComObjects();
   const before = nativeMemoryInUse();
   for (let i = 0; i < 20; i++) {
-    const calc = createObject(new Both());
+    const calc = createObject(new NamedCalculator());
     lib!.hammerStart(calc.pointer, iid, THREADS, 500, results);
     blockUntilFinished(results, 30_000);
     lib!.hammerJoin();

@@ -13,18 +13,9 @@ import {
 } from '../../lib/com/index.js';
 import { referenceCount } from '../../lib/com/object.js';
 import { nativeUnknown, nativeUnknownUnavailable } from '../../lib/ffi/native-unknown.js';
-import { ICalculator, IContainer, INamed, type Calculator, type Container } from '../support/interfaces.js';
+import { ICalculator, IContainer, INamed, type Calculator, type Container, NamedCalculator } from '../support/interfaces.js';
 import { IID, Memory, queryInterface, readPointer, release, vtableSlot } from '../support/native.js';
 
-class Both {
-  static interfaces = [ICalculator, INamed];
-  Add(a: number, b: number): number {
-    return a + b;
-  }
-  get_Name(): string {
-    return 'both';
-  }
-}
 
 type Async = ((...args: unknown[]) => unknown) & { async: (...args: unknown[]) => void };
 const countProto = koffi.proto('__stdcall', null, 'uint32_t', ['void *']);
@@ -59,19 +50,19 @@ test('x86-64 and arm64 get the machine code; the three slots are it, not registe
   }
   assert.is(nativeUnknownUnavailable(), null, 'loaded');
   const code = nativeUnknown()!;
-  using calc = createObject<Calculator>(new Both());
+  using calc = createObject<Calculator>(new NamedCalculator());
   using named = calc.as(INamed);
   for (const ptr of [calc.pointer, named.pointer]) {
     assert.equal([0, 1, 2].map((i) => vtableSlot(ptr, i)), [...code.slots], 'QueryInterface, AddRef and Release are the native code');
   }
   const callbacks = registeredCallbacks();
-  for (let i = 0; i < 100; i++) createObject(new Both()).dispose();
+  for (let i = 0; i < 100; i++) createObject(new NamedCalculator()).dispose();
   assert.is(registeredCallbacks(), callbacks, 'objects register no callbacks');
 });
 
 test('AddRef from 8 native threads while the JS thread is blocked: all counted, at once', async () => {
   if (!supported) return;
-  const calc = createObject<Calculator>(new Both());
+  const calc = createObject<Calculator>(new NamedCalculator());
   const ptr = calc.pointer;
   const addRef = slot(ptr, 1, countProto);
   const done = onWorkers(8, addRef, ptr);
@@ -87,7 +78,7 @@ test('AddRef from 8 native threads while the JS thread is blocked: all counted, 
 
 test('QueryInterface from 8 native threads while the JS thread is blocked: identity, E_NOINTERFACE with NULL, E_POINTER', async () => {
   if (!supported) return;
-  const calc = createObject<Calculator>(new Both());
+  const calc = createObject<Calculator>(new NamedCalculator());
   const ptr = calc.pointer;
   const qi = slot(ptr, 0, qiProto);
   const iidNamed = memory.guid(INamed.iid.toString());
@@ -118,7 +109,7 @@ test('QueryInterface from 8 native threads while the JS thread is blocked: ident
 
 test('the last Release on a native thread while the JS thread is blocked; clean-up once it is free; a stale call fails', async () => {
   if (!supported) return;
-  const ptr = createObject(new Both()).detach();
+  const ptr = createObject(new NamedCalculator()).detach();
   const releaseFn = slot(ptr, 2, countProto);
   const qi = slot(ptr, 0, qiProto);
   const done = onWorkers(1, releaseFn, ptr);
@@ -136,7 +127,7 @@ test('the last Release on a native thread while the JS thread is blocked; clean-
 
 test('release of an object a native thread took over, the JS wrapper disposed first', async () => {
   if (!supported) return;
-  const calc = createObject<Calculator>(new Both());
+  const calc = createObject<Calculator>(new NamedCalculator());
   const ptr = calc.pointer;
   const addRef = slot(ptr, 1, countProto);
   await onWorkers(4, addRef, ptr);
@@ -160,7 +151,7 @@ test('a ComPtr of another interface passed for IFoo* is QueryInterfaced for IFoo
     },
     Get: () => null,
   }, [IContainer]);
-  using calc = createObject<Calculator>(new Both());
+  using calc = createObject<Calculator>(new NamedCalculator());
   const before = referenceCount(calc.pointer);
   container.Put(calc as never);
   assert.is(received, 'INamed:both');

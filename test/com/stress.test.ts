@@ -3,18 +3,9 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createObject, liveComObjects, liveComPtrs, nativeMemoryInUse, registeredCallbacks, S_OK } from '../../lib/com/index.js';
-import { ICalculator, INamed } from '../support/interfaces.js';
+import { ICalculator, INamed, NamedCalculator } from '../support/interfaces.js';
 import { callSlot, collectGarbage, IID, Memory, queryInterface, readInt32, readPointer, release } from '../support/native.js';
 
-class Both {
-  static interfaces = [ICalculator, INamed];
-  Add(a: number, b: number): number {
-    return a + b;
-  }
-  get_Name(): string {
-    return 'both';
-  }
-}
 
 const CYCLES = 100_000;
 const test = suite('100 000 objects');
@@ -31,7 +22,7 @@ test('create / QueryInterface / call / Release cycles keep callbacks and native 
   const out = memory.alloc(8);
   const sum = memory.alloc(4);
   const cycle = (i: number): void => {
-    const calc = createObject(new Both()).detach();
+    const calc = createObject(new NamedCalculator()).detach();
     assert.is(queryInterface(calc, iidNamed, out), S_OK);
     const named = readPointer(out)!;
     assert.is(queryInterface(named, iidUnknown, out), S_OK);
@@ -64,7 +55,7 @@ test('ComPtr wrappers over 100 000 objects leave nothing behind', () => {
   const native = nativeMemoryInUse();
   const wrappers = liveComPtrs();
   for (let i = 0; i < CYCLES; i++) {
-    using calc = createObject<{ Add(a: number, b: number): number }>(new Both());
+    using calc = createObject<{ Add(a: number, b: number): number }>(new NamedCalculator());
     using named = calc.as(INamed);
     if (calc.Add(i, 1) !== i + 1) assert.unreachable('wrong sum');
   }

@@ -4,23 +4,13 @@ import * as assert from 'uvu/assert';
 import {
   createObject, E_NOINTERFACE, E_POINTER, IInspectable, isWindows, liveComObjects, nativeMemoryInUse, RO_E_CLOSED, S_OK,
 } from '../../lib/com/index.js';
-import { ICalculator, INamed } from '../support/interfaces.js';
+import { ICalculator, INamed, NamedCalculator } from '../support/interfaces.js';
 import koffi from 'koffi';
 import { addRef, IID, Memory, queryInterface, readPointer, release, vtableSlot } from '../support/native.js';
 
 const qiProto = koffi.proto('__stdcall', null, 'int32_t', ['void *', 'void *', 'void *']);
 const releaseProto = koffi.proto('__stdcall', null, 'uint32_t', ['void *']);
 
-class Both {
-  static interfaces = [ICalculator, INamed];
-  name = 'both';
-  Add(a: number, b: number): number {
-    return a + b;
-  }
-  get_Name(): string {
-    return this.name;
-  }
-}
 
 const test = suite('IUnknown');
 // COM objects other suites keep alive (under Wine the Windows tests run first) are not this test's.
@@ -33,7 +23,7 @@ test.after.each(() => memory.free());
 
 /** Creates an object and returns its first interface pointer, owned by the test. */
 function make(): bigint {
-  return createObject(new Both()).detach();
+  return createObject(new NamedCalculator()).detach();
 }
 
 function qi(self: bigint, iid: string): { hr: number; ptr: bigint | null } {
@@ -123,7 +113,7 @@ test('objects are agile: IAgileObject is answered with the identity pointer', ()
   assert.is(agile.ptr, qi(calc, IID.IUnknown).ptr);
   release(agile.ptr!);
   release(agile.ptr!);
-  const notAgile = createObject(new Both(), undefined, { agile: false });
+  const notAgile = createObject(new NamedCalculator(), undefined, { agile: false });
   const raw = notAgile.pointer;
   assert.is(qi(raw, IID.IAgileObject).hr, E_NOINTERFACE);
   notAgile.dispose();

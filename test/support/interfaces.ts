@@ -132,3 +132,15 @@ export const IPersistStream = defineInterface<PersistStream>({
     GetSizeMax: 'HRESULT (_Out_ uint64_t *size)',
   },
 });
+
+/** A JS object implementing ICalculator (Add) and INamed ('both'): the tests' usual COM object. */
+export class NamedCalculator {
+  static interfaces = [ICalculator, INamed];
+  name = 'both';
+  Add(a: number, b: number): number {
+    return a + b;
+  }
+  get_Name(): string {
+    return this.name;
+  }
+}
