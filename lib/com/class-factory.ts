@@ -69,7 +69,11 @@ export class ClassFactory implements ClassFactoryMethods {
     }
     const { create, interfaces, options, onCreate, onDestroy } = this.#definition;
     const implementation = create();
-    const onDestroyed = onDestroy ? (): void => onDestroy(implementation) : options?.onDestroyed;
+    const own = options?.onDestroyed;
+    const onDestroyed = onDestroy ? (): void => {
+      own?.();
+      onDestroy(implementation);
+    } : own;
     // The factory's reference goes once the object is queried: if the class lacks `iid` the
     // object dies here, and the caller gets E_NOINTERFACE (onCreate and onDestroy still pair).
     using unknown = ComPtr.attach(createNativeObject(implementation, interfaces, { ...options, ...(onDestroyed ? { onDestroyed } : {}) }), IUnknown);
@@ -78,6 +82,8 @@ export class ClassFactory implements ClassFactoryMethods {
   }
 
   LockServer(lock: boolean): void {
+    // An unlock with no lock to undo is a caller's mistake; counting it would let the server go.
+    if (!lock && this.#locks === 0) return;
     this.#locks += lock ? 1 : -1;
     this.#definition.onLock?.(Boolean(lock));
   }

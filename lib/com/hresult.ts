@@ -40,6 +40,7 @@ export const RPC_S_CALL_FAILED: HRESULT = hr(0x800706be);
 export const RPC_S_CALL_FAILED_DNE: HRESULT = hr(0x800706bf);
 export const RPC_E_SERVER_DIED: HRESULT = hr(0x80010007);
 export const RPC_E_SERVER_DIED_DNE: HRESULT = hr(0x80010012);
+export const CO_E_SERVER_STOPPING: HRESULT = hr(0x80004028);
 
 /** Names and system texts of the codes above, for messages off Windows. */
 const KNOWN: ReadonlyMap<HRESULT, readonly [name: string, meaning: string]> = new Map([
@@ -77,6 +78,7 @@ const KNOWN: ReadonlyMap<HRESULT, readonly [name: string, meaning: string]> = ne
   [RPC_S_SERVER_UNAVAILABLE, ['RPC_S_SERVER_UNAVAILABLE', 'The RPC server is unavailable.']],
   [RPC_S_CALL_FAILED, ['RPC_S_CALL_FAILED', 'The remote procedure call failed.']],
   [RPC_S_CALL_FAILED_DNE, ['RPC_S_CALL_FAILED_DNE', 'The remote procedure call failed and did not execute.']],
+  [CO_E_SERVER_STOPPING, ['CO_E_SERVER_STOPPING', 'Object server is stopping when OLE service contacts it.']],
   [RPC_E_SERVER_DIED, ['RPC_E_SERVER_DIED', 'The remote server machine does not exist or is unavailable.']],
   [RPC_E_SERVER_DIED_DNE, ['RPC_E_SERVER_DIED_DNE', 'The remote server machine does not exist or is unavailable, and the call did not execute.']],
 ]);
@@ -91,6 +93,7 @@ export function isDisconnection(value: HRESULT): boolean {
     || value === RPC_E_SERVER_DIED || value === RPC_E_SERVER_DIED_DNE || value === CO_E_OBJNOTCONNECTED;
 }
 
+/** Reinterprets an unsigned 32-bit code (as winerror.h writes it) as the signed HRESULT. */
 export function hr(code: number): HRESULT {
   return code | 0;
 }

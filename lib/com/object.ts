@@ -279,9 +279,9 @@ function destroy(identity: Identity): void {
   if (identities.get(identity.implementation) === identity) identities.delete(identity.implementation);
   for (let slot = 0; slot < layout.interfaces.length; slot++) entries.delete(block + BigInt(HEADER_SIZE + slot * PAIR_SIZE));
   blocks.delete(block);
+  // The marshaler first, while the header still exists (at count 0 a stray Release through its
+  // IMarshal is ignored), then the block.
   const marshaler = readPointer(block, MARSHALER);
-  release(block, layout.size);
-  liveObjects--;
   if (marshaler !== null) {
     try {
       unknownCall(marshaler, 2)(marshaler);
@@ -289,6 +289,8 @@ function destroy(identity: Identity): void {
       // the marshaler is the system's; nothing of ours is left to clean up
     }
   }
+  release(block, layout.size);
+  liveObjects--;
   if (identity.onDestroyed) {
     try {
       identity.onDestroyed();

@@ -165,6 +165,10 @@ export class ComPtr<M extends object = {}> {
    * free meanwhile. Use it where the callee may call back into JS objects of this process (COM
    * queues those calls to this thread, so a synchronous call would wait on itself forever).
    *
+   * The arguments are converted on this thread first: an interface argument given as a ComPtr of
+   * another interface is QueryInterfaced here, which for a proxy is a call to its process. Pass
+   * the declared interface to keep the whole call off this thread.
+   *
    * @example
    * await task.callAsync('Run', instance); // Run calls instance.GetDeferral() back in this process
    */

@@ -15,6 +15,7 @@
 // may take minutes.)
 import { isWindows } from '../ffi/koffi.js';
 import { windows } from '../ffi/windows.js';
+import { ComError, CO_E_SERVER_STOPPING } from '../com/hresult.js';
 import type { Implementation } from '../com/object.js';
 import { initializeCom, registerClassObject, REGCLS_MULTIPLEUSE, REGCLS_SUSPENDED, resumeClassObjects, type ClassRegistration } from '../com/runtime.js';
 import type { BackgroundTask } from './task.js';
@@ -138,6 +139,9 @@ export function serve(tasks: BackgroundTask | readonly BackgroundTask[], options
       registrations.push(registerClassObject(task.clsid, {
         ...definition,
         create: () => {
+          // An activation COM handed out before the class was revoked can still reach the factory
+          // once the server stopped: refuse it, and COM starts a new server for it.
+          if (stopped) throw new ComError(CO_E_SERVER_STOPPING, `the server of ${task.name} is stopping`);
           const implementation = definition.create() as { Run(instance: unknown): void };
           const run = implementation.Run;
           // The object holds the server until its Run begins (then the run does) or it is gone.

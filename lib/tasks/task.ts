@@ -159,11 +159,10 @@ export class BackgroundTask {
     this.#active++;
     for (const listener of this.#started) safely(listener, record);
     let finished = false;
-    let stopProbe: () => void = () => {};
+    let stopProbe: () => Promise<void> = () => Promise.resolve();
     const finish = (error?: unknown): void => {
       if (finished) return;
       finished = true;
-      stopProbe();
       const failed = calls.failure ?? error;
       if (failed !== undefined) record.error = failed;
       record.ended = Date.now();
@@ -172,9 +171,19 @@ export class BackgroundTask {
     };
     calls.onBrokerGone = (error) => controller.abort(error);
     let token: unknown = null;
+    let ending = false;
     const instance = raw.comPtr() as Com<any>;
-    /** remove_Canceled, then `last` (Complete, when there is a deferral), then the releases; then finish. */
+    /**
+     * The end of a run, once: the probe stops (its call in flight, if any, is waited for: the
+     * instance must outlive it), remove_Canceled, then `last` (Complete, when there is a
+     * deferral), then the releases; then finish.
+     */
     const end = (last: (() => unknown) | null, error?: unknown): void => {
+      if (ending) return;
+      ending = true;
+      calls.ending = true;
+      const probing = stopProbe();
+      if (calls.async) calls.queue('GetTrustLevel', () => probing);
       if (token !== null) {
         const cookie = token;
         calls.queue('remove_Canceled', () => (calls.async ? instance.callAsync('remove_Canceled', cookie) : instance.remove_Canceled(cookie)));
@@ -184,6 +193,7 @@ export class BackgroundTask {
       if (calls.async) void calls.drained().then(() => finish(error));
       else finish(error);
     };
+    let running: Promise<void> | null = null;
     try {
       if (failure !== undefined) throw failure;
       const handler = createObject({
@@ -201,32 +211,38 @@ export class BackgroundTask {
         handler.dispose(); // the broker holds its own reference now
       }
       if (calls.async) stopProbe = calls.probe(instance);
-      const result = this.#run(taskInstance(raw, calls), controller.signal);
-      if (result && typeof (result as PromiseLike<void>).then === 'function') {
-        const deferral = instance.GetDeferral() as Com<any>;
-        const complete = (): unknown => (calls.async ? deferral.callAsync('Complete').finally(() => deferral.disposeAsync()) : (() => {
-          try {
-            deferral.Complete();
-          } finally {
-            deferral.dispose();
-          }
-        })());
-        (result as PromiseLike<void>).then(
-          () => end(complete),
-          (error: unknown) => {
-            // Rejecting with the signal's reason is how a canceled (or orphaned) task stops: not a
-            // failure of the task's own.
-            if (error !== undefined && error === controller.signal.reason) return end(complete);
-            const failed = error ?? new ComError(E_FAIL, 'the task rejected without a reason');
-            if (!calls.async) reportFailure(raw, failed);
-            end(complete, failed);
-          },
-        );
-        return;
-      }
-      end(null);
+      const result = this.#run(taskInstance(raw, instanceId, calls), controller.signal);
+      if (!result || typeof (result as PromiseLike<void>).then !== 'function') return end(null);
+      // A thenable is adopted once: whatever it does, its outcome is one settlement.
+      running = Promise.resolve(result as PromiseLike<void>);
+      const deferral = instance.GetDeferral() as Com<any>;
+      const complete = (): unknown => (calls.async ? deferral.callAsync('Complete').finally(() => deferral.disposeAsync()) : (() => {
+        try {
+          deferral.Complete();
+        } finally {
+          deferral.dispose();
+        }
+      })());
+      running.then(
+        () => end(complete),
+        (error: unknown) => {
+          // Rejecting with the signal's reason is how a canceled (or orphaned) task stops: not a
+          // failure of the task's own.
+          if (error !== undefined && error === controller.signal.reason) return end(complete);
+          const failed = error ?? new ComError(E_FAIL, 'the task rejected without a reason');
+          if (!calls.async) reportFailure(raw, failed);
+          end(complete, failed);
+        },
+      );
     } catch (error) {
-      end(null, error);
+      if (running) {
+        // The task runs, but Run fails (GetDeferral did): stop it, and end the run only once it
+        // has stopped, so that the server does not count it over while it still works.
+        controller.abort(error);
+        running.then(() => end(null, error), () => end(null, error));
+      } else {
+        end(null, error);
+      }
       throw error;
     }
   }
@@ -245,6 +261,8 @@ class BrokerCalls {
   /** The first call that failed, as a ComError naming it. */
   failure: ComError | undefined;
   onBrokerGone: (error: ComError) => void = () => {};
+  /** Set once the run is ending: what the task still sets (progress) is dropped, not queued. */
+  ending = false;
   #tail: Promise<void> = Promise.resolve();
 
   constructor(async: boolean) {
@@ -272,22 +290,25 @@ class BrokerCalls {
    * Asks the broker something cheap (IInspectable::GetTrustLevel) every second while the run
    * lasts, so that a broker that died is noticed even by a task that never calls it.
    */
-  probe(instance: Com<any>): () => void {
+  probe(instance: Com<any>): () => Promise<void> {
     const getTrustLevel = instance.interface.allMethods.find((m: MethodInfo) => m.name === 'GetTrustLevel')!;
-    let asking = false;
+    let asking: Promise<void> | null = null;
     const timer = setInterval(() => {
       if (asking || this.failure !== undefined) return;
-      asking = true;
-      callMethodAsync(instance, getTrustLevel, []).then(
-        () => void (asking = false),
+      asking = callMethodAsync(instance, getTrustLevel, []).then(
+        () => void (asking = null),
         (error: unknown) => {
-          asking = false;
+          asking = null;
           if (isDisconnection(ComError.hresultOf(error))) this.#fail('GetTrustLevel', error);
         },
       );
     }, 1000);
     timer.unref?.();
-    return () => clearInterval(timer);
+    // Stops probing; settles once a probe under way has returned (never rejects).
+    return () => {
+      clearInterval(timer);
+      return asking ?? Promise.resolve();
+    };
   }
 
   #fail(what: string, error: unknown): void {
@@ -324,13 +345,13 @@ function safely(listener: Listener, record: RunRecord): void {
   }
 }
 
-function taskInstance(raw: WinRTObject & Record<string, any>, calls: BrokerCalls): TaskInstance {
+function taskInstance(raw: WinRTObject & Record<string, any>, instanceId: Guid, calls: BrokerCalls): TaskInstance {
   // With a broker in another process, put_Progress is queued (see BrokerCalls) and the last value
   // set is what reading Progress gives.
   let progress: number | undefined;
   return {
     get instanceId(): Guid {
-      return raw.InstanceId as Guid;
+      return instanceId; // read once as the run began
     },
     get progress(): number {
       return progress ?? (raw.Progress as number);
@@ -344,6 +365,7 @@ function taskInstance(raw: WinRTObject & Record<string, any>, calls: BrokerCalls
         return;
       }
       progress = value;
+      if (calls.ending) return; // the run is over: Windows no longer reads it
       const instance = raw.comPtr() as Com<any>;
       calls.queue('put_Progress', () => instance.callAsync('put_Progress', value));
     },

@@ -220,6 +220,33 @@ test('Complete failing after the task resolved: the run ends as failed with that
   assert.is(task.activeInstances, 0);
 });
 
+test('GetDeferral failing: Run fails, the task is aborted, and the run ends only once the task has stopped', async () => {
+  const ended: RunRecord[] = [];
+  let aborted: unknown = null;
+  let settle!: () => void;
+  const task = defineBackgroundTask({
+    clsid: CLSID,
+    run: (_instance, signal) => new Promise<void>((resolve) => {
+      signal.addEventListener('abort', () => void (aborted = signal.reason), { once: true });
+      settle = resolve;
+    }),
+  });
+  task.onRunEnded((record) => ended.push(record));
+  const instance = new FakeInstance();
+  instance.GetDeferral = () => {
+    throw new ComError(E_ACCESSDENIED, 'no deferral');
+  };
+  const error = runThroughCom(task, instance);
+  assert.is(ComError.hresultOf(error), E_ACCESSDENIED);
+  assert.is(ComError.hresultOf(aborted), E_ACCESSDENIED, 'the task was told to stop');
+  assert.equal([ended.length, task.activeInstances], [0, 1], 'still running until its promise settles');
+  settle();
+  await tick(5);
+  assert.equal([ended.length, task.activeInstances], [1, 0]);
+  assert.is(ComError.hresultOf(ended[0]!.error), E_ACCESSDENIED);
+  assert.is(instance.handlers.size, 0, 'the Canceled handler was removed');
+});
+
 test('validation', () => {
   assert.throws(() => defineBackgroundTask({ clsid: 'nope', run() {} }), /Invalid GUID "nope"/);
   assert.throws(() => defineBackgroundTask({ clsid: CLSID } as never), /run must be a function/);
