@@ -19,7 +19,9 @@ const native = nativeUnknownUnavailable() === null;
 // failure, not a skip. (The native Windows jobs may have no C compiler: they skip.)
 const required = process.env.CI === 'true' && (process.platform === 'linux' || process.env.WINBG_UNDER_WINE === '1');
 const test = suite('native IUnknown from 8 native threads');
-const it = lib && native ? test : required ? test : test.skip;
+// Without the native IUnknown (the koffi-callback fallback) the hammer would wait on the blocked
+// JS thread forever: that is what the native code is for, so there is nothing to test.
+const it = !native ? test.skip : lib ? test : required ? test : test.skip;
 if (!lib) console.log(`  (${required ? 'FAILING' : 'skipped'}: ${winbgtestMissing})`);
 else if (!native) console.log(`  (skipped: no native IUnknown here: ${nativeUnknownUnavailable()})`);
 
