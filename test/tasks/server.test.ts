@@ -79,6 +79,24 @@ test('in-process serving does not exit when idle', async () => {
   assert.is(await server.closed, 'stopped');
 });
 
+test('an object created but not yet run holds the server: it cannot stop between CreateInstance and Run', async () => {
+  const task = defineBackgroundTask({ clsid: A, run() {} });
+  const events: ServerEvent[] = [];
+  const server = serve(task, { argv: ARGV, startTimeoutMs: 20, idleTimeoutMs: 20, handleSignals: false, onEvent: (e) => events.push(e) })!;
+  const object = createInstanceSync<{ Run(instance: unknown): void }>(A, ifaceOf('IBackgroundTask'));
+  await new Promise((resolve) => setTimeout(resolve, 120)); // six times either timeout
+  assert.not.ok(events.some((e) => e.type === 'stopping'), 'still serving while the object waits for Run');
+  object.Run(new FakeInstance());
+  object.dispose();
+  assert.is(await server.closed, 'idle', 'then idle once the run ended and the object is gone');
+});
+
+test('an object released without a Run lets the server go idle', async () => {
+  const server = serve(defineBackgroundTask({ clsid: A, run() {} }), { argv: ARGV, startTimeoutMs: 5_000, idleTimeoutMs: 20, handleSignals: false })!;
+  createInstanceSync(A, ifaceOf('IBackgroundTask')).dispose();
+  assert.is(await server.closed, 'idle');
+});
+
 test('validation', () => {
   assert.throws(() => serve([], { inProcess: true }), /at least one task/);
   const a = defineBackgroundTask({ clsid: A, run() {} });
