@@ -22,9 +22,18 @@ const countProto = koffi.proto('__stdcall', null, 'uint32_t', ['void *']);
 const qiProto = koffi.proto('__stdcall', null, 'int32_t', ['void *', 'void *', 'void *']);
 const slot = (self: bigint, index: number, proto: unknown): Async => koffi.decode(vtableSlot(self, index), proto as never) as Async;
 
-/** Blocks the JS thread for `ms` (no callback, no promise, no timer runs meanwhile). */
-function blockJsThread(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+/**
+ * Keeps the JS thread blocked (Atomics.wait, 5 ms at a time) until `done()` holds, reading native
+ * memory only: no callback, promise or timer runs meanwhile, so whatever changed was done by
+ * other threads. Fails after `ms`.
+ */
+function blockUntil(done: () => boolean, what: string, ms = 10_000): void {
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  const end = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() > end) assert.unreachable(`with the JS thread blocked for ${ms} ms: ${what}`);
+    Atomics.wait(cell, 0, 0, 5);
+  }
 }
 
 /** Runs `count` calls of `fn` on koffi's worker threads; resolves with their results. */
@@ -66,7 +75,7 @@ test('AddRef from 8 native threads while the JS thread is blocked: all counted, 
   const ptr = calc.pointer;
   const addRef = slot(ptr, 1, countProto);
   const done = onWorkers(8, addRef, ptr);
-  blockJsThread(300);
+  blockUntil(() => referenceCount(ptr) === 9, 'the eight AddRefs happen');
   assert.is(referenceCount(ptr), 9, 'the eight AddRefs happened while the JS thread was blocked');
   const counts = (await done) as number[];
   assert.equal([...counts].sort((a, b) => a - b), [2, 3, 4, 5, 6, 7, 8, 9], 'each AddRef returned a distinct new count');
@@ -90,7 +99,8 @@ test('QueryInterface from 8 native threads while the JS thread is blocked: ident
     qi.async(ptr, iid, out, (error: unknown, hr: number) => (error ? reject(error) : resolve(hr)));
   })));
   const nullPpv = onWorkers(2, qi, ptr, iidUnknown, null);
-  blockJsThread(300);
+  const garbage = 0xccccccccccccccccn;
+  blockUntil(() => outs.every((out) => readPointer(out) !== garbage), 'the eight QueryInterface calls write *ppv');
   const named = calc.as(INamed);
   const identity = calc.as(IUnknown);
   const got = outs.map(readPointer);
@@ -113,7 +123,7 @@ test('the last Release on a native thread while the JS thread is blocked; clean-
   const releaseFn = slot(ptr, 2, countProto);
   const qi = slot(ptr, 0, qiProto);
   const done = onWorkers(1, releaseFn, ptr);
-  blockJsThread(200);
+  blockUntil(() => referenceCount(ptr) === 0, 'the Release happens');
   // Released, not yet freed: the JS thread has not run since. A stale QueryInterface or Release
   // (a caller's bug) is refused instead of resurrecting the object.
   const out = memory.alloc(8, 0xcc);
