@@ -8,6 +8,8 @@ import { readFileSync } from 'node:fs';
 import { describe } from './winrt/describe.js';
 
 const USAGE = `usage:
+  winbg help [<command>] | --help | -h  this text, or one command's; winbg <command> --help too
+  winbg --version                    the version of winbg
   winbg demo [--max N] [--out FILE] [--for SECONDS] [--json]
                                      the seed's prime-counting task end to end: served as a COM
                                      class, registered with a TimeTrigger, run (off Windows, or
@@ -55,8 +57,44 @@ const USAGE = `usage:
                                      ExecutionTimeExceeded, Ctrl+C with Abort; exit 0 when the run
                                      completed, 1 when it failed`;
 
+const COMMANDS = ['demo', 'describe', 'generate', 'idl', 'manifest', 'doctor', 'list', 'register', 'unregister', 'host'] as const;
+
+/** The usage of one command: its entries of USAGE (manifest has two). */
+function commandUsage(command: string): string {
+  const entries = USAGE.split('\n').slice(1).join('\n').split(/\n(?= {2}winbg )/);
+  const own = entries.filter((entry) => entry.startsWith(`  winbg ${command} `) || entry.startsWith(`  winbg ${command}\n`) || entry === `  winbg ${command}`);
+  return `usage:\n${own.join('\n')}`;
+}
+
+/** This package's version, from the package.json next to the build (dist/ or .build/lib/). */
+function version(): string {
+  for (const up of ['../package.json', '../../package.json']) {
+    try {
+      const json = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (json.name === 'winbg' && json.version) return json.version;
+    } catch {
+      // not there: try the next
+    }
+  }
+  return 'unknown';
+}
+
 async function main(args: string[]): Promise<number> {
   const [command, ...rest] = args;
+  if (command === '--help' || command === '-h' || command === 'help') {
+    const topic = command === 'help' ? rest[0] : undefined;
+    if (topic !== undefined && !(COMMANDS as readonly string[]).includes(topic)) throw new UsageError(`help: unknown command ${topic}`);
+    process.stdout.write(`${topic ? commandUsage(topic) : USAGE}\n`);
+    return 0;
+  }
+  if (command === '--version' || command === '-v' || command === 'version') {
+    process.stdout.write(`winbg ${version()}\n`);
+    return 0;
+  }
+  if ((COMMANDS as readonly string[]).includes(command ?? '') && (rest.includes('--help') || rest.includes('-h'))) {
+    process.stdout.write(`${commandUsage(command!)}\n`);
+    return 0;
+  }
   switch (command) {
     case 'describe': {
       if (rest.length !== 1) throw new UsageError('describe takes one type name');
@@ -110,10 +148,6 @@ async function main(args: string[]): Promise<number> {
       return 0;
     }
     case 'manifest': {
-      if (rest.includes('--help') || rest.includes('-h')) {
-        process.stdout.write(`${USAGE}\n`);
-        return 0;
-      }
       const { manifestCommand, ManifestUsageError } = await import('./manifest/command.js');
       try {
         const { exitCode, output } = manifestCommand(rest);

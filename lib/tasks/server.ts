@@ -61,9 +61,13 @@ export interface TaskServer extends Disposable {
   stop(reason?: StopReason): void;
 }
 
-/** True when the process was started to serve tasks: its arguments hold the activation argument. */
+/**
+ * True when the process was started to serve tasks: its arguments hold the activation argument,
+ * or COM's own `-Embedding` (`/Embedding`), which COM adds when it starts a local server
+ * ("Registering COM Servers", LocalServer32) even where the registration has no argument.
+ */
 export function isActivation(argument: string = DEFAULT_ACTIVATION_ARGUMENT, argv: readonly string[] = process.argv): boolean {
-  return argv.slice(1).some((arg) => arg.toLowerCase() === argument.toLowerCase());
+  return argv.slice(1).some((arg) => arg.toLowerCase() === argument.toLowerCase() || /^[-/]embedding$/i.test(arg));
 }
 
 /**

@@ -18,11 +18,14 @@ function activate(clsid: Guid, instance = new FakeInstance()): FakeInstance {
 
 const test = suite('serve');
 
-test('the activation argument decides; COM adds -Embedding', () => {
+test('the activation argument or COM\'s -Embedding decides', () => {
   assert.ok(isActivation('-StartSampleTaskServer', ARGV));
   assert.ok(isActivation('-startsampletaskserver', ARGV), 'case-insensitive, as Windows passes it');
   assert.not.ok(isActivation('-StartSampleTaskServer', ['node', 'app.js']));
   assert.not.ok(isActivation('-StartSampleTaskServer', ['-StartSampleTaskServer']), 'argv[0] is the program');
+  assert.ok(isActivation('-StartSampleTaskServer', ['node', 'app.js', '-Embedding']), "COM's -Embedding alone is an activation too");
+  assert.ok(isActivation('-StartSampleTaskServer', ['node', 'app.js', '/embedding']));
+  assert.not.ok(isActivation('-StartSampleTaskServer', ['node', 'app.js', '-Embeddings']));
   const task = defineBackgroundTask({ clsid: A, run() {} });
   assert.is(serve(task, { argv: ['node', 'app.js'] }), null, 'not started by COM: the app goes on');
 });
