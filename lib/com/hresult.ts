@@ -41,6 +41,8 @@ export const RPC_S_CALL_FAILED_DNE: HRESULT = hr(0x800706bf);
 export const RPC_E_SERVER_DIED: HRESULT = hr(0x80010007);
 export const RPC_E_SERVER_DIED_DNE: HRESULT = hr(0x80010012);
 export const CO_E_SERVER_STOPPING: HRESULT = hr(0x80004028);
+/** HRESULT_FROM_WIN32(APPMODEL_ERROR_NO_PACKAGE, 15700): the process has no package identity. */
+export const APPMODEL_ERROR_NO_PACKAGE: HRESULT = hr(0x80073d54);
 
 /** Names and system texts of the codes above, for messages off Windows. */
 const KNOWN: ReadonlyMap<HRESULT, readonly [name: string, meaning: string]> = new Map([
@@ -78,12 +80,12 @@ const KNOWN: ReadonlyMap<HRESULT, readonly [name: string, meaning: string]> = ne
   [RPC_S_SERVER_UNAVAILABLE, ['RPC_S_SERVER_UNAVAILABLE', 'The RPC server is unavailable.']],
   [RPC_S_CALL_FAILED, ['RPC_S_CALL_FAILED', 'The remote procedure call failed.']],
   [RPC_S_CALL_FAILED_DNE, ['RPC_S_CALL_FAILED_DNE', 'The remote procedure call failed and did not execute.']],
+  [APPMODEL_ERROR_NO_PACKAGE, ['APPMODEL_ERROR_NO_PACKAGE', 'The process has no package identity.']],
   [CO_E_SERVER_STOPPING, ['CO_E_SERVER_STOPPING', 'Object server is stopping when OLE service contacts it.']],
   [RPC_E_SERVER_DIED, ['RPC_E_SERVER_DIED', 'The remote server machine does not exist or is unavailable.']],
   [RPC_E_SERVER_DIED_DNE, ['RPC_E_SERVER_DIED_DNE', 'The remote server machine does not exist or is unavailable, and the call did not execute.']],
 ]);
 
-/** Reinterprets an unsigned 32-bit code (as winerror.h writes it) as the signed HRESULT. */
 /**
  * True for the HRESULTs with which COM reports that the other process of a call is gone or has
  * disconnected the object (the process ended, crashed or was killed; CoDisconnectObject).
@@ -91,6 +93,11 @@ const KNOWN: ReadonlyMap<HRESULT, readonly [name: string, meaning: string]> = ne
 export function isDisconnection(value: HRESULT): boolean {
   return value === RPC_E_DISCONNECTED || value === RPC_S_SERVER_UNAVAILABLE || value === RPC_S_CALL_FAILED || value === RPC_S_CALL_FAILED_DNE
     || value === RPC_E_SERVER_DIED || value === RPC_E_SERVER_DIED_DNE || value === CO_E_OBJNOTCONNECTED;
+}
+
+/** HRESULT_FROM_WIN32 (winerror.h): a Win32 error code as an HRESULT (0 stays S_OK). */
+export function hresultFromWin32(code: number): HRESULT {
+  return code <= 0 ? code | 0 : hr(0x80070000 | (code & 0xffff));
 }
 
 /** Reinterprets an unsigned 32-bit code (as winerror.h writes it) as the signed HRESULT. */

@@ -3,8 +3,8 @@
 // GetCurrentPackagePath (appmodel.h) answer APPMODEL_ERROR_NO_PACKAGE (15700) without one.
 import { isWindows } from '../ffi/koffi.js';
 import { windows } from '../ffi/windows.js';
+import { APPMODEL_ERROR_NO_PACKAGE, hresultFromWin32 } from '../com/hresult.js';
 
-const APPMODEL_ERROR_NO_PACKAGE = 15700;
 const ERROR_INSUFFICIENT_BUFFER = 122;
 
 /**
@@ -16,7 +16,7 @@ export function packageIdentity(): { fullName: string; path: string } | null {
   const read = (fn: (length: [number], buffer: Uint16Array | null) => number): string | null => {
     const length: [number] = [0];
     let code = fn(length, null);
-    if (code === APPMODEL_ERROR_NO_PACKAGE) return null;
+    if (hresultFromWin32(code) === APPMODEL_ERROR_NO_PACKAGE) return null;
     if (code !== ERROR_INSUFFICIENT_BUFFER && code !== 0) throw new Error(`package query failed with Win32 error ${code}`);
     const buffer = new Uint16Array(length[0]);
     code = fn(length, buffer);

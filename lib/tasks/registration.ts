@@ -5,7 +5,7 @@
 // or the portable host's JS stand-ins for them.
 import '../generated/Windows.ApplicationModel.Background.js';
 import { Guid } from '../com/guid.js';
-import { ComError, E_INVALIDARG, E_NOINTERFACE, ERROR_NOT_FOUND, ERROR_NOT_SUPPORTED, hr, REGDB_E_CLASSNOTREG } from '../com/hresult.js';
+import { APPMODEL_ERROR_NO_PACKAGE, ComError, E_INVALIDARG, E_NOINTERFACE, ERROR_NOT_FOUND, ERROR_NOT_SUPPORTED, REGDB_E_CLASSNOTREG } from '../com/hresult.js';
 import { runtimeClass } from '../winrt/activation.js';
 import type { WinRTObject } from '../winrt/projection.js';
 import { resolveType } from '../winrt/types.js';
@@ -226,8 +226,6 @@ export async function requestBackgroundAccess(): Promise<string> {
   return Object.entries(enumValues('BackgroundAccessStatus')).find(([, v]) => v === status)?.[0] ?? String(status);
 }
 
-// HRESULTs from the field, with what they mean for a packaged WinMain app's COM task.
-const APPMODEL_ERROR_NO_PACKAGE = hr(0x80073d54);
 
 /** Runs `action`, turning the errors people meet registering tasks into explanations. */
 function explained<T>(action: () => T, what: string): T {

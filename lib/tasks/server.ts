@@ -20,8 +20,9 @@ import type { Implementation } from '../com/object.js';
 import { initializeCom, registerClassObject, REGCLS_MULTIPLEUSE, REGCLS_SUSPENDED, resumeClassObjects, type ClassRegistration } from '../com/runtime.js';
 import type { BackgroundTask } from './task.js';
 
-/** The activation argument of the seed's manifest. */
-export const DEFAULT_ACTIVATION_ARGUMENT = '-StartSampleTaskServer';
+import { DEFAULT_ACTIVATION_ARGUMENT } from '../manifest/com-server.js';
+
+export { DEFAULT_ACTIVATION_ARGUMENT };
 
 export interface ServeOptions {
   /** The manifest's com:ExeServer Arguments (default '-StartSampleTaskServer'). */

@@ -10,6 +10,7 @@ import {
 
 /** HRESULT_FROM_WIN32 (winerror.h), computed here rather than trusted from the library. */
 const fromWin32 = (code: number): number => (0x80070000 | code) | 0;
+const E_ACCESSDENIED_VALUE = 0x80070005 | 0;
 
 // As winerror.h writes them (unsigned hex), or as HRESULT_FROM_WIN32 of the Win32 error number.
 const WINERROR: Record<string, number> = {
@@ -45,6 +46,11 @@ const WINERROR: Record<string, number> = {
   RPC_E_WRONG_THREAD: 0x8001010e,
   RPC_S_SERVER_UNAVAILABLE: fromWin32(1722),
   RPC_S_CALL_FAILED: fromWin32(1726),
+  RPC_S_CALL_FAILED_DNE: fromWin32(1727),
+  RPC_E_SERVER_DIED: 0x80010007,
+  RPC_E_SERVER_DIED_DNE: 0x80010012,
+  CO_E_SERVER_STOPPING: 0x80004028,
+  APPMODEL_ERROR_NO_PACKAGE: fromWin32(15700),
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -56,6 +62,17 @@ constants('every constant has its winerror.h value as a signed 32-bit integer', 
   for (const [name, value] of Object.entries(WINERROR)) {
     assert.is(exported[name], value | 0, name);
   }
+});
+
+constants('hresultFromWin32 is HRESULT_FROM_WIN32; isDisconnection names the codes of a gone process', () => {
+  assert.is(com.hresultFromWin32(15700), com.APPMODEL_ERROR_NO_PACKAGE);
+  assert.is(com.hresultFromWin32(5), com.E_ACCESSDENIED);
+  assert.is(com.hresultFromWin32(0), S_OK);
+  assert.is(com.hresultFromWin32(E_FAIL), E_FAIL, 'an HRESULT already stays as it is');
+  for (const name of ['RPC_E_DISCONNECTED', 'RPC_S_SERVER_UNAVAILABLE', 'RPC_S_CALL_FAILED', 'RPC_S_CALL_FAILED_DNE', 'RPC_E_SERVER_DIED', 'RPC_E_SERVER_DIED_DNE', 'CO_E_OBJNOTCONNECTED']) {
+    assert.ok(com.isDisconnection(WINERROR[name]! | 0), name);
+  }
+  for (const value of [S_OK, E_FAIL, E_ACCESSDENIED_VALUE, com.RPC_E_SERVERFAULT]) assert.not.ok(com.isDisconnection(value));
 });
 
 constants('failure codes are negative numbers, as COM returns them', () => {
