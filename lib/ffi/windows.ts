@@ -8,24 +8,20 @@ type Fn = ((...args: any[]) => any) & { async: (...args: any[]) => void };
 export interface WindowsApi {
   // kernel32
   FormatMessageW: Fn;
-  GetCurrentThreadId: Fn;
   GetCurrentPackageFullName: Fn;
   GetCurrentPackagePath: Fn;
   // ole32
   CoInitializeEx: Fn;
-  CoUninitialize: Fn;
   CoRegisterClassObject: Fn;
   CoRevokeClassObject: Fn;
   CoResumeClassObjects: Fn;
   CoCreateInstance: Fn;
-  CoGetClassObject: Fn;
   CoCreateFreeThreadedMarshaler: Fn;
   CoTaskMemAlloc: Fn;
   CoTaskMemFree: Fn;
   CoAddRefServerProcess: Fn;
   CoReleaseServerProcess: Fn;
   // combase (WinRT)
-  RoInitialize: Fn;
   RoGetActivationFactory: Fn;
   RoOriginateError: Fn;
   GetRestrictedErrorInfo: Fn;
@@ -62,12 +58,10 @@ function bind(): WindowsApi {
     FormatMessageW: kernel32.func(
       'uint32_t __stdcall FormatMessageW(uint32_t flags, void *source, uint32_t messageId, uint32_t languageId, _Out_ uint16_t *buffer, uint32_t size, void *args)',
     ),
-    GetCurrentThreadId: kernel32.func('uint32_t __stdcall GetCurrentThreadId()'),
     // appmodel.h: LONG error codes (ERROR_SUCCESS, APPMODEL_ERROR_NO_PACKAGE 15700, ERROR_INSUFFICIENT_BUFFER 122).
     GetCurrentPackageFullName: kernel32.func('int32_t __stdcall GetCurrentPackageFullName(_Inout_ uint32_t *length, uint16_t *name)'),
     GetCurrentPackagePath: kernel32.func('int32_t __stdcall GetCurrentPackagePath(_Inout_ uint32_t *length, uint16_t *path)'),
     CoInitializeEx: ole32.func('int32_t __stdcall CoInitializeEx(void *reserved, uint32_t coInit)'),
-    CoUninitialize: ole32.func('void __stdcall CoUninitialize()'),
     CoRegisterClassObject: ole32.func(
       'int32_t __stdcall CoRegisterClassObject(void *rclsid, void *unk, uint32_t clsContext, uint32_t flags, _Out_ uint32_t *register)',
     ),
@@ -76,9 +70,6 @@ function bind(): WindowsApi {
     CoCreateInstance: ole32.func(
       'int32_t __stdcall CoCreateInstance(void *rclsid, void *outer, uint32_t clsContext, void *riid, _Out_ void **ppv)',
     ),
-    CoGetClassObject: ole32.func(
-      'int32_t __stdcall CoGetClassObject(void *rclsid, uint32_t clsContext, void *serverInfo, void *riid, _Out_ void **ppv)',
-    ),
     CoCreateFreeThreadedMarshaler: ole32.func(
       'int32_t __stdcall CoCreateFreeThreadedMarshaler(void *outer, _Out_ void **marshal)',
     ),
@@ -86,7 +77,6 @@ function bind(): WindowsApi {
     CoTaskMemFree: ole32.func('void __stdcall CoTaskMemFree(void *ptr)'),
     CoAddRefServerProcess: ole32.func('uint32_t __stdcall CoAddRefServerProcess()'),
     CoReleaseServerProcess: ole32.func('uint32_t __stdcall CoReleaseServerProcess()'),
-    RoInitialize: combase.func('int32_t __stdcall RoInitialize(int32_t initType)'),
     RoGetActivationFactory: combase.func('int32_t __stdcall RoGetActivationFactory(void *activatableClassId, void *iid, _Out_ void **factory)'),
     RoOriginateError: combase.func('int32_t __stdcall RoOriginateError(int32_t error, void *message)'),
     GetRestrictedErrorInfo: combase.func('int32_t __stdcall GetRestrictedErrorInfo(_Out_ void **info)'),
