@@ -234,7 +234,7 @@ function outgoingNative() {
     return;
   }
   log('outgoing call, native callee ...');
-  const calc = ComPtr.borrow(native.self, IAdder); // AddRef is abs() too: nothing to balance
+  const calc = ComPtr.copyFrom(native.self, IAdder); // AddRef is abs() too: nothing to balance
   const r = compareAdd(calc, koffi.decode(native.abs, callProto), native.self);
   calc.dispose();
   row('outgoing call, native callee: raw koffi call of the slot', r.baseline, 'ns/call');

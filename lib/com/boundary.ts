@@ -234,7 +234,7 @@ export function fromNative(param: ParamSpec, raw: unknown, owner: ComInterface<a
       return Guid.read(raw as Pointer);
     case 'interface':
       // A reference of the callee's own, released by `using`/dispose or by the GC.
-      return raw === null ? null : ComPtr.borrow(raw as Pointer, interfaceOf(param, owner));
+      return raw === null ? null : ComPtr.copyFrom(raw as Pointer, interfaceOf(param, owner));
     case 'wstring':
       return raw === null ? null : readWideString(raw as Pointer);
     case 'struct':

@@ -73,7 +73,7 @@ export class ComPtr<M extends object = {}> {
   readonly #functions: (CachedFunction | undefined)[];
   readonly #vtable: Pointer;
 
-  /** @internal Use {@link ComPtr.attach} or {@link ComPtr.borrow}. */
+  /** @internal Use {@link ComPtr.attach} or {@link ComPtr.copyFrom}. */
   constructor(ptr: Pointer, iface: ComInterface<M>) {
     this.interface = iface;
     this.#vtable = readPointer(ptr)!;
@@ -91,12 +91,23 @@ export class ComPtr<M extends object = {}> {
     return new (classFor(iface))(ptr, iface) as Com<M>;
   }
 
-  /** Wraps `ptr` with a reference of its own (AddRef): for pointers the caller only borrows. */
-  static borrow<M extends object>(ptr: Pointer, iface: ComInterface<M>): Com<M> {
-    checkPointer(ptr, iface, 'ComPtr.borrow');
+  /**
+   * Wraps `ptr` with a reference of its own: AddRef, as C++/WinRT's `copy_from_abi` does. For a
+   * pointer the caller only borrows (an in-parameter), whose reference stays the caller's.
+   */
+  static copyFrom<M extends object>(ptr: Pointer, iface: ComInterface<M>): Com<M> {
+    checkPointer(ptr, iface, 'ComPtr.copyFrom');
     const wrapper = new (classFor(iface))(ptr, iface) as Com<M>;
     wrapper.#function(IUnknown.methods[1]!)(ptr);
     return wrapper;
+  }
+
+  /**
+   * The former name of {@link ComPtr.copyFrom}: it adds a reference, which "borrow" did not say.
+   * @deprecated Use {@link ComPtr.copyFrom}; `borrow` goes in the next release.
+   */
+  static borrow<M extends object>(ptr: Pointer, iface: ComInterface<M>): Com<M> {
+    return ComPtr.copyFrom(ptr, iface);
   }
 
   /** The interface pointer. Throws once the ComPtr is disposed. */
@@ -183,7 +194,7 @@ export class ComPtr<M extends object = {}> {
 
   /** A second ComPtr to the same object, with its own reference. */
   clone(): Com<M> {
-    return ComPtr.borrow(this.pointer, this.interface);
+    return ComPtr.copyFrom(this.pointer, this.interface);
   }
 
   /** True when both point to the same COM object (compares the IUnknown identities). */
@@ -305,7 +316,7 @@ export function disposeComPtr(ptr: ComPtr<any>): void {
 
 /** An interface element of an array as a ComPtr (owning its reference, or with one of its own). */
 export function wrapElement(ptr: Pointer, iface: ComInterface<any>, take: boolean): ComPtr<any> {
-  return take ? ComPtr.attach(ptr, iface) : ComPtr.borrow(ptr, iface);
+  return take ? ComPtr.attach(ptr, iface) : ComPtr.copyFrom(ptr, iface);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -97,13 +97,16 @@ test('as() for a missing interface throws ComError E_NOINTERFACE naming both int
   }
 });
 
-test('attach takes over a reference; borrow adds one', () => {
+test('attach takes over a reference; copyFrom adds one (borrow, its old name, too)', () => {
   const calc = createObject<Calculator>(new Impl());
   const raw = calc.detach();
   assert.ok(calc.disposed, 'detach leaves the wrapper empty');
-  const borrowed = ComPtr.borrow(raw, ICalculator);
+  const copied = ComPtr.copyFrom(raw, ICalculator);
   assert.is(refs(raw), 2);
-  borrowed.dispose();
+  copied.dispose();
+  const old = ComPtr.borrow(raw, ICalculator);
+  assert.is(refs(raw), 2, 'the deprecated borrow is copyFrom');
+  old.dispose();
   const attached = ComPtr.attach(raw, ICalculator);
   assert.is(refs(raw), 1);
   attached.dispose();
@@ -151,7 +154,7 @@ test('a forgotten ComPtr is released once by the garbage collector', async () =>
   addRef(raw); // the test's own reference, to observe the count
   const wrappers = liveComPtrs();
   (function forget(): void {
-    const lost = ComPtr.borrow(raw, ICalculator); // never disposed
+    const lost = ComPtr.copyFrom(raw, ICalculator); // never disposed
     assert.is(lost.Add(1, 1), 2);
   })();
   assert.is(refs(raw), 3);

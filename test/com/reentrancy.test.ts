@@ -33,7 +33,7 @@ test('an object whose vtable is first built inside a COM call works from every d
   const fresh = readPointer(out)!;
   const callbacks = registeredCallbacks();
   // Through winbg, right away: stubs are settled before winbg calls native code.
-  using wrapped = ComPtr.borrow(fresh, IFresh);
+  using wrapped = ComPtr.copyFrom(fresh, IFresh);
   assert.is(wrapped.Value(), 7);
   assert.is(registeredCallbacks(), callbacks + 1, 'Value was registered once more, at depth 0');
   // Through a raw native call from the top of the JS stack, once the loop has turned.

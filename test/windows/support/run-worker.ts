@@ -10,7 +10,7 @@ const { clsid, instance } = workerData as { clsid: string; instance: string };
 try {
   initializeCom('mta');
   const task = createInstanceSync<{ Run(instance: unknown): void }>(clsid, ifaceOf('IBackgroundTask'), CLSCTX_LOCAL_SERVER);
-  const taskInstance = ComPtr.borrow(BigInt(instance), ifaceOf('IBackgroundTaskInstance'));
+  const taskInstance = ComPtr.copyFrom(BigInt(instance), ifaceOf('IBackgroundTaskInstance'));
   await task.callAsync('Run', taskInstance);
   taskInstance.dispose();
   task.dispose();
