@@ -7,3 +7,4 @@ export {
   timeTrigger, maintenanceTrigger, systemTrigger, applicationTrigger,
   type RegisterOptions as RegisterTaskOptions, type TaskRegistration, type Trigger, type ApplicationTrigger, type SystemTriggerName, type ConditionName,
 } from './registration.js';
+export type { Subscription } from '../winrt/subscription.js';

@@ -8,6 +8,7 @@ import { Guid } from '../com/guid.js';
 import { APPMODEL_ERROR_NO_PACKAGE, ComError, E_INVALIDARG, E_NOINTERFACE, ERROR_NOT_FOUND, ERROR_NOT_SUPPORTED, REGDB_E_CLASSNOTREG } from '../com/hresult.js';
 import { runtimeClass } from '../winrt/activation.js';
 import type { WinRTObject } from '../winrt/projection.js';
+import type { Subscription } from '../winrt/subscription.js';
 import { resolveType } from '../winrt/types.js';
 
 const NS = 'Windows.ApplicationModel.Background';
@@ -126,10 +127,10 @@ export interface TaskRegistration {
   readonly taskId: Guid;
   /** The projected BackgroundTaskRegistration, for anything else. */
   readonly raw: WinRTObject;
-  /** Calls `handler` with each progress report (0–100) of a run; returns the unsubscription. */
-  onProgress(handler: (progress: number, instanceId: Guid) => void): () => void;
+  /** Calls `handler` with each progress report (0–100) of a run; the Subscription removes it (call it, or `using`). */
+  onProgress(handler: (progress: number, instanceId: Guid) => void): Subscription;
   /** Calls `handler` when a run completes, with its failure as a ComError (null when it succeeded). */
-  onCompleted(handler: (error: ComError | null, instanceId: Guid) => void): () => void;
+  onCompleted(handler: (error: ComError | null, instanceId: Guid) => void): Subscription;
   /** Unregisters; with `cancel`, a running instance is canceled too. */
   unregister(options?: { cancel?: boolean }): void;
 }
@@ -138,8 +139,8 @@ type RegistrationObject = WinRTObject & {
   readonly Name: string;
   readonly TaskId: Guid;
   Unregister(cancelTask: boolean): void;
-  onProgress(handler: (task: unknown, args: { InstanceId: Guid; Progress: number }) => void): (() => void) & Disposable;
-  onCompleted(handler: (task: unknown, args: { InstanceId: Guid; CheckResult(): void }) => void): (() => void) & Disposable;
+  onProgress(handler: (task: unknown, args: { InstanceId: Guid; Progress: number }) => void): Subscription;
+  onCompleted(handler: (task: unknown, args: { InstanceId: Guid; CheckResult(): void }) => void): Subscription;
 };
 
 function wrap(raw: RegistrationObject): TaskRegistration {

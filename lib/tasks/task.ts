@@ -13,6 +13,7 @@ import { IWinbgRunReport } from './report.js';
 import type { Com } from '../com/pointer.js';
 import { project, WinRTObject } from '../winrt/projection.js';
 import { resolveType, type ResolvedInterface } from '../winrt/types.js';
+import { subscription, type Subscription } from '../winrt/subscription.js';
 
 const NS = 'Windows.ApplicationModel.Background';
 const interfaceOf = (name: string): ResolvedInterface => resolveType(`${NS}.${name}`) as ResolvedInterface;
@@ -117,16 +118,16 @@ export class BackgroundTask {
     return { create: () => ({ interfaces: [iface], Run: (instance: Com) => this.#runInstance(instance) }), interfaces: [iface] };
   }
 
-  /** Calls `listener` when a run starts; returns a function that removes it. */
-  onRunStarted(listener: Listener): () => void {
+  /** Calls `listener` when a run starts; the Subscription removes it (call it, or `using`). */
+  onRunStarted(listener: Listener): Subscription {
     this.#started.add(listener);
-    return () => this.#started.delete(listener);
+    return subscription(() => void this.#started.delete(listener));
   }
 
-  /** Calls `listener` when a run has ended (its deferral completed); returns a function that removes it. */
-  onRunEnded(listener: Listener): () => void {
+  /** Calls `listener` when a run has ended (its deferral completed); the Subscription removes it. */
+  onRunEnded(listener: Listener): Subscription {
     this.#ended.add(listener);
-    return () => this.#ended.delete(listener);
+    return subscription(() => void this.#ended.delete(listener));
   }
 
   /**

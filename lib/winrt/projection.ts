@@ -9,6 +9,7 @@ import { ComInterface } from '../com/interface.js';
 import { createObject } from '../com/implement.js';
 import { ComPtr, isForeign, setInterfaceAdapter, toComPtr, type Com } from '../com/pointer.js';
 import { boxReference } from './reference.js';
+import { subscription, type Subscription } from './subscription.js';
 import { collectionMembers, iterableImplementation } from './collections.js';
 import { asyncMembers } from './async.js';
 import { planMembers, type MemberSource } from './members.js';
@@ -16,10 +17,7 @@ import { resolveType, type MethodDescriptor, type ParamDescriptor, type Resolved
 
 type InterfaceType = ResolvedInterface;
 
-/** A function that unsubscribes an event handler; `using` unsubscribes at the end of the scope. */
-export interface Subscription extends Disposable {
-  (): void;
-}
+export type { Subscription } from './subscription.js';
 
 /** A projected WinRT object: the members of its class's interfaces, plus these. */
 export class WinRTObject {
@@ -249,13 +247,7 @@ export function installMembers(target: object, interfaces: readonly InterfaceTyp
             writable: true,
             value: function (this: object, handler: unknown): Subscription {
               const token = add(this, [handler]);
-              let done = false;
-              const unsubscribe = (): void => {
-                if (done) return;
-                done = true;
-                remove(this, [token]);
-              };
-              return Object.assign(unsubscribe, { [Symbol.dispose]: unsubscribe });
+              return subscription(() => remove(this, [token]));
             },
           });
           break;

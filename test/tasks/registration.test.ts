@@ -74,7 +74,14 @@ test('onProgress and onCompleted report a run; a failure arrives as a ComError',
   assert.instance(completions[1], ComError);
   assert.is(completions[1]!.hresult, E_ACCESSDENIED);
   offProgress();
+  offCompleted[Symbol.dispose](); // one Subscription type: callable and disposable
   offCompleted();
+  const seen = [progress.length, completions.length];
+  fail = false;
+  completion = host.waitForCompletion('primes');
+  host.fire('primes');
+  await completion;
+  assert.equal([progress.length, completions.length], seen, 'neither handler is called after it was removed');
 });
 
 test('a task whose promise rejects after Run returned: its deferral completes, Completed sees the failure', async () => {

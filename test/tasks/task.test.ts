@@ -247,6 +247,23 @@ test('GetDeferral failing: Run fails, the task is aborted, and the run ends only
   assert.is(instance.handlers.size, 0, 'the Canceled handler was removed');
 });
 
+test('onRunStarted and onRunEnded return a Subscription: callable once, disposable, idempotent', () => {
+  const task = defineBackgroundTask({ clsid: CLSID, run() {} });
+  const seen: string[] = [];
+  const started = task.onRunStarted(() => void seen.push('started'));
+  {
+    using ended = task.onRunEnded(() => void seen.push('ended'));
+    assert.is(runThroughCom(task, new FakeInstance()), null);
+    assert.equal(seen, ['started', 'ended']);
+    assert.type(ended[Symbol.dispose], 'function');
+  }
+  started();
+  started();
+  started[Symbol.dispose]();
+  assert.is(runThroughCom(task, new FakeInstance()), null);
+  assert.equal(seen, ['started', 'ended'], 'both removed: one by its call, one by `using`');
+});
+
 test('validation', () => {
   assert.throws(() => defineBackgroundTask({ clsid: 'nope', run() {} }), /Invalid GUID "nope"/);
   assert.throws(() => defineBackgroundTask({ clsid: CLSID } as never), /run must be a function/);
