@@ -95,7 +95,8 @@ function ensureCompiled() {
 
 ensureCompiled();
 const winbg = await import(pathToFileURL(path.join(projectRoot, '.build', 'lib', 'com', 'index.js')).href);
-const { ComPtr, IUnknown, createObject, defineInterface, liveComObjects, nativeMemoryInUse, registeredCallbacks } = winbg;
+const { ComPtr, IUnknown, createObject, defineInterface } = winbg;
+const { liveComObjects, nativeMemoryInUse, registeredCallbacks } = await import(pathToFileURL(path.join(projectRoot, '.build', 'lib', 'diagnostics', 'index.js')).href);
 
 // ---------------------------------------------------------------------------------------------
 // What is called.

@@ -5,14 +5,13 @@ export { HString, createHString, readHString, takeHString, deleteHString, duplic
 export { ComInterface, defineInterface, type InterfaceDefinition, type MethodInfo, type LocalType } from './interface.js';
 export { defineStruct, StructType, GUID_STRUCT } from './struct.js';
 export { IUnknown, IInspectable, IAgileObject, IID_IMarshal, TrustLevel } from './unknown.js';
-export { ComPtr, disposeComPtr, liveComPtrs, type Com } from './pointer.js';
+export { ComPtr, disposeComPtr, type Com } from './pointer.js';
 export { createObject, type ComClass } from './implement.js';
-export { liveComObjects, prepareInterfaces, type ObjectOptions, type Implementation } from './object.js';
+export { prepareInterfaces, type ObjectOptions, type Implementation } from './object.js';
 export { setErrorReporter, type ErrorReporter } from './boundary.js';
 export { ClassFactory, IClassFactory, type ClassDefinition, type ClassFactoryMethods } from './class-factory.js';
 export { getIids, getRuntimeClassName, getTrustLevel } from './inspectable.js';
 export { toComPtr, type ComConvertible } from './pointer.js';
 export * from './runtime.js';
-export { isWindows, registeredCallbacks, type Pointer } from '../ffi/koffi.js';
-export { nativeMemoryInUse } from '../ffi/memory.js';
-export { nativeUnknownUnavailable } from '../ffi/native-unknown.js';
+export { isWindows, type Pointer } from '../ffi/koffi.js';
+// liveComObjects, liveComPtrs, nativeMemoryInUse, registeredCallbacks, nativeUnknownUnavailable: winbg/diagnostics.

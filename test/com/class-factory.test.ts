@@ -1,9 +1,8 @@
 // IClassFactory for JS classes, called as COM calls it (unknwn.idl).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import {
-  ClassFactory, CLASS_E_NOAGGREGATION, createObject, E_NOINTERFACE, IClassFactory, liveComObjects, S_OK,
-} from '../../lib/com/index.js';
+import { ClassFactory, CLASS_E_NOAGGREGATION, createObject, E_NOINTERFACE, IClassFactory, S_OK } from '../../lib/com/index.js';
+import { liveComObjects } from '../../lib/diagnostics/index.js';
 import { ICalculator, IMissing, INamed } from '../support/interfaces.js';
 import { callSlot, IID, Memory, readInt32, readPointer, release } from '../support/native.js';
 

@@ -6,9 +6,9 @@ import { suite, type Test } from 'uvu';
 import * as assert from 'uvu/assert';
 import koffi from 'koffi';
 import {
-  ComError, createHString, deleteHString, duplicateHString, E_INVALIDARG, HString, HSTRING_HEADER_SIZE, hstringLength,
-  isWindows, nativeMemoryInUse, readHString, takeHString, type HSTRING,
+  ComError, createHString, deleteHString, duplicateHString, E_INVALIDARG, HString, HSTRING_HEADER_SIZE, hstringLength, isWindows, readHString, takeHString, type HSTRING,
 } from '../../lib/com/index.js';
+import { nativeMemoryInUse } from '../../lib/diagnostics/index.js';
 
 /** A 100 000-unit string cycling through every code unit (NULs and lone surrogates included). */
 const LONG = Array.from({ length: 100_000 }, (_, i) => String.fromCharCode((i * 7919) % 0x10000)).join('');

@@ -5,7 +5,8 @@
 import koffi from 'koffi';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createObject, liveComObjects, nativeMemoryInUse, registeredCallbacks } from '../../lib/com/index.js';
+import { createObject } from '../../lib/com/index.js';
+import { liveComObjects, nativeMemoryInUse, registeredCallbacks } from '../../lib/diagnostics/index.js';
 import { referenceCount } from '../../lib/com/object.js';
 import { nativeUnknownUnavailable } from '../../lib/ffi/native-unknown.js';
 import { ICalculator, INamed, NamedCalculator } from '../support/interfaces.js';

@@ -8,9 +8,8 @@
 import koffi from 'koffi';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import {
-  ComPtr, createObject, E_NOINTERFACE, E_POINTER, IUnknown, liveComObjects, registeredCallbacks, RO_E_CLOSED, S_OK,
-} from '../../lib/com/index.js';
+import { ComPtr, createObject, E_NOINTERFACE, E_POINTER, IUnknown, RO_E_CLOSED, S_OK } from '../../lib/com/index.js';
+import { liveComObjects, registeredCallbacks } from '../../lib/diagnostics/index.js';
 import { referenceCount } from '../../lib/com/object.js';
 import { nativeUnknown, nativeUnknownUnavailable } from '../../lib/ffi/native-unknown.js';
 import { ICalculator, IContainer, INamed, type Calculator, type Container, NamedCalculator } from '../support/interfaces.js';

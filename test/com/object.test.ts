@@ -3,9 +3,9 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  ComError, createHString, createObject, Guid, deleteHString, E_FAIL, E_INVALIDARG, E_NOTIMPL, E_POINTER, liveComObjects,
-  readHString, REGDB_E_CLASSNOTREG, S_OK, setErrorReporter, takeHString, type Com,
+  ComError, createHString, createObject, Guid, deleteHString, E_FAIL, E_INVALIDARG, E_NOTIMPL, E_POINTER, readHString, REGDB_E_CLASSNOTREG, S_OK, setErrorReporter, takeHString, type Com,
 } from '../../lib/com/index.js';
+import { liveComObjects } from '../../lib/diagnostics/index.js';
 import koffi from 'koffi';
 import { IContainer, ICalculator, INamed, type Named, type SequentialStream } from '../support/interfaces.js';
 import { callSlot, Memory, readBytes, readInt32, readPointer, readUint32, release } from '../support/native.js';

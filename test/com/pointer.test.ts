@@ -1,9 +1,8 @@
 // ComPtr: calling interfaces through their vtables, with ownership that cannot leak or double-free.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import {
-  ComError, ComPtr, createObject, E_NOINTERFACE, E_POINTER, IInspectable, IUnknown, liveComObjects, liveComPtrs, type Com,
-} from '../../lib/com/index.js';
+import { ComError, ComPtr, createObject, E_NOINTERFACE, E_POINTER, IInspectable, IUnknown, type Com } from '../../lib/com/index.js';
+import { liveComObjects, liveComPtrs } from '../../lib/diagnostics/index.js';
 import { ICalculator, IMissing, INamed, type Calculator, type Named } from '../support/interfaces.js';
 import { addRef, collectGarbage, release } from '../support/native.js';
 

@@ -3,7 +3,8 @@
 // registers such stubs again at depth 0 so that the object works from every depth.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ComPtr, createObject, defineInterface, IUnknown, registeredCallbacks, S_OK, type Com } from '../../lib/com/index.js';
+import { ComPtr, createObject, defineInterface, IUnknown, S_OK, type Com } from '../../lib/com/index.js';
+import { registeredCallbacks } from '../../lib/diagnostics/index.js';
 import { callSlot, Memory, readInt32, readPointer, release } from '../support/native.js';
 
 interface Fresh { Value(): number }

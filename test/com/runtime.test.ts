@@ -4,9 +4,9 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  CO_E_OBJISREG, ComError, createInstance, createInstanceSync, Guid, initializeCom, isWindows, liveComObjects,
-  registerClassObject, REGCLS_MULTIPLEUSE, REGCLS_SUSPENDED, REGDB_E_CLASSNOTREG, resumeClassObjects,
+  CO_E_OBJISREG, ComError, createInstance, createInstanceSync, Guid, initializeCom, isWindows, registerClassObject, REGCLS_MULTIPLEUSE, REGCLS_SUSPENDED, REGDB_E_CLASSNOTREG, resumeClassObjects,
 } from '../../lib/com/index.js';
+import { liveComObjects } from '../../lib/diagnostics/index.js';
 import { ICalculator, type Calculator } from '../support/interfaces.js';
 
 class Adder {

@@ -2,7 +2,8 @@
 // (8192), so their number must not grow with the number of COM objects, and neither may memory.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createObject, liveComObjects, liveComPtrs, nativeMemoryInUse, registeredCallbacks, S_OK } from '../../lib/com/index.js';
+import { createObject, S_OK } from '../../lib/com/index.js';
+import { liveComObjects, liveComPtrs, nativeMemoryInUse, registeredCallbacks } from '../../lib/diagnostics/index.js';
 import { ICalculator, INamed, NamedCalculator } from '../support/interfaces.js';
 import { callSlot, collectGarbage, IID, Memory, queryInterface, readInt32, readPointer, release } from '../support/native.js';
 

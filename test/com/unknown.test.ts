@@ -1,9 +1,8 @@
 // IUnknown's rules, checked through the raw vtable as a native caller sees them.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import {
-  createObject, E_NOINTERFACE, E_POINTER, IInspectable, isWindows, liveComObjects, nativeMemoryInUse, RO_E_CLOSED, S_OK,
-} from '../../lib/com/index.js';
+import { createObject, E_NOINTERFACE, E_POINTER, IInspectable, isWindows, RO_E_CLOSED, S_OK } from '../../lib/com/index.js';
+import { liveComObjects, nativeMemoryInUse } from '../../lib/diagnostics/index.js';
 import { ICalculator, INamed, NamedCalculator } from '../support/interfaces.js';
 import koffi from 'koffi';
 import { addRef, IID, Memory, queryInterface, readPointer, release, vtableSlot } from '../support/native.js';

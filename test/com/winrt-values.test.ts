@@ -3,9 +3,9 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  ComError, createObject, defineInterface, defineStruct, E_INVALIDARG, Guid, IInspectable, liveComObjects, nativeMemoryInUse, S_OK,
-  type Com,
+  ComError, createObject, defineInterface, defineStruct, E_INVALIDARG, Guid, IInspectable, S_OK, type Com,
 } from '../../lib/com/index.js';
+import { liveComObjects, nativeMemoryInUse } from '../../lib/diagnostics/index.js';
 import { callSlot, Memory, readInt32, readPointer, readUint32, release } from '../support/native.js';
 import { INamed, type Named } from '../support/interfaces.js';
 import koffi from 'koffi';

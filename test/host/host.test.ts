@@ -2,7 +2,7 @@
 // leaves behind when it closes (no timer, no COM object).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { liveComObjects } from '../../lib/com/index.js';
+import { liveComObjects } from '../../lib/diagnostics/index.js';
 import { createHost, ManualClock, systemClock, type Clock, type HostEvent } from '../../lib/host/index.js';
 import { collectGarbage } from '../support/native.js';
 import { Background, MINUTE, register, serveTask } from './support.js';

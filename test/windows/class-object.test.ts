@@ -10,9 +10,9 @@ import { Worker } from 'node:worker_threads';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  createInstance, Guid, initializeCom, liveComObjects, nativeMemoryInUse, registerClassObject, REGDB_E_CLASSNOTREG,
-  ComError, IClassFactory, prepareInterfaces, type Implementation,
+  createInstance, Guid, initializeCom, registerClassObject, REGDB_E_CLASSNOTREG, ComError, IClassFactory, prepareInterfaces, type Implementation,
 } from '../../lib/com/index.js';
+import { liveComObjects, nativeMemoryInUse } from '../../lib/diagnostics/index.js';
 import { ICalculator, IPersist, ISequentialStream, type Calculator } from '../support/interfaces.js';
 import { MemoryStream, PersistentStream } from '../support/stream.js';
 

@@ -4,7 +4,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import '../../lib/generated/index.js';
-import { ComError, E_BOUNDS, E_INVALIDARG, liveComObjects, type Com } from '../../lib/com/index.js';
+import { ComError, E_BOUNDS, E_INVALIDARG, type Com } from '../../lib/com/index.js';
+import { liveComObjects } from '../../lib/diagnostics/index.js';
 import { Windows_Foundation_Collections as Collections } from '../../lib/generated/index.js';
 import {
   asPromise, box, fromPromise, project, registerActivationFactory, resolveType, WinRTObject, type ResolvedInterface,

@@ -9,7 +9,7 @@
 // canceled.
 import { appendFileSync, readFileSync } from 'node:fs';
 import { createPrimesTask } from '../../../lib/samples/primes.js';
-import { liveComObjects, nativeMemoryInUse } from '../../../lib/com/index.js';
+import { liveComObjects, nativeMemoryInUse } from '../../../lib/diagnostics/index.js';
 import { defineBackgroundTask, serve } from '../../../lib/tasks/index.js';
 
 const args = process.argv.slice(2);

@@ -1,0 +1,8 @@
+// winbg/diagnostics: what is alive, for tests and leak hunts — JS COM objects, ComPtr wrappers,
+// winbg's native memory and koffi's registered callbacks — and whether IUnknown runs as native
+// code here. Not needed to write or serve a task.
+export { liveComObjects } from '../com/object.js';
+export { liveComPtrs } from '../com/pointer.js';
+export { registeredCallbacks } from '../ffi/koffi.js';
+export { nativeMemoryInUse } from '../ffi/memory.js';
+export { nativeUnknownUnavailable } from '../ffi/native-unknown.js';
