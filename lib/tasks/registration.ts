@@ -9,7 +9,8 @@ import { APPMODEL_ERROR_NO_PACKAGE, ComError, E_INVALIDARG, E_NOINTERFACE, ERROR
 import { runtimeClass } from '../winrt/activation.js';
 import type { WinRTObject } from '../winrt/projection.js';
 import type { Subscription } from '../winrt/subscription.js';
-import { resolveType } from '../winrt/types.js';
+import { project } from '../winrt/projection.js';
+import { resolveType, type ResolvedInterface } from '../winrt/types.js';
 
 const NS = 'Windows.ApplicationModel.Background';
 const enumValues = (name: string): Readonly<Record<string, number>> => (resolveType(`${NS}.${name}`) as { values: Readonly<Record<string, number>> }).values;
@@ -82,19 +83,53 @@ export function systemTrigger(type: SystemTriggerName, options: { oneShot?: bool
   };
 }
 
-/** ApplicationTrigger: fired by the app with `request()` once registered. */
+type RequestableTrigger = WinRTObject & { RequestAsync(): PromiseLike<number> };
+
+/** What registerBackgroundTask tells an application trigger whose registration already existed. */
+const adoptRegistration = Symbol('winbg.adoptRegistration');
+interface AdoptingTrigger extends ApplicationTrigger {
+  [adoptRegistration](registration: WinRTObject, name: string): void;
+}
+
+/**
+ * ApplicationTrigger: fired by the app with `request()` once registered — by this call, or
+ * already (registerBackgroundTask returned the existing registration of that name: its trigger
+ * is the one requested).
+ */
 export function applicationTrigger(): ApplicationTrigger {
-  let created: (WinRTObject & { RequestAsync(): PromiseLike<number> }) | null = null;
-  return {
+  let trigger: RequestableTrigger | null = null;
+  let notApplication: string | null = null;
+  const adopting: AdoptingTrigger = {
     kind: 'application',
     description: 'ApplicationTrigger',
-    create: () => (created = runtimeClass<{ create(): WinRTObject }>(`${NS}.ApplicationTrigger`).create() as typeof created & WinRTObject),
+    create: () => (trigger = runtimeClass<{ create(): WinRTObject }>(`${NS}.ApplicationTrigger`).create() as RequestableTrigger),
+    [adoptRegistration](registration, name): void {
+      // IBackgroundTaskRegistration2.Trigger, as the IApplicationTrigger it is when the existing
+      // registration was made with an application trigger.
+      const second = resolveType(`${NS}.IBackgroundTaskRegistration2`) as ResolvedInterface;
+      const withTrigger = registration.comPtr().tryAs(second.iface);
+      if (!withTrigger) return;
+      const projected = project(withTrigger, second) as WinRTObject & { readonly Trigger: WinRTObject | null };
+      const existing = projected.Trigger;
+      projected.dispose();
+      if (!existing) return;
+      const type = resolveType(`${NS}.IApplicationTrigger`) as ResolvedInterface;
+      const app = existing.comPtr().tryAs(type.iface);
+      existing.dispose();
+      if (app) trigger = project(app, type) as RequestableTrigger;
+      else notApplication = name;
+    },
     async request(): Promise<string> {
-      if (!created) throw new ComError(E_INVALIDARG, 'applicationTrigger: register a task with this trigger before requesting it');
-      const result = await created.RequestAsync();
+      if (!trigger) {
+        throw new ComError(E_INVALIDARG, notApplication !== null
+          ? `applicationTrigger: the registration ${JSON.stringify(notApplication)} already existed with another kind of trigger; register with replace: true to change it`
+          : 'applicationTrigger: register a task with this trigger before requesting it');
+      }
+      const result = await trigger.RequestAsync();
       return Object.entries(enumValues('ApplicationTriggerResult')).find(([, v]) => v === result)?.[0] ?? String(result);
     },
   };
+  return adopting;
 }
 
 function condition(name: ConditionName): WinRTObject {
@@ -186,7 +221,11 @@ export function registerBackgroundTask(options: RegisterOptions): TaskRegistrati
   const conditionObjects = conditions.map(condition); // validated before anything is registered
 
   const existing = listBackgroundTasks().filter((r) => r.name === options.name);
-  if (existing.length > 0 && !options.replace) return existing[0]!;
+  if (existing.length > 0 && !options.replace) {
+    const found = existing[0]!;
+    if (adoptRegistration in trigger) (trigger as AdoptingTrigger)[adoptRegistration](found.raw, found.name);
+    return found;
+  }
   for (const registration of existing) registration.unregister({ cancel: true });
 
   const builder = explained(() => runtimeClass<{ create(): WinRTObject }>(`${NS}.BackgroundTaskBuilder`).create(), 'BackgroundTaskBuilder') as WinRTObject & Record<string, any>;

@@ -116,6 +116,18 @@ test('application triggers are requested by the app', async () => {
   const run = await completion;
   assert.is(run.state, 'completed');
   assert.is(run.progress, 100);
+  // The app starts again: the registration exists, and a new trigger object requests it.
+  const again = applicationTrigger();
+  const same = registerBackgroundTask({ name: 'on demand', clsid, trigger: again });
+  assert.is(same.name, 'on demand');
+  const second = host.waitForCompletion('on demand');
+  assert.is(await again.request(), 'Allowed', 'the existing registration\'s trigger is requested');
+  assert.is((await second).state, 'completed');
+  // A registration of that name made with another trigger: said so.
+  registerBackgroundTask({ name: 'timed', clsid, trigger: timeTrigger(15) });
+  const mismatch = applicationTrigger();
+  registerBackgroundTask({ name: 'timed', clsid, trigger: mismatch });
+  await mismatch.request().then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /"timed" already existed with another kind of trigger; register with replace: true/));
 });
 
 test('conditions and options reach the registration; validation happens before Windows sees anything', () => {
