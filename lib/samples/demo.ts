@@ -156,7 +156,9 @@ async function runWithWindows(plan: Plan, task: ReturnType<typeof createPrimesTa
   let registration: TaskRegistration | null = null;
   try {
     const trigger = timeTrigger(15);
-    registration = registerBackgroundTask({ name: DEMO_TASK_NAME, clsid: task.clsid, trigger, replace: true });
+    // Idempotent by name: a later launch keeps the registration, its schedule and a run in
+    // progress, instead of replacing them (Windows would reset the 15-minute tick).
+    registration = registerBackgroundTask({ name: DEMO_TASK_NAME, clsid: task.clsid, trigger });
     view.event({ type: 'registered', name: registration.name, trigger: trigger.description, clsid: String(task.clsid) });
     note(`note: registered with Windows; it runs the task on its next 15-minute tick, in this process (the manifest must declare com:Class Id="${SAMPLE_TASK_CLSID}"). Ctrl+C unregisters it and cancels a run`);
     const ended = new Promise<'ended' | 'stopped'>((resolve) => {
