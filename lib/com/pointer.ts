@@ -44,6 +44,32 @@ interface Held {
 
 let liveWrappers = 0;
 
+/**
+ * ComPtrs that another object owns and hands out for calls only (a WinRTObject's cached
+ * interface pointers, see WinRTObject.comPtr): disposing one yourself would break its owner, so
+ * dispose, detach and disposeAsync refuse, saying what to do; the owner releases it with
+ * {@link releaseOwned}.
+ */
+const owners = new WeakMap<ComPtr<any>, string>();
+
+/** @internal Marks `ptr` as owned by `owner` (a description for the error message). */
+export function ownPointer(ptr: ComPtr<any>, owner: string): void {
+  owners.set(ptr, owner);
+}
+
+/** @internal The owner's release of a pointer it owns: at once, or on a koffi worker thread for a foreign one. */
+export function releaseOwned(ptr: ComPtr<any>, async: boolean): Promise<void> | void {
+  owners.delete(ptr);
+  return async ? ptr.disposeAsync() : ptr.dispose();
+}
+
+function checkNotOwned(ptr: ComPtr<any>, what: string): void {
+  const owner = owners.get(ptr);
+  if (owner !== undefined) {
+    throw new TypeError(`${what}: this ComPtr belongs to ${owner}, which releases it; dispose that object instead, or take a pointer of your own with .as(${ptr.interface.name}) or .clone()`);
+  }
+}
+
 // A forgotten proxy is released on a koffi worker thread, as disposeComPtr does: its Release
 // travels to another process, which may be waiting on this thread right now.
 const forgotten = new FinalizationRegistry<Held>((held) => {
@@ -206,6 +232,7 @@ export class ComPtr<M extends object = {}> {
 
   /** Gives up this ComPtr's reference to the caller (e.g. to fill an out-parameter). */
   detach(): Pointer {
+    checkNotOwned(this, 'ComPtr.detach');
     const ptr = this.pointer;
     this.#held.ptr = null;
     forgotten.unregister(this);
@@ -217,6 +244,7 @@ export class ComPtr<M extends object = {}> {
   dispose(): void {
     const ptr = this.#held.ptr;
     if (ptr === null) return;
+    checkNotOwned(this, 'ComPtr.dispose');
     this.#held.ptr = null;
     forgotten.unregister(this);
     liveWrappers--;
@@ -232,6 +260,7 @@ export class ComPtr<M extends object = {}> {
   disposeAsync(): Promise<void> {
     const ptr = this.#held.ptr;
     if (ptr === null) return Promise.resolve();
+    checkNotOwned(this, 'ComPtr.disposeAsync');
     const release = this.#held.release as NativeFn & { async(...args: unknown[]): void };
     this.detach();
     return new Promise((resolve) => release.async(ptr, () => resolve()));

@@ -7,7 +7,7 @@
 import { ComError } from '../com/hresult.js';
 import { ComInterface } from '../com/interface.js';
 import { createObject } from '../com/implement.js';
-import { ComPtr, isForeign, setInterfaceAdapter, toComPtr, type Com } from '../com/pointer.js';
+import { ComPtr, isForeign, ownPointer, releaseOwned, setInterfaceAdapter, toComPtr, type Com } from '../com/pointer.js';
 import { boxReference } from './reference.js';
 import { subscription, type Subscription } from './subscription.js';
 import { collectionMembers, iterableImplementation } from './collections.js';
@@ -30,6 +30,7 @@ export class WinRTObject {
     this.#type = type;
     this.#primary = pointer;
     this.#pointers.set(pointer.interface, pointer);
+    ownPointer(pointer, `a projected ${type.name}`);
   }
 
   /** The WinRT type this object was projected as (its runtime class, or the interface it came as). */
@@ -37,7 +38,11 @@ export class WinRTObject {
     return this.#type.name;
   }
 
-  /** The object's interface `iface` (QueryInterface once, then cached). Do not dispose it. */
+  /**
+   * The object's interface `iface` (QueryInterface once, then cached), for calls. It stays this
+   * object's: disposing it (`using` included) throws, saying so; `as(iface)` gives a pointer of
+   * your own.
+   */
   comPtr<M extends object = {}>(iface?: ComInterface<M>): Com<M> {
     if (iface === undefined || iface === this.#primary.interface) return this.#primary as Com<M>;
     const wanted: ComInterface<any> = iface;
@@ -45,6 +50,7 @@ export class WinRTObject {
     if (cached) return cached as Com<M>;
     const pointer: ComPtr<any> = this.#primary.as(wanted);
     this.#pointers.set(wanted, pointer);
+    ownPointer(pointer, `a projected ${this.#type.name}`);
     return pointer as Com<M>;
   }
 
@@ -60,7 +66,7 @@ export class WinRTObject {
 
   /** Releases the object's references. Members throw ComError afterwards. */
   dispose(): void {
-    for (const pointer of this.#pointers.values()) pointer.dispose();
+    for (const pointer of this.#pointers.values()) releaseOwned(pointer, false);
     this.#pointers.clear();
   }
 
@@ -72,7 +78,7 @@ export class WinRTObject {
   disposeAsync(): Promise<void> {
     const pointers = [...this.#pointers.values()];
     this.#pointers.clear();
-    return Promise.all(pointers.map((pointer) => (isForeign(pointer) ? pointer.disposeAsync() : pointer.dispose()))).then(() => undefined);
+    return Promise.all(pointers.map((pointer) => releaseOwned(pointer, isForeign(pointer)))).then(() => undefined);
   }
 
   [Symbol.dispose](): void {

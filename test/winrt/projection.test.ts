@@ -102,6 +102,22 @@ classes('create(), methods with results, properties, Map-like members', () => {
   map.dispose();
 });
 
+classes('comPtr() hands out the object\'s own pointer: disposing it (`using` too) throws, saying what to do; as() gives one of your own', () => {
+  const map = Collections.StringMap.create();
+  const own = map.comPtr();
+  assert.throws(() => own.dispose(), /belongs to a projected Windows\.Foundation\.Collections\.StringMap.*dispose that object instead.*\.as\(/);
+  assert.throws(() => own.detach(), /ComPtr\.detach: this ComPtr belongs to/);
+  assert.throws(() => {
+    using borrowed = map.comPtr();
+    void borrowed;
+  }, /ComPtr\.dispose: this ComPtr belongs to/);
+  assert.is(map.Size, 0, 'the object still works');
+  const mine = map.as(own.interface);
+  mine.dispose();
+  map.dispose();
+  assert.ok(own.disposed, 'released by its owner');
+});
+
 classes('events: onMapChanged subscribes a JS function, the subscription unsubscribes', () => {
   const map = Collections.StringMap.create();
   const seen: [number, string, boolean][] = [];
