@@ -21,9 +21,10 @@ const USAGE = `usage:
                                      JSON object per line
   winbg describe <TypeName>          a projected type's ABI as JSON (runtime classes, interfaces,
                                      delegates, enums, structs; generics in WinRT notation)
-  winbg generate [--winmd DIR] [--config FILE] [--namespace NS]... [--out DIR] [--hashes FILE]
+  winbg generate [--winmd DIR] [--config FILE] [--namespace NS]... [--out DIR] [--hashes FILE] [--js]
                                      write a projection (default: the roots of winmd/projection.json,
-                                     into lib/generated; with --namespace, those namespaces)
+                                     into lib/generated; with --namespace, those namespaces); --js
+                                     writes JavaScript with .d.ts declarations instead of TypeScript
   winbg idl <TypeName>... [--winmd DIR] [--out FILE]
                                      COM IDL (for Wine's widl or MIDL) of WinRT interfaces and
                                      delegates, given by full name, and of every type their methods
@@ -114,8 +115,9 @@ async function main(args: string[]): Promise<number> {
       const out = option('--out')[0] ?? 'lib/generated';
       // Inside winbg itself the projection imports the runtime by relative path; elsewhere by package name.
       const isPackage = rest.includes('--package');
+      const js = rest.includes('--js');
       const started = performance.now();
-      const projection = generate({ winmd, roots, out, ...(isPackage ? {} : { runtime: 'winbg/winrt', com: 'winbg/com' }) });
+      const projection = generate({ winmd, roots, out, js, ...(isPackage ? {} : { runtime: 'winbg/winrt', com: 'winbg/com' }) });
       const seconds = ((performance.now() - started) / 1000).toFixed(2);
       process.stdout.write(`${projection.types} types in ${projection.files.length} files written to ${out} in ${seconds} s\n`);
       if (option('--hashes')[0]) {

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Metadata } from '../winmd/index.js';
-import { emitProjection, type EmitOptions, type Projection } from './emit.js';
+import { emitProjection, GENERATED_HEADER, type EmitOptions, type Projection } from './emit.js';
 import type { Root } from './model.js';
 
 export { emitProjection, type Projection, type GeneratedFile, type EmitOptions } from './emit.js';
@@ -47,7 +47,13 @@ export function generate(options: GenerateOptions): Projection {
   const metadata = Metadata.load(options.winmd);
   const projection = emitProjection(metadata, options.roots, options);
   mkdirSync(options.out, { recursive: true });
-  for (const name of readdirSync(options.out)) if (name.endsWith('.ts')) rmSync(join(options.out, name));
+  // What an earlier run wrote (.ts, or .js and .d.ts) goes first; only files that begin with the
+  // generator's header, so that a folder shared with the app's own code keeps it.
+  for (const name of readdirSync(options.out)) {
+    if (!/\.(ts|js)$/.test(name)) continue;
+    const path = join(options.out, name);
+    if (readFileSync(path, 'utf8').startsWith(GENERATED_HEADER)) rmSync(path);
+  }
   for (const file of projection.files) writeFileSync(join(options.out, file.path), file.text);
   return projection;
 }
