@@ -138,7 +138,7 @@ export class BackgroundTask {
    *
    * Windows' side of the run (the instance, its deferral) is usually in another process, native
    * code that may call this process back at any moment. Only what must happen before Run returns
-   * is a synchronous call to it (InstanceId, add_Canceled, GetDeferral); the rest (put_Progress,
+   * is a synchronous call to it (InstanceId, Progress, add_Canceled, GetDeferral); the rest (put_Progress,
    * remove_Canceled, Complete, the releases) is queued in order on koffi's worker threads, so this
    * JS thread never waits on the broker while the broker may be waiting on it. Any of those calls
    * may fail, the broker having gone: the run then ends as failed with that HRESULT, and when the
@@ -152,6 +152,8 @@ export class BackgroundTask {
     let failure: unknown;
     try {
       instanceId = raw.InstanceId as Guid;
+      // Read once while Run runs anyway, so that reading progress later never calls the broker.
+      if (calls.async) calls.progress = raw.Progress as number;
     } catch (error) {
       failure = error;
     }
@@ -264,6 +266,8 @@ class BrokerCalls {
   onBrokerGone: (error: ComError) => void = () => {};
   /** Set once the run is ending: what the task still sets (progress) is dropped, not queued. */
   ending = false;
+  /** The instance's Progress as last read or set (async only: then reading it never calls the broker). */
+  progress = 0;
   #tail: Promise<void> = Promise.resolve();
 
   constructor(async: boolean) {
@@ -347,15 +351,14 @@ function safely(listener: Listener, record: RunRecord): void {
 }
 
 function taskInstance(raw: WinRTObject & Record<string, any>, instanceId: Guid, calls: BrokerCalls): TaskInstance {
-  // With a broker in another process, put_Progress is queued (see BrokerCalls) and the last value
-  // set is what reading Progress gives.
-  let progress: number | undefined;
+  // With a broker in another process, put_Progress is queued (see BrokerCalls), and reading
+  // Progress gives the value read as the run began or the last one set since.
   return {
     get instanceId(): Guid {
       return instanceId; // read once as the run began
     },
     get progress(): number {
-      return progress ?? (raw.Progress as number);
+      return calls.async ? calls.progress : (raw.Progress as number);
     },
     set progress(value: number) {
       if (!Number.isInteger(value) || value < 0 || value > 100) {
@@ -365,7 +368,7 @@ function taskInstance(raw: WinRTObject & Record<string, any>, instanceId: Guid, 
         raw.Progress = value;
         return;
       }
-      progress = value;
+      calls.progress = value;
       if (calls.ending) return; // the run is over: Windows no longer reads it
       const instance = raw.comPtr() as Com<any>;
       calls.queue('put_Progress', () => instance.callAsync('put_Progress', value));
