@@ -382,6 +382,14 @@ async function main() {
     DENO_NO_UPDATE_CHECK: '1',
   });
 
+  /** Runs one harness as a native child, echoing its output under `label`, and records its counts. */
+  const runAndRecord = async (label, command, args, env) => {
+    const echo = new LabelledEcho(label);
+    const started = Date.now();
+    const result = await runNative(command, args, { env, timeoutMs: options.timeoutMs, echo });
+    record(label, tally(label, echo.lines, result, options.timeoutMs), ` (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  };
+
   /** The portable tier with the Linux arm64 node under qemu-user (scripts/arm64.mjs). */
   const runUnderQemu = async (tier, args, fileCount) => {
     const label = `${tier}/node-arm64`;
@@ -395,14 +403,7 @@ async function main() {
     if (!testLib.ok) console.log(`[${label}] winbgtest not available: ${testLib.reason}`);
     const command = arm64Command(harnessPath, args, { nodeArgs: ['--expose-gc'] });
     console.log(`[${label}] ${fileCount} test file(s): ${command.command} -L ${command.args[1]} ${command.args[2]}`);
-    const echo = new LabelledEcho(label);
-    const started = Date.now();
-    const result = await runNative(command.command, command.args, {
-      env: { ...command.env, ...runtimeEnv(tier, 'node'), WINBG_UNDER_QEMU: '1' },
-      timeoutMs: options.timeoutMs,
-      echo,
-    });
-    record(label, tally(label, echo.lines, result, options.timeoutMs), ` (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    await runAndRecord(label, command.command, command.args, { ...command.env, ...runtimeEnv(tier, 'node'), WINBG_UNDER_QEMU: '1' });
   };
 
   // winbgtest (scripts/native.mjs): native threads for the tests of the native IUnknown. Built
@@ -495,15 +496,7 @@ async function main() {
         continue;
       }
       console.log(`[${label}] ${files.length} test file(s): ${command.command}`);
-      const echo = new LabelledEcho(label);
-      const started = Date.now();
-      const result = await runNative(command.command, command.args, {
-        env: runtimeEnv(tier, runtime),
-        timeoutMs: options.timeoutMs,
-        echo,
-      });
-      const counts = tally(label, echo.lines, result, options.timeoutMs);
-      record(label, counts, ` (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+      await runAndRecord(label, command.command, command.args, runtimeEnv(tier, runtime));
     }
 
     // Two more passes of the COM runtime's suites (com/, or --filter) with Node, on this machine:
@@ -514,11 +507,8 @@ async function main() {
       const args = ['--tier', tier, '--filter', options.filter ?? 'com/'];
       const label = `${tier}/node-js-unknown`;
       console.log(`[${label}] IUnknown as koffi callbacks (WINBG_NATIVE_UNKNOWN=0)`);
-      const echo = new LabelledEcho(label);
-      const started = Date.now();
       const command = harnessCommand('node', args);
-      const result = await runNative(command.command, command.args, { env: { ...runtimeEnv(tier, 'node'), WINBG_NATIVE_UNKNOWN: '0' }, timeoutMs: options.timeoutMs, echo });
-      record(label, tally(label, echo.lines, result, options.timeoutMs), ` (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+      await runAndRecord(label, command.command, command.args, { ...runtimeEnv(tier, 'node'), WINBG_NATIVE_UNKNOWN: '0' });
       if (process.platform === 'linux' && process.arch === 'x64' && (arm64Status().ok || process.env.WINBG_REQUIRE_ARM64 === '1')) {
         await runUnderQemu(tier, args, files.length);
       }

@@ -14,12 +14,13 @@ import { clearInterval, setInterval } from 'node:timers';
 import { isWindows, koffi, type Pointer } from '../ffi/koffi.js';
 import { allocate, beforeAccounting, POINTER_SIZE, readPointer, release, writeInt32, writePointer, writeUint32 } from '../ffi/memory.js';
 import { nativeUnknown } from '../ffi/native-unknown.js';
-import { nativeFunction, registerStub } from '../ffi/prototype.js';
+import { registerStub } from '../ffi/prototype.js';
+import { queryInterface, releaseInterface } from '../ffi/vtable.js';
 import { taskMemAlloc } from '../ffi/task-memory.js';
 import { windows } from '../ffi/windows.js';
 import { Guid } from './guid.js';
 import { closed, insideCall, methodStub, originate } from './boundary.js';
-import { ComError, E_NOINTERFACE, E_NOTIMPL, E_POINTER, RO_E_CLOSED, S_OK } from './hresult.js';
+import { E_NOINTERFACE, E_NOTIMPL, E_POINTER, RO_E_CLOSED, S_OK } from './hresult.js';
 import { createHString } from './hstring.js';
 import type { ComInterface, MethodInfo } from './interface.js';
 import { nextStubEpoch, setObjectLayer } from './local.js';
@@ -46,11 +47,11 @@ const MARSHAL = 32; // its IMarshal, handed out by QueryInterface(IID_IMarshal)
 const HEADER_SIZE = 40;
 const PAIR_SIZE = 16;
 const ENTRY_SIZE = 24;
+/** Where interface `slot`'s pointer (its { vtable, header } pair) is in the block. */
+const slotOffset = (slot: number): number => HEADER_SIZE + slot * PAIR_SIZE;
 
 interface Layout {
   readonly interfaces: readonly ComInterface<any>[];
-  /** IID key -> slot. */
-  readonly qi: ReadonlyMap<string, number>;
   readonly vtables: readonly Pointer[];
   readonly inspectableIids: readonly Guid[];
   readonly agile: boolean;
@@ -153,14 +154,14 @@ export function createNativeObject(
     implementation,
     layout,
     block,
-    pointer: block + BigInt(HEADER_SIZE),
+    pointer: block + BigInt(slotOffset(0)),
     runtimeClassName: options.runtimeClassName ?? defaultClassName(layout),
     onDestroyed: options.onDestroyed,
   };
   koffi.encode(block, COUNT, 'int64_t', 1n);
   writePointer(block, layout.table, TABLE);
   layout.vtables.forEach((vtable, slot) => {
-    const self = block + BigInt(HEADER_SIZE + slot * PAIR_SIZE);
+    const self = block + BigInt(slotOffset(slot));
     writePointer(self, vtable);
     writePointer(self, block, POINTER_SIZE);
     entries.set(self, { identity, slot });
@@ -183,14 +184,14 @@ function aggregateMarshaler(identity: Identity): void {
   const out: [Pointer | null] = [null];
   if (windows().CoCreateFreeThreadedMarshaler(identity.pointer, out) < 0 || out[0] === null) return;
   const inner = out[0];
-  const marshal: [Pointer | null] = [null];
-  if ((unknownCall(inner, 0)(inner, IID_IMarshal.bytes, marshal) as number) < 0 || marshal[0] === null) {
-    unknownCall(inner, 2)(inner);
+  const marshal = queryInterface(inner, IID_IMarshal.bytes);
+  if (typeof marshal === 'number') {
+    releaseInterface(inner);
     return;
   }
   release_(identity.pointer);
   writePointer(identity.block, inner, MARSHALER);
-  writePointer(identity.block, marshal[0], MARSHAL);
+  writePointer(identity.block, marshal, MARSHAL);
 }
 
 function defaultClassName(layout: Layout): string {
@@ -206,12 +207,12 @@ function layoutFor(interfaces: readonly ComInterface<any>[], agile: boolean): La
   }).join(',')}`;
   let layout = layouts.get(key);
   if (layout) return layout;
-  const qi = new Map<string, number>();
+  const answered = new Set<string>();
   const rows: [Guid, bigint][] = [];
   const answer = (iid: Guid, slot: number): void => {
-    if (qi.has(iid.key)) return;
-    qi.set(iid.key, slot);
-    rows.push([iid, BigInt(HEADER_SIZE + slot * PAIR_SIZE)]);
+    if (answered.has(iid.key)) return;
+    answered.add(iid.key);
+    rows.push([iid, BigInt(slotOffset(slot))]);
   };
   interfaces.forEach((iface, slot) => {
     for (const i of iface.chain) answer(i.iid, slot);
@@ -228,7 +229,7 @@ function layoutFor(interfaces: readonly ComInterface<any>[], agile: boolean): La
     koffi.encode(table, 16 + i * ENTRY_SIZE + 16, 'int64_t', where);
   });
   const inspectableIids = interfaces.filter((i) => i.extends(IInspectable) && i !== IInspectable).map((i) => i.iid);
-  layout = { interfaces, qi, vtables: interfaces.map(vtableFor), inspectableIids, agile, table, size: HEADER_SIZE + interfaces.length * PAIR_SIZE };
+  layout = { interfaces, vtables: interfaces.map(vtableFor), inspectableIids, agile, table, size: slotOffset(interfaces.length) };
   layouts.set(key, layout);
   return layout;
 }
@@ -277,14 +278,14 @@ export function collectReleased(): void {
 function destroy(identity: Identity): void {
   const { layout, block } = identity;
   if (identities.get(identity.implementation) === identity) identities.delete(identity.implementation);
-  for (let slot = 0; slot < layout.interfaces.length; slot++) entries.delete(block + BigInt(HEADER_SIZE + slot * PAIR_SIZE));
+  for (let slot = 0; slot < layout.interfaces.length; slot++) entries.delete(block + BigInt(slotOffset(slot)));
   blocks.delete(block);
   // The marshaler first, while the header still exists (at count 0 a stray Release through its
   // IMarshal is ignored), then the block.
   const marshaler = readPointer(block, MARSHALER);
   if (marshaler !== null) {
     try {
-      unknownCall(marshaler, 2)(marshaler);
+      releaseInterface(marshaler);
     } catch {
       // the marshaler is the system's; nothing of ours is left to clean up
     }
@@ -381,27 +382,36 @@ function unknownStub(name: string): (...args: any[]) => number {
         if (ppv === null) return E_POINTER;
         writePointer(ppv, null);
         if (riid === null) return E_POINTER;
-        const header = readPointer(self, POINTER_SIZE)!;
-        const table = readPointer(header, TABLE)!;
-        const count = Number(koffi.decode(table, 8, 'int64_t'));
-        const key = Guid.keyAt(riid);
-        for (let i = 0; i < count; i++) {
-          const row = table + BigInt(16 + i * ENTRY_SIZE);
-          if (Guid.keyAt(row) !== key) continue;
-          const where = BigInt(koffi.decode(row, 16, 'int64_t') as number | bigint);
-          const ptr = where >= 0n ? header + where : readPointer(header, Number(~where));
-          if (ptr === null) return E_NOINTERFACE;
-          if (jsAddRef(self) === 0) return RO_E_CLOSED;
-          writePointer(ppv, ptr);
-          return S_OK;
+        try {
+          return jsQueryInterface(self, riid, ppv);
+        } catch (error) {
+          return originate(error); // never the S_OK koffi would return for a throwing callback
         }
-        return E_NOINTERFACE;
       };
     case 'AddRef':
       return jsAddRef;
     default:
       return jsRelease;
   }
+}
+
+/** The native QueryInterface's walk of the table (lib/ffi/asm/unknown-x64.S), in JS. */
+function jsQueryInterface(self: Pointer, riid: Pointer, ppv: Pointer): HRESULT {
+  const header = readPointer(self, POINTER_SIZE)!;
+  const table = readPointer(header, TABLE)!;
+  const count = Number(koffi.decode(table, 8, 'int64_t'));
+  const key = Guid.keyAt(riid);
+  for (let i = 0; i < count; i++) {
+    const row = table + BigInt(16 + i * ENTRY_SIZE);
+    if (Guid.keyAt(row) !== key) continue;
+    const where = BigInt(koffi.decode(row, 16, 'int64_t') as number | bigint);
+    const ptr = where >= 0n ? header + where : readPointer(header, Number(~where));
+    if (ptr === null) return E_NOINTERFACE;
+    if (jsAddRef(self) === 0) return RO_E_CLOSED;
+    writePointer(ppv, ptr);
+    return S_OK;
+  }
+  return E_NOINTERFACE;
 }
 
 // koffi reads an int64_t as a number while it fits in one (always, for a reference count).
@@ -429,16 +439,6 @@ function jsTake(): Pointer | null {
   const head = readPointer(releasedList);
   writePointer(releasedList, null);
   return head;
-}
-
-const unknownCalls = new Map<Pointer, ((...args: any[]) => any)[]>();
-/** IUnknown slot `slot` (0 QI, 2 Release) of a native object, for the aggregated marshaler. */
-function unknownCall(ptr: Pointer, slot: number): (...args: any[]) => any {
-  const vtable = readPointer(ptr)!;
-  let calls = unknownCalls.get(vtable);
-  if (!calls) unknownCalls.set(vtable, (calls = []));
-  const method = IUnknown.methods[slot]!;
-  return (calls[slot] ??= nativeFunction(readPointer(vtable, slot * POINTER_SIZE)!, method.prototypes));
 }
 
 function inspectableStub(name: string): (...args: any[]) => number {

@@ -10,12 +10,11 @@
 // the ones below; what this layer needs of the one above (a JS object made a COM object, stubs
 // to settle) it reaches through local.ts, which the object layer fills in.
 import { isWindows, type Pointer } from '../ffi/koffi.js';
-import { POINTER_SIZE, readPointer } from '../ffi/memory.js';
+import { allocate, POINTER_SIZE, readPointer, release as freeNative, wideString } from '../ffi/memory.js';
 import { nativeFunction } from '../ffi/prototype.js';
 import { Guid } from './guid.js';
 import { ComError, E_INVALIDARG, E_NOINTERFACE, E_POINTER } from './hresult.js';
 import type { ComInterface, MethodInfo } from './interface.js';
-import { readWideString, wideString, writePointer, writeValue, allocate, release as freeNative } from '../ffi/memory.js';
 import { taskMemFree } from '../ffi/task-memory.js';
 import { elementSize, readElements, writeElements } from './array.js';
 import { clearErrorInfo, takeErrorInfo } from './error-info.js';
@@ -78,7 +77,7 @@ const forgotten = new FinalizationRegistry<Held>((held) => {
   if (ptr !== null) {
     liveWrappers--;
     try {
-      if (isWindows && localImplementation(ptr) === undefined) (held.release as NativeFn & { async(...args: unknown[]): void }).async(ptr, () => {});
+      if (isForeignPointer(ptr)) (held.release as NativeFn & { async(...args: unknown[]): void }).async(ptr, () => {});
       else if (held.release(ptr) === 0) lastReleased();
     } catch {
       // nothing to report to: the program dropped this reference long ago
@@ -329,7 +328,11 @@ function classFor(iface: ComInterface<any>): new (ptr: Pointer, iface: ComInterf
  * thread waits, so calls and releases go to a koffi worker thread.
  */
 export function isForeign(ptr: ComPtr<any>): boolean {
-  return isWindows && localImplementation(ptr.pointer) === undefined;
+  return isForeignPointer(ptr.pointer);
+}
+
+function isForeignPointer(ptr: Pointer): boolean {
+  return isWindows && localImplementation(ptr) === undefined;
 }
 
 /**

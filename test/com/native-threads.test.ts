@@ -10,7 +10,7 @@ import { liveComObjects, nativeMemoryInUse, registeredCallbacks } from '../../li
 import { referenceCount } from '../../lib/com/object.js';
 import { nativeUnknownUnavailable } from '../../lib/ffi/native-unknown.js';
 import { ICalculator, INamed, NamedCalculator } from '../support/interfaces.js';
-import { Memory } from '../support/native.js';
+import { blockUntil, Memory } from '../support/native.js';
 import { RESULT, winbgtest, winbgtestMissing } from '../support/winbgtest.js';
 
 
@@ -29,18 +29,8 @@ else if (!native) console.log(`  (skipped: no native IUnknown here: ${nativeUnkn
 const THREADS = 8;
 const ROUNDS = 20_000;
 
-/** Blocks the JS thread in Atomics.wait until the hammer's threads are done (or `ms` passed). */
-function blockUntilFinished(results: bigint, ms: number): number {
-  const cell = new Int32Array(new SharedArrayBuffer(4));
-  const end = Date.now() + ms;
-  let finished = 0;
-  while (Date.now() < end) {
-    Atomics.wait(cell, 0, 0, 5);
-    finished = Number(koffi.decode(results, RESULT.finished * 8, 'int64_t'));
-    if (finished >= THREADS) break;
-  }
-  return finished;
-}
+/** Threads of the last hammer run that have finished (results[0]). */
+const finishedThreads = (results: bigint): number => Number(koffi.decode(results, RESULT.finished * 8, 'int64_t'));
 
 it('AddRef / QueryInterface (known, IUnknown, unknown, NULL ppv) / Release from 8 threads while JS waits: exact, no error', () => {
   assert.ok(lib, winbgtestMissing);
@@ -53,7 +43,9 @@ it('AddRef / QueryInterface (known, IUnknown, unknown, NULL ppv) / Release from 
   const iid = memory.guid(INamed.iid.toString());
   const started = lib!.hammerStart(ptr, iid, THREADS, ROUNDS, results);
   assert.is(started, THREADS, 'threads started');
-  const finished = blockUntilFinished(results, 60_000);
+  // The JS thread stays blocked until the threads are done; only then may it join them.
+  blockUntil(() => finishedThreads(results) >= THREADS, 'the 8 threads finish', 60_000);
+  const finished = finishedThreads(results);
   const values = koffi.decode(results, 'int64_t', 8) as ArrayLike<bigint | number>;
   const read = (slot: number): number => Number(values[slot]);
   lib!.hammerJoin();
@@ -80,7 +72,7 @@ it('20 objects hammered in turn: nothing leaks (native memory, live objects), no
   for (let i = 0; i < 20; i++) {
     const calc = createObject(new NamedCalculator());
     lib!.hammerStart(calc.pointer, iid, THREADS, 500, results);
-    blockUntilFinished(results, 30_000);
+    blockUntil(() => finishedThreads(results) >= THREADS, 'the 8 threads finish', 30_000);
     lib!.hammerJoin();
     const values = koffi.decode(results, 'int64_t', 8) as ArrayLike<bigint | number>;
     assert.is(Number(values[RESULT.errors]), 0);

@@ -12,28 +12,14 @@ import { ComPtr, createObject, E_NOINTERFACE, E_POINTER, IUnknown, RO_E_CLOSED, 
 import { liveComObjects, registeredCallbacks } from '../../lib/diagnostics/index.js';
 import { referenceCount } from '../../lib/com/object.js';
 import { nativeUnknown, nativeUnknownUnavailable } from '../../lib/ffi/native-unknown.js';
-import { ICalculator, IContainer, INamed, type Calculator, type Container, NamedCalculator } from '../support/interfaces.js';
-import { IID, Memory, queryInterface, readPointer, release, vtableSlot } from '../support/native.js';
+import { IContainer, INamed, type Calculator, type Container, NamedCalculator } from '../support/interfaces.js';
+import { blockUntil, IID, Memory, readPointer, release, vtableSlot } from '../support/native.js';
 
 
 type Async = ((...args: unknown[]) => unknown) & { async: (...args: unknown[]) => void };
 const countProto = koffi.proto('__stdcall', null, 'uint32_t', ['void *']);
 const qiProto = koffi.proto('__stdcall', null, 'int32_t', ['void *', 'void *', 'void *']);
 const slot = (self: bigint, index: number, proto: unknown): Async => koffi.decode(vtableSlot(self, index), proto as never) as Async;
-
-/**
- * Keeps the JS thread blocked (Atomics.wait, 5 ms at a time) until `done()` holds, reading native
- * memory only: no callback, promise or timer runs meanwhile, so whatever changed was done by
- * other threads. Fails after `ms`.
- */
-function blockUntil(done: () => boolean, what: string, ms = 10_000): void {
-  const cell = new Int32Array(new SharedArrayBuffer(4));
-  const end = Date.now() + ms;
-  while (!done()) {
-    if (Date.now() > end) assert.unreachable(`with the JS thread blocked for ${ms} ms: ${what}`);
-    Atomics.wait(cell, 0, 0, 5);
-  }
-}
 
 /** Runs `count` calls of `fn` on koffi's worker threads; resolves with their results. */
 function onWorkers(count: number, fn: Async, ...args: unknown[]): Promise<unknown[]> {

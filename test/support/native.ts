@@ -92,3 +92,17 @@ export function collectGarbage(): boolean {
   }
   return false;
 }
+
+/**
+ * Keeps the JS thread blocked (Atomics.wait, 5 ms at a time) until `done()` holds, reading native
+ * memory only: no callback, promise or timer runs meanwhile, so whatever changed was done by
+ * other threads. Throws, naming `what`, after `ms`.
+ */
+export function blockUntil(done: () => boolean, what: string, ms = 10_000): void {
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  const end = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() > end) throw new Error(`with the JS thread blocked for ${ms} ms: ${what}`);
+    Atomics.wait(cell, 0, 0, 5);
+  }
+}
