@@ -12,6 +12,7 @@
 import { isWindows, type Pointer } from '../ffi/koffi.js';
 import { allocate, POINTER_SIZE, readPointer, release as freeNative, wideString } from '../ffi/memory.js';
 import { nativeFunction } from '../ffi/prototype.js';
+import { releaseInterface } from '../ffi/vtable.js';
 import { Guid } from './guid.js';
 import { ComError, E_INVALIDARG, E_NOINTERFACE, E_POINTER } from './hresult.js';
 import type { ComInterface, MethodInfo } from './interface.js';
@@ -222,11 +223,21 @@ export class ComPtr<M extends object = {}> {
     return ComPtr.copyFrom(this.pointer, this.interface);
   }
 
+  /**
+   * The object's COM identity: the address of its IUnknown, which is the same for every
+   * interface pointer to one object (the rule of IUnknown::QueryInterface, in the COM spec's
+   * "object identity"). Valid as long as some reference to the object is held.
+   */
+  identity(): Pointer {
+    const result = this.#queryRaw(IUnknown.iid);
+    if (typeof result === 'number') throw new ComError(result, `QueryInterface from ${this.interface.name} for IUnknown`);
+    releaseInterface(result); // through its own vtable: an object's IUnknown may be another vtable's
+    return result;
+  }
+
   /** True when both point to the same COM object (compares the IUnknown identities). */
   equals(other: ComPtr<any>): boolean {
-    using a = this.as(IUnknown);
-    using b = other.as(IUnknown);
-    return a.pointer === b.pointer;
+    return this.identity() === other.identity();
   }
 
   /** Gives up this ComPtr's reference to the caller (e.g. to fill an out-parameter). */

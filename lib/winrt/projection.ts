@@ -8,6 +8,7 @@ import { ComError } from '../com/hresult.js';
 import { ComInterface } from '../com/interface.js';
 import { createObject } from '../com/implement.js';
 import { ComPtr, isForeign, ownPointer, releaseOwned, setInterfaceAdapter, toComPtr, type Com } from '../com/pointer.js';
+import type { Pointer } from '../ffi/koffi.js';
 import { boxReference } from './reference.js';
 import { subscription, type Subscription } from './subscription.js';
 import { collectionMembers, iterableImplementation } from './collections.js';
@@ -19,18 +20,48 @@ type InterfaceType = ResolvedInterface;
 
 export type { Subscription } from './subscription.js';
 
-/** A projected WinRT object: the members of its class's interfaces, plus these. */
+// Set by WinRTObject's static block: another receipt of an object (false once it is released).
+let receiveAgain: (object: WinRTObject, pointer: ComPtr<any>, type: ResolvedType, lent: boolean) => boolean;
+
+/**
+ * A projected WinRT object: the members of its class's interfaces, plus these.
+ *
+ * There is one per COM object (identity, as C#/WinRT keeps one RCW per object): receiving the
+ * same object again — as a result, as an event's sender, as another interface — gives the same
+ * JS object, so `===` compares objects, an operation is awaited once, and what you set on it is
+ * there for every holder. Each receipt (a result, an out-parameter) counts once: `dispose()` gives
+ * one back, and the object's references are released when every receipt is given back, or when
+ * the wrapper is collected. An event handler's arguments are lent for the call: an object you
+ * hold already comes as itself and adds no receipt, so handlers need not dispose them.
+ */
 export class WinRTObject {
-  readonly #type: ResolvedType;
+  #type: ResolvedType;
   readonly #pointers = new Map<ComInterface<any>, ComPtr<any>>();
   readonly #primary: ComPtr<any>;
+  readonly #identity: Pointer;
+  #receipts = 1;
 
   /** @internal Use {@link project}. Takes over `pointer`'s reference. */
-  constructor(pointer: ComPtr<any>, type: ResolvedType) {
+  constructor(pointer: ComPtr<any>, type: ResolvedType, identity: Pointer) {
     this.#type = type;
     this.#primary = pointer;
+    this.#identity = identity;
     this.#pointers.set(pointer.interface, pointer);
     ownPointer(pointer, `a projected ${type.name}`);
+  }
+
+  static {
+    receiveAgain = (object, pointer, type, lent) => {
+      if (object.#receipts === 0) return false; // released already: the caller makes a new one
+      if (!lent) object.#receipts++;
+      if (object.#pointers.has(pointer.interface)) pointer.dispose();
+      else {
+        object.#pointers.set(pointer.interface, pointer);
+        ownPointer(pointer, `a projected ${object.#type.name}`);
+      }
+      if (type.kind === 'class' && object.#type.kind !== 'class') object.#type = type;
+      return true;
+    };
   }
 
   /** The WinRT type this object was projected as (its runtime class, or the interface it came as). */
@@ -64,21 +95,29 @@ export class WinRTObject {
     return this.#primary.as(iface);
   }
 
-  /** Releases the object's references. Members throw ComError afterwards. */
+  /**
+   * Gives back one receipt of the object; with the last, releases its references, and its
+   * members throw ComError afterwards. Disposing more often than it was received does nothing.
+   */
   dispose(): void {
-    for (const pointer of this.#pointers.values()) releaseOwned(pointer, false);
-    this.#pointers.clear();
+    for (const pointer of this.#giveBack()) releaseOwned(pointer, false);
   }
 
   /**
-   * Releases the object's references without blocking this thread on another process: a proxy's
-   * Release travels to its process on a koffi worker thread (see {@link disposeComPtr}). Settles
-   * when every release has been made; never rejects.
+   * {@link dispose} without blocking this thread on another process: a proxy's Release travels
+   * to its process on a koffi worker thread (see {@link disposeComPtr}). Settles when every
+   * release has been made; never rejects.
    */
   disposeAsync(): Promise<void> {
+    return Promise.all(this.#giveBack().map((pointer) => releaseOwned(pointer, isForeign(pointer)))).then(() => undefined);
+  }
+
+  #giveBack(): ComPtr<any>[] {
+    if (this.#receipts === 0 || --this.#receipts > 0) return [];
+    forget(this.#identity, this);
     const pointers = [...this.#pointers.values()];
     this.#pointers.clear();
-    return Promise.all(pointers.map((pointer) => releaseOwned(pointer, isForeign(pointer)))).then(() => undefined);
+    return pointers;
   }
 
   [Symbol.dispose](): void {
@@ -90,22 +129,46 @@ export class WinRTObject {
   }
 }
 
+// One wrapper per COM identity, held weakly: the entry goes when the wrapper is released or
+// collected. While a wrapper lives it holds a reference, so its identity's address cannot be
+// reused by another object.
+const byIdentity = new Map<Pointer, WeakRef<WinRTObject>>();
+const collected = new FinalizationRegistry<Pointer>((identity) => {
+  if (byIdentity.get(identity)?.deref() === undefined) byIdentity.delete(identity);
+});
+
+function forget(identity: Pointer, object: WinRTObject): void {
+  if (byIdentity.get(identity)?.deref() === object) byIdentity.delete(identity);
+  collected.unregister(object);
+}
+
+/** @internal Projected objects alive in this process (one per COM object), for tests. */
+export function projectedObjects(): number {
+  let count = 0;
+  for (const ref of byIdentity.values()) if (ref.deref() !== undefined) count++;
+  return count;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Values in and out.
 
-/** Projects an interface pointer received as type `typeName` (a ComPtr whose reference it takes). */
-export function project(value: unknown, type: ResolvedType): unknown {
+/**
+ * Projects an interface pointer received as type `type` (a ComPtr whose reference it takes).
+ * `lent`: an argument of a call into JS (a delegate's), which adds no receipt to an object
+ * projected already (see {@link WinRTObject}).
+ */
+export function project(value: unknown, type: ResolvedType, lent = false): unknown {
   if (!(value instanceof ComPtr)) return value;
   if (type.kind === 'interface' && type.definition === 'Windows.Foundation.IReference`1') {
     // IReference<T> is how WinRT boxes a value: the JS side sees the value, or null.
     const inner = type.scope.get('T')!;
     try {
-      return project((value as Com<any>).get_Value(), inner);
+      return project((value as Com<any>).get_Value(), inner, lent);
     } finally {
       value.dispose();
     }
   }
-  if (type.kind === 'interface' || type.kind === 'class') return wrap(value, type);
+  if (type.kind === 'interface' || type.kind === 'class') return wrap(value, type, lent);
   return value;
 }
 
@@ -161,7 +224,7 @@ export function delegate(type: ResolvedInterface, fn: (...args: unknown[]) => un
   const returns = descriptor.returns ? lazyType(descriptor.returns, type.scope) : null;
   return createObject({
     Invoke: (...args: unknown[]) => {
-      const result = fn(...args.map((arg, i) => project(arg, params[i]!())));
+      const result = fn(...args.map((arg, i) => project(arg, params[i]!(), true)));
       return returns ? toABI(result, returns(), `${type.name} result`) : result;
     },
   }, [type.iface]);
@@ -177,26 +240,64 @@ function lazyType(typeName: string, scope: ReadonlyMap<string, ResolvedType>): (
 
 const NO_ARGUMENTS: unknown[] = [];
 
-type Constructor = new (pointer: ComPtr<any>, type: ResolvedType) => WinRTObject;
-const classes = new Map<string, Constructor>();
+type Constructor = new (pointer: ComPtr<any>, type: ResolvedType, identity: Pointer) => WinRTObject;
+const classes = new Map<string, ProjectedClass>();
 
-/** Projects `pointer` (taking its reference) as an object of `type`: its class's members. */
-export function wrap(pointer: ComPtr<any>, type: ResolvedType): WinRTObject {
-  return new (classFor(type))(pointer, type);
+/**
+ * Projects `pointer` (taking its reference) as an object of `type`: its class's members. The
+ * object already projected, when there is one, with `type`'s members added where it lacked them.
+ */
+export function wrap(pointer: ComPtr<any>, type: ResolvedType, lent = false): WinRTObject {
+  let identity: Pointer;
+  try {
+    identity = pointer.identity();
+  } catch (error) {
+    pointer.dispose();
+    throw error;
+  }
+  const existing = byIdentity.get(identity)?.deref();
+  if (existing && receiveAgain(existing, pointer, type, lent)) {
+    const current = Object.getPrototypeOf(existing).constructor as ProjectedClass;
+    const next = withType(current, type);
+    if (next !== current) Object.setPrototypeOf(existing, next.prototype);
+    return existing;
+  }
+  const object = new (classFor([type]))(pointer, type, identity);
+  byIdentity.set(identity, new WeakRef(object));
+  collected.register(object, identity, object);
+  return object;
 }
 
-function classFor(type: ResolvedType): Constructor {
-  let cls = classes.get(type.name);
+type ProjectedClass = Constructor & { readonly types: readonly ResolvedType[]; readonly interfaceNames: ReadonlySet<string> };
+const transitions = new WeakMap<ProjectedClass, Map<string, ProjectedClass>>();
+
+/** The class of an object of `current`'s types that is also a `type`: `current` when it has every member already. */
+function withType(current: ProjectedClass, type: ResolvedType): ProjectedClass {
+  let byType = transitions.get(current);
+  if (!byType) transitions.set(current, (byType = new Map()));
+  let next = byType.get(type.name);
+  if (!next) {
+    const covered = current.types.some((t) => t.name === type.name) || interfacesOf(type).every((i) => current.interfaceNames.has(i.name));
+    // A runtime class leads: its default interface's members come first, as they would have.
+    next = covered ? current : classFor(type.kind === 'class' ? [type, ...current.types] : [...current.types, type]);
+    byType.set(type.name, next);
+  }
+  return next;
+}
+
+function classFor(types: readonly ResolvedType[]): ProjectedClass {
+  const key = types.map((t) => t.name).join('|');
+  let cls = classes.get(key);
   if (cls) return cls;
-  cls = class extends WinRTObject {};
-  Object.defineProperty(cls, 'name', { value: type.name.replace(/.*\./, '').replace(/[`<].*/, '') });
-  const interfaces = interfacesOf(type);
+  const interfaces = [...new Map(types.flatMap(interfacesOf).map((i) => [i.name, i] as const)).values()];
+  cls = Object.assign(class extends WinRTObject {}, { types, interfaceNames: new Set(interfaces.map((i) => i.name)) });
+  Object.defineProperty(cls, 'name', { value: types[0]!.name.replace(/.*\./, '').replace(/[`<].*/, '') });
   installMembers(cls.prototype, interfaces, (self, iface) => (self as WinRTObject).comPtr(iface));
   for (const iface of interfaces) {
     collectionMembers(cls.prototype, iface);
     asyncMembers(cls.prototype, iface);
   }
-  classes.set(type.name, cls);
+  classes.set(key, cls);
   return cls;
 }
 

@@ -143,6 +143,66 @@ classes('events: onMapChanged subscribes a JS function, the subscription unsubsc
   map.dispose();
 });
 
+classes('one projected object per COM object: the same object again is ===, as an interface or as its class, and adds a receipt', async () => {
+  const before = liveComObjects();
+  const map = Collections.StringMap.create();
+  const mapType = resolveType('Windows.Foundation.Collections.IMap`2<String, String>');
+  const asMap = project(map.as(ifaceOf('Windows.Foundation.Collections.IMap`2<String, String>')), mapType);
+  assert.ok(asMap === map, 'an interface of the object projects as the object itself');
+  assert.is(map.winrtType, 'Windows.Foundation.Collections.StringMap', 'still its runtime class');
+  map.Insert('a', 'alpha');
+  map.dispose();
+  assert.is(map.Lookup('a'), 'alpha', 'one of two receipts given back: the object still works');
+  map.dispose();
+  assert.throws(() => map.Lookup('a'), (error: unknown) => error instanceof ComError, 'the last receipt released it');
+  map.dispose(); // more often than received: nothing
+  assert.is(liveComObjects(), before, 'released, with no second Release');
+  const again = Collections.StringMap.create();
+  assert.ok(again !== map, 'a new object, a new wrapper');
+  again.dispose();
+});
+
+classes('an interface first, its class later: one object with the members of both', () => {
+  const map = Collections.StringMap.create();
+  const observable = project(map.as(ifaceOf('Windows.Foundation.Collections.IObservableMap`2<String, String>')), resolveType('Windows.Foundation.Collections.IObservableMap`2<String, String>')) as WinRTObject;
+  map.dispose(); // one receipt back; the second is `observable`'s
+  assert.ok(observable === map);
+  const viaObservable = observable as unknown as { Insert(k: string, v: string): boolean; Size: number; winrtType: string };
+  viaObservable.Insert('k', 'v');
+  assert.is(viaObservable.Size, 1);
+  observable.dispose();
+
+  // Projected as an interface only, then received as the runtime class: the class's members join.
+  const first = Collections.StringMap.create();
+  const iterable = 'Windows.Foundation.Collections.IIterable`1<Windows.Foundation.Collections.IKeyValuePair`2<String, String>>';
+  const pointer = first.as(ifaceOf(iterable));
+  first.dispose();
+  const alone = project(pointer, resolveType(iterable)) as WinRTObject & Record<string, unknown>;
+  assert.is(alone.winrtType, iterable);
+  assert.is(alone['Insert'], undefined, 'an IIterable has no Insert');
+  const asClass = project(alone.as(ifaceOf('Windows.Foundation.Collections.IMap`2<String, String>')), resolveType('Windows.Foundation.Collections.StringMap')) as typeof first;
+  assert.ok((asClass as unknown) === alone, 'the same object');
+  assert.is(asClass.winrtType, 'Windows.Foundation.Collections.StringMap', 'the runtime class, once it is known');
+  assert.is(asClass.Insert('x', 'y'), false, 'and its members');
+  asClass.dispose();
+  alone.dispose();
+});
+
+classes('an event handler\'s sender is the object itself, lent: the holder\'s one dispose releases it', () => {
+  const map = Collections.StringMap.create();
+  const senders: unknown[] = [];
+  const subscription = map.onMapChanged((sender) => void senders.push(sender));
+  map.Insert('a', '1');
+  map.Insert('b', '2');
+  assert.is(senders.length, 2);
+  assert.ok(senders.every((sender) => sender === map), 'sender === the object subscribed to');
+  subscription();
+  const implementation = maps.at(-1)!;
+  map.dispose();
+  assert.throws(() => map.Size, (error: unknown) => error instanceof ComError, 'the senders added no receipt: released');
+  assert.is(implementation.handlers.size, 0);
+});
+
 classes.run();
 
 const asyncs = suite('asynchronous operations');
@@ -184,6 +244,17 @@ asyncs('an AbortSignal cancels the operation (IAsyncInfo.Cancel) and rejects wit
   }
   const aborted = AbortSignal.abort(new Error('too late'));
   await asPromise(asOperation(new Promise(() => {})), { signal: aborted }).then(() => assert.unreachable(), (error) => assert.match(String(error), /too late/));
+});
+
+asyncs('one operation received twice is one object: awaiting both sets Completed once', async () => {
+  const operation = fromPromise(Promise.resolve(7), intOperation);
+  const first = project(operation.clone(), resolveType(intOperation)) as WinRTObject;
+  const second = project(operation, resolveType(intOperation)) as WinRTObject;
+  assert.ok(first === second);
+  // Two wrappers would each set Completed, and the second would fail with E_ILLEGAL_DELEGATE_ASSIGNMENT.
+  assert.equal(await Promise.all([first, second]), [7, 7]);
+  first.dispose();
+  second.dispose();
 });
 
 asyncs('one promise per operation: awaiting twice shares the result', async () => {
