@@ -43,8 +43,10 @@ const USAGE = `usage:
                                      registration, access); off Windows, what it would check
   winbg list                         this app's background task registrations
   winbg register --name NAME --clsid GUID (--time MINUTES | --maintenance MINUTES | --system TYPE | --application)
-                 [--one-shot] [--condition NAME]... [--replace]
-                                     register a task (idempotent by name unless --replace)
+                 [--one-shot] [--condition NAME]... [--replace | --replace-if-changed]
+                                     register a task: a registration of that name is kept, and how
+                                     it differs said, unless --replace (or it differs and
+                                     --replace-if-changed); prints name, TaskId, trigger, created|kept
   winbg unregister --name NAME [--cancel]
                                      remove the registrations of that name
   winbg host <module> [--task NAME | --clsid GUID]
@@ -188,8 +190,15 @@ async function main(args: string[]): Promise<number> {
         : system ? tasks.systemTrigger(system as never, { oneShot })
         : tasks.applicationTrigger();
       const conditions = rest.flatMap((arg, i) => (arg === '--condition' && rest[i + 1] ? [rest[i + 1]!] : []));
-      const registration = tasks.registerBackgroundTask({ name, clsid, trigger, conditions: conditions as never, replace: rest.includes('--replace') });
-      process.stdout.write(`${registration.name}\t${registration.taskId}\t${trigger.description}\n`);
+      if (rest.includes('--replace') && rest.includes('--replace-if-changed')) throw new UsageError('register takes --replace or --replace-if-changed, not both');
+      const replace = rest.includes('--replace') ? true : rest.includes('--replace-if-changed') ? 'if-changed' as const : false;
+      const { registration, created, changed, unverified } = tasks.registerBackgroundTask({ name, clsid, trigger, conditions: conditions as never, replace });
+      for (const change of changed) {
+        process.stderr.write(`note: ${created ? 'replaced' : 'kept'} the registration ${JSON.stringify(name)} whose ${change.property} is ${change.registered}, not ${change.requested}${created ? '' : ' (--replace registers it anew)'}\n`);
+      }
+      if (!created && unverified.length > 0) process.stderr.write(`note: could not compare the existing registration's ${unverified.join(', ')}: winbg has no record of it (--replace-if-changed would register it anew)\n`);
+      process.stdout.write(`${registration.name}\t${registration.taskId}\t${trigger.description}\t${created ? 'created' : 'kept'}\n`);
+      registration.raw.dispose();
       return 0;
     }
     case 'unregister': {

@@ -91,14 +91,14 @@ try {
   const cold = [];
   for (let i = 0; i < COLD; i++) {
     const { clsid, unregister } = app(100);
-    const registration = registerBackgroundTask({ name: `cold ${i}`, clsid, trigger: timeTrigger(15) });
+    const registration = registerBackgroundTask({ name: `cold ${i}`, clsid, trigger: timeTrigger(15) }).registration;
     cold.push((await once(`cold ${i}`))[0]);
     registration.raw.dispose();
     await sleep(1500); // the app exits when idle
     unregister();
   }
   const { clsid, unregister } = app(60_000);
-  const registration = registerBackgroundTask({ name: 'warm', clsid, trigger: timeTrigger(15) });
+  const registration = registerBackgroundTask({ name: 'warm', clsid, trigger: timeTrigger(15) }).registration;
   await once('warm'); // starts the app
   const [warm, cancel] = await repeat('warm');
   registration.raw.dispose();
@@ -120,7 +120,7 @@ try {
       await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
     },
   }), { inProcess: true, handleSignals: false });
-  const inProcess = registerBackgroundTask({ name: 'in process', clsid: local, trigger: timeTrigger(15) });
+  const inProcess = registerBackgroundTask({ name: 'in process', clsid: local, trigger: timeTrigger(15) }).registration;
   const [localWarm, localCancel] = await repeat('in process');
   inProcess.raw.dispose();
   server.stop();

@@ -2,7 +2,8 @@
 //   WINBG-RESULT {"passed":N,"failed":N,"skipped":N}
 // scripts/test.mjs starts one harness per (tier, runtime) and adds the results up. A suite whose
 // hooks throw counts its unfinished tests as failed (uvu's exec would not count them at all).
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -41,6 +42,10 @@ const files = [...new Set(roots.flatMap((root) => testFiles(root, root === here)
   (file) => !filter || relative(here, file).split(sep).join('/').includes(filter),
 );
 
+// Registration records (lib/tasks/records.ts) go to a folder of this run, not the user's.
+const stateDir = process.env['WINBG_STATE_DIR'] ? null : mkdtempSync(join(tmpdir(), 'winbg-state-'));
+if (stateDir) process.env['WINBG_STATE_DIR'] = stateDir;
+
 globalThis.UVU_DEFER = 1;
 globalThis.UVU_QUEUE = [];
 let passed = 0;
@@ -67,6 +72,7 @@ for (const [name, ...suites] of globalThis.UVU_QUEUE) {
     if (errors !== true) process.stdout.write(`\n${errors}\n`);
   }
 }
+if (stateDir) rmSync(stateDir, { recursive: true, force: true });
 process.stdout.write(`\nWINBG-RESULT ${JSON.stringify({ passed, failed, skipped, tier, runtime: runtimeName() })}\n`);
 process.exitCode = failed > 0 ? 1 : 0;
 

@@ -118,7 +118,7 @@ export async function runHostCommand(args: readonly string[], options: HostComma
 
     const server: TaskServer = serve(all, { inProcess: true, handleSignals: false })!;
     cleanup.push(() => server.stop());
-    const registration = registerBackgroundTask({ name: chosen.name, clsid: chosen.task.clsid, trigger: plan.trigger, replace: true });
+    const { registration } = registerBackgroundTask({ name: chosen.name, clsid: chosen.task.clsid, trigger: plan.trigger, replace: true });
     cleanup.push(() => registration.raw.dispose());
 
     const print = printer(options.stdout, plan.json, started);

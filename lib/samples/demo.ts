@@ -102,7 +102,7 @@ async function runWithHost(plan: Plan, task: ReturnType<typeof createPrimesTask>
     const server: TaskServer = serve(task, { inProcess: true, handleSignals: false })!;
     cleanup.push(() => server.stop());
     const trigger = timeTrigger(15);
-    const registration = registerBackgroundTask({ name: DEMO_TASK_NAME, clsid: task.clsid, trigger, replace: true });
+    const { registration } = registerBackgroundTask({ name: DEMO_TASK_NAME, clsid: task.clsid, trigger, replace: true });
     cleanup.push(() => registration.raw.dispose());
     view.event({ type: 'registered', name: registration.name, trigger: trigger.description, clsid: String(task.clsid) });
     note('note: Windows would fire the TimeTrigger on a 15-minute tick; the host fires it now');
@@ -157,8 +157,12 @@ async function runWithWindows(plan: Plan, task: ReturnType<typeof createPrimesTa
   try {
     const trigger = timeTrigger(15);
     // Idempotent by name: a later launch keeps the registration, its schedule and a run in
-    // progress, instead of replacing them (Windows would reset the 15-minute tick).
-    registration = registerBackgroundTask({ name: DEMO_TASK_NAME, clsid: task.clsid, trigger });
+    // progress, instead of replacing them (Windows would reset the 15-minute tick), unless it is
+    // not the demo's (another trigger or CLSID, or one winbg has no record of).
+    const registered = registerBackgroundTask({ name: DEMO_TASK_NAME, clsid: task.clsid, trigger, replace: 'if-changed' });
+    registration = registered.registration;
+    for (const change of registered.changed) note(`note: replaced the registration whose ${change.property} was ${change.registered}`);
+    if (!registered.created) note('note: kept the registration from an earlier launch (its schedule goes on)');
     view.event({ type: 'registered', name: registration.name, trigger: trigger.description, clsid: String(task.clsid) });
     note(`note: registered with Windows; it runs the task on its next 15-minute tick, in this process (the manifest must declare com:Class Id="${SAMPLE_TASK_CLSID}"). Ctrl+C unregisters it and cancels a run`);
     const ended = new Promise<'ended' | 'stopped'>((resolve) => {

@@ -10,6 +10,7 @@ import { runtimeClass } from '../winrt/activation.js';
 import type { WinRTObject } from '../winrt/projection.js';
 import type { Subscription } from '../winrt/subscription.js';
 import { project } from '../winrt/projection.js';
+import { readRecord, removeRecord, writeRecord, type RegistrationRecord } from './records.js';
 import { resolveType, type ResolvedInterface } from '../winrt/types.js';
 
 const NS = 'Windows.ApplicationModel.Background';
@@ -152,8 +153,12 @@ export interface RegisterOptions {
   readonly cancelOnConditionLoss?: boolean;
   /** Keep the network up while the task runs (IBackgroundTaskBuilder3). */
   readonly isNetworkRequested?: boolean;
-  /** Register again even when a registration of this name exists (the old one is unregistered). */
-  readonly replace?: boolean;
+  /**
+   * A registration of this name that exists already is returned as it is (false, the default),
+   * replaced (true: unregistered, canceling a run of it, and registered anew), or replaced only
+   * when it differs from these options or cannot be verified ('if-changed').
+   */
+  readonly replace?: ReplaceMode;
 }
 
 /** A background task registration (BackgroundTaskRegistration), the JS way. */
@@ -194,7 +199,10 @@ function wrap(raw: RegistrationObject): TaskRegistration {
         }
         handler(error, args.InstanceId);
       }),
-    unregister: (options = {}) => explained(() => raw.Unregister(options.cancel ?? false), 'Unregister'),
+    unregister: (options = {}) => {
+      explained(() => raw.Unregister(options.cancel ?? false), 'Unregister');
+      removeRecord(raw.TaskId);
+    },
   };
 }
 
@@ -207,28 +215,83 @@ export function listBackgroundTasks(): TaskRegistration[] {
   return [...all].map(([, registration]) => wrap(registration));
 }
 
+/** One way an existing registration differs from what registerBackgroundTask was asked for. */
+export interface RegistrationChange {
+  readonly property: 'trigger' | 'clsid' | 'conditions' | 'cancelOnConditionLoss' | 'isNetworkRequested';
+  /** What the registration has, as text (the trigger's description, a CLSID, condition names). */
+  readonly registered: string;
+  readonly requested: string;
+}
+
+/** What registerBackgroundTask did. */
+export interface RegisterResult {
+  readonly registration: TaskRegistration;
+  /** True when this call registered the task; false when it returned the existing registration. */
+  readonly created: boolean;
+  /**
+   * How the registration of that name that existed differs from what was asked: empty when it
+   * is the same, or when there was none. With `replace`, what the replaced one had.
+   */
+  readonly changed: readonly RegistrationChange[];
+  /**
+   * What could not be compared with the existing registration: Windows does not show a
+   * registration's CLSID, conditions or flags, so winbg keeps a record of its own (see
+   * stateDirectory in lib/tasks/records.ts), and a registration it did not make has none.
+   */
+  readonly unverified: readonly RegistrationChange['property'][];
+}
+
+/** How registerBackgroundTask treats a registration of the same name. */
+export type ReplaceMode = boolean | 'if-changed';
+
+const RECORDED = ['clsid', 'conditions', 'cancelOnConditionLoss', 'isNetworkRequested'] as const;
+
 /**
  * Registers a task, idempotently: when a registration of the same name exists, it is returned
- * as is (unless `replace`), as the seed insists, since Windows would otherwise keep both.
+ * as is, as the seed insists, since Windows would otherwise keep both; the result says how it
+ * differs from what was asked. `replace: true` registers anew whatever there is, and
+ * `replace: 'if-changed'` only when the existing one differs or cannot be verified. Replacing
+ * unregisters the old registration, canceling a run of it, and restarts its trigger's schedule.
  */
-export function registerBackgroundTask(options: RegisterOptions): TaskRegistration {
+export function registerBackgroundTask(options: RegisterOptions): RegisterResult {
   if (options === null || typeof options !== 'object') throw new TypeError('registerBackgroundTask: expected an options object');
   if (typeof options.name !== 'string' || options.name.trim() === '') throw new TypeError('registerBackgroundTask: name must be a non-empty string');
   const clsid = Guid.from(options.clsid);
   const trigger = options.trigger;
   if (!trigger || typeof trigger.create !== 'function') throw new TypeError('registerBackgroundTask: trigger must come from timeTrigger(), maintenanceTrigger(), systemTrigger() or applicationTrigger()');
+  const replace = options.replace ?? false;
+  if (replace !== true && replace !== false && replace !== 'if-changed') throw new TypeError(`registerBackgroundTask: replace must be true, false or 'if-changed', got ${JSON.stringify(replace)}`);
   const conditions = options.conditions ?? [];
   const conditionObjects = conditions.map(condition); // validated before anything is registered
+  const requested: RegistrationRecord = {
+    clsid: String(clsid),
+    conditions: [...conditions].sort(),
+    cancelOnConditionLoss: options.cancelOnConditionLoss ?? false,
+    isNetworkRequested: options.isNetworkRequested ?? false,
+  };
 
-  const existing = listBackgroundTasks().filter((r) => r.name === options.name);
-  if (existing.length > 0 && !options.replace) {
+  const all = listBackgroundTasks();
+  const existing = all.filter((r) => r.name === options.name);
+  for (const other of all) if (other.name !== options.name) other.raw.dispose();
+  let changed: readonly RegistrationChange[] = [];
+  let unverified: readonly RegistrationChange['property'][] = [];
+  if (existing.length > 0) {
     const found = existing[0]!;
-    if (adoptRegistration in trigger) (trigger as AdoptingTrigger)[adoptRegistration](found.raw, found.name);
-    return found;
+    ({ changed, unverified } = compare(found, trigger, requested));
+    const replacing = replace === true || (replace === 'if-changed' && (changed.length > 0 || unverified.length > 0 || existing.length > 1));
+    if (!replacing) {
+      if (adoptRegistration in trigger) (trigger as AdoptingTrigger)[adoptRegistration](found.raw, found.name);
+      for (const extra of existing.slice(1)) extra.raw.dispose();
+      return { registration: found, created: false, changed, unverified };
+    }
   }
-  for (const registration of existing) registration.unregister({ cancel: true });
+  for (const registration of existing) {
+    registration.unregister({ cancel: true });
+    registration.raw.dispose();
+  }
 
   const builder = explained(() => runtimeClass<{ create(): WinRTObject }>(`${NS}.BackgroundTaskBuilder`).create(), 'BackgroundTaskBuilder') as WinRTObject & Record<string, any>;
+  let registration: TaskRegistration;
   try {
     builder.Name = options.name;
     builder.SetTrigger(trigger.create());
@@ -243,9 +306,65 @@ export function registerBackgroundTask(options: RegisterOptions): TaskRegistrati
       }
       throw error;
     }
-    return wrap(explained(() => builder.Register() as RegistrationObject, `Register (${trigger.description})`));
+    registration = wrap(explained(() => builder.Register() as RegistrationObject, `Register (${trigger.description})`));
   } finally {
     builder.dispose();
+  }
+  // Not kept (a read-only state directory): the next call reports these parts unverified.
+  writeRecord(registration.taskId, requested);
+  return { registration, created: true, changed, unverified };
+}
+
+/** The differences between registration `found` and what is requested now. */
+function compare(found: TaskRegistration, trigger: Trigger, requested: RegistrationRecord): Pick<RegisterResult, 'changed' | 'unverified'> {
+  const changed: RegistrationChange[] = [];
+  const unverified: RegistrationChange['property'][] = [];
+  const registeredTrigger = describeTrigger(found.raw);
+  if (registeredTrigger === null) unverified.push('trigger');
+  else if (registeredTrigger !== trigger.description) changed.push({ property: 'trigger', registered: registeredTrigger, requested: trigger.description });
+  const record = readRecord(found.taskId);
+  const text = (value: RegistrationRecord[(typeof RECORDED)[number]]): string => (Array.isArray(value) ? value.join(', ') || '(none)' : String(value));
+  for (const property of RECORDED) {
+    if (record === null) unverified.push(property);
+    else if (text(record[property]) !== text(requested[property])) changed.push({ property, registered: text(record[property]), requested: text(requested[property]) });
+  }
+  return { changed, unverified };
+}
+
+/**
+ * The trigger of a registration, described as the Trigger of the same kind describes itself
+ * (IBackgroundTaskRegistration2.Trigger, Windows 10 1607 and later), or null where Windows
+ * does not say or the trigger is of a kind winbg does not make.
+ */
+function describeTrigger(registration: WinRTObject): string | null {
+  const second = resolveType(`${NS}.IBackgroundTaskRegistration2`) as ResolvedInterface;
+  const pointer = registration.comPtr().tryAs(second.iface);
+  if (!pointer) return null;
+  const projected = project(pointer, second) as WinRTObject & { readonly Trigger: WinRTObject | null };
+  try {
+    using trigger = projected.Trigger;
+    if (!trigger) return null;
+    const as = <T>(name: string): (WinRTObject & T) | null => {
+      const type = resolveType(`${NS}.${name}`) as ResolvedInterface;
+      const found = trigger.comPtr().tryAs(type.iface);
+      return found ? (project(found, type) as WinRTObject & T) : null;
+    };
+    const shot = (oneShot: boolean): string => (oneShot ? ', one shot' : '');
+    for (const [name, label] of [['ITimeTrigger', 'TimeTrigger'], ['IMaintenanceTrigger', 'MaintenanceTrigger']] as const) {
+      using periodic = as<{ FreshnessTime: number; OneShot: boolean }>(name);
+      if (periodic) return `${label}(${periodic.FreshnessTime} min${shot(periodic.OneShot)})`;
+    }
+    {
+      using system = as<{ TriggerType: number; OneShot: boolean }>('ISystemTrigger');
+      if (system) {
+        const type = Object.entries(enumValues('SystemTriggerType')).find(([, v]) => v === system.TriggerType)?.[0] ?? String(system.TriggerType);
+        return `SystemTrigger(${type}${shot(system.OneShot)})`;
+      }
+    }
+    using application = as<object>('IApplicationTrigger');
+    return application ? 'ApplicationTrigger' : null;
+  } finally {
+    projected.dispose();
   }
 }
 

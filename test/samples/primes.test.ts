@@ -130,7 +130,7 @@ task('progress 10 at the start, then percent of max, 100 at the end; the file is
   const file = newFile();
   const primes = createPrimesTask({ file, max: 2_000_000, sliceMs: 0, clsid: crypto.randomUUID() });
   const server = serve(primes, { inProcess: true, handleSignals: false })!;
-  const registration = registerBackgroundTask({ name: 'primes', clsid: primes.clsid, trigger: timeTrigger(15) });
+  const registration = registerBackgroundTask({ name: 'primes', clsid: primes.clsid, trigger: timeTrigger(15) }).registration;
   const progress: number[] = [];
   const unsubscribe = registration.onProgress((value) => void progress.push(value));
   try {
@@ -156,7 +156,7 @@ task('Canceled (Abort) while sieving: the run ends soon, flushed, the deferral c
   const ended: string[] = [];
   const primes = createPrimesTask({ file, clsid: crypto.randomUUID(), onResult: (r) => ended.push(r.outcome) });
   const server = serve(primes, { inProcess: true, handleSignals: false })!;
-  const registration = registerBackgroundTask({ name: 'long primes', clsid: primes.clsid, trigger: timeTrigger(15) });
+  const registration = registerBackgroundTask({ name: 'long primes', clsid: primes.clsid, trigger: timeTrigger(15) }).registration;
   try {
     const reasons: string[] = [];
     primes.onRunEnded((record) => reasons.push(record.canceled instanceof BackgroundTaskCanceledError ? record.canceled.reason : 'none'));

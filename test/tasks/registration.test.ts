@@ -1,5 +1,7 @@
 // The registration API (winbg/tasks) against the portable host's emulation of Windows: the same
 // code that runs on Windows registers, lists, reports progress and completion, and unregisters.
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ComError, E_ACCESSDENIED, ERROR_NOT_SUPPORTED, Guid, initializeCom, registerClassObject } from '../../lib/com/index.js';
@@ -42,12 +44,12 @@ test.after.each(() => {
 });
 
 test('registers once by name; replace makes a new one; list and unregister', () => {
-  const first = registerBackgroundTask({ name: 'primes', clsid, trigger: timeTrigger(15) });
+  const first = registerBackgroundTask({ name: 'primes', clsid, trigger: timeTrigger(15) }).registration;
   assert.is(first.name, 'primes');
-  const again = registerBackgroundTask({ name: 'primes', clsid, trigger: timeTrigger(30) });
+  const again = registerBackgroundTask({ name: 'primes', clsid, trigger: timeTrigger(30) }).registration;
   assert.ok(again.taskId.equals(first.taskId), 'the existing registration is returned, not a second one');
   assert.is(listBackgroundTasks().length, 1);
-  const replaced = registerBackgroundTask({ name: 'primes', clsid, trigger: timeTrigger(30), replace: true });
+  const replaced = registerBackgroundTask({ name: 'primes', clsid, trigger: timeTrigger(30), replace: true }).registration;
   assert.not.ok(replaced.taskId.equals(first.taskId));
   assert.equal(listBackgroundTasks().map((r) => r.name), ['primes']);
   registerBackgroundTask({ name: 'other', clsid, trigger: maintenanceTrigger(60, { oneShot: true }) });
@@ -57,7 +59,7 @@ test('registers once by name; replace makes a new one; list and unregister', () 
 });
 
 test('onProgress and onCompleted report a run; a failure arrives as a ComError', async () => {
-  const registration = registerBackgroundTask({ name: 'primes', clsid, trigger: timeTrigger(15) });
+  const registration = registerBackgroundTask({ name: 'primes', clsid, trigger: timeTrigger(15) }).registration;
   const completions: (ComError | null)[] = [];
   const offProgress = registration.onProgress((value) => progress.push(value));
   const offCompleted = registration.onCompleted((error) => completions.push(error));
@@ -94,7 +96,7 @@ test('a task whose promise rejects after Run returned: its deferral completes, C
     },
   });
   using _server = registerClassObject(late, task.classDefinition);
-  const registration = registerBackgroundTask({ name: 'late', clsid: late, trigger: timeTrigger(15) });
+  const registration = registerBackgroundTask({ name: 'late', clsid: late, trigger: timeTrigger(15) }).registration;
   const completions: (ComError | null)[] = [];
   registration.onCompleted((error) => completions.push(error));
   const completion = host.waitForCompletion('late');
@@ -118,7 +120,7 @@ test('application triggers are requested by the app', async () => {
   assert.is(run.progress, 100);
   // The app starts again: the registration exists, and a new trigger object requests it.
   const again = applicationTrigger();
-  const same = registerBackgroundTask({ name: 'on demand', clsid, trigger: again });
+  const same = registerBackgroundTask({ name: 'on demand', clsid, trigger: again }).registration;
   assert.is(same.name, 'on demand');
   const second = host.waitForCompletion('on demand');
   assert.is(await again.request(), 'Allowed', 'the existing registration\'s trigger is requested');
@@ -142,6 +144,46 @@ test('conditions and options reach the registration; validation happens before W
   assert.throws(() => registerBackgroundTask({ name: 'x', clsid: 'nope', trigger: timeTrigger(15) }), /Invalid GUID "nope"/);
   assert.throws(() => registerBackgroundTask({ name: 'x', clsid, trigger: {} as never }), /trigger must come from timeTrigger/);
   assert.equal(listBackgroundTasks().map((r) => r.name), ['net'], 'nothing was registered by the failed calls');
+});
+
+test('an existing registration is reported as it differs: trigger from Windows, CLSID, conditions and flags from winbg\'s record', () => {
+  const other = Guid.parse('7a0c9d3e-1b2f-4e5a-8c6d-9e0f1a2b3c02');
+  const first = registerBackgroundTask({ name: 'primes', clsid, trigger: timeTrigger(15), conditions: ['UserPresent'] });
+  assert.equal([first.created, first.changed, first.unverified], [true, [], []]);
+  const same = registerBackgroundTask({ name: 'primes', clsid: String(clsid).toLowerCase(), trigger: timeTrigger(15), conditions: ['UserPresent'], replace: 'if-changed' });
+  assert.equal([same.created, same.changed, same.unverified], [false, [], []], 'the same registration: kept, even with if-changed');
+  assert.ok(same.registration.taskId.equals(first.registration.taskId));
+
+  const different = registerBackgroundTask({ name: 'primes', clsid: other, trigger: maintenanceTrigger(60, { oneShot: true }), conditions: ['InternetAvailable', 'UserPresent'], isNetworkRequested: true });
+  assert.not.ok(different.created, 'reported, not replaced, unless asked');
+  assert.equal(different.changed, [
+    { property: 'trigger', registered: 'TimeTrigger(15 min)', requested: 'MaintenanceTrigger(60 min, one shot)' },
+    { property: 'clsid', registered: String(clsid), requested: String(other) },
+    { property: 'conditions', registered: 'UserPresent', requested: 'InternetAvailable, UserPresent' },
+    { property: 'isNetworkRequested', registered: 'false', requested: 'true' },
+  ]);
+  assert.ok(different.registration.taskId.equals(first.registration.taskId));
+
+  const replaced = registerBackgroundTask({ name: 'primes', clsid: other, trigger: timeTrigger(15), replace: 'if-changed' });
+  assert.ok(replaced.created, 'if-changed replaces one that differs');
+  assert.equal(replaced.changed.map((c) => c.property), ['clsid', 'conditions'], 'and says what the old one had');
+  assert.not.ok(replaced.registration.taskId.equals(first.registration.taskId));
+  assert.equal(listBackgroundTasks().map((r) => r.name), ['primes'], 'one registration of that name');
+  assert.throws(() => registerBackgroundTask({ name: 'primes', clsid, trigger: timeTrigger(15), replace: 'yes' as never }), /replace must be true, false or 'if-changed', got "yes"/);
+});
+
+test('a registration winbg has no record of: CLSID, conditions and flags unverified, and if-changed replaces it', () => {
+  const first = registerBackgroundTask({ name: 'primes', clsid, trigger: timeTrigger(15) }).registration;
+  const record = join(process.env['WINBG_STATE_DIR']!, 'registrations', `${String(first.taskId).toLowerCase()}.json`);
+  assert.ok(existsSync(record), 'the record is kept in WINBG_STATE_DIR');
+  writeFileSync(record, '{ not json');
+  const kept = registerBackgroundTask({ name: 'primes', clsid, trigger: timeTrigger(15) });
+  assert.equal([kept.created, kept.changed, kept.unverified], [false, [], ['clsid', 'conditions', 'cancelOnConditionLoss', 'isNetworkRequested']], 'an unreadable record is no record');
+  const replaced = registerBackgroundTask({ name: 'primes', clsid, trigger: timeTrigger(15), replace: 'if-changed' });
+  assert.ok(replaced.created);
+  assert.not.ok(existsSync(record), 'unregistering removed the old record');
+  assert.is(unregisterBackgroundTask('primes'), 1);
+  assert.not.ok(existsSync(join(process.env['WINBG_STATE_DIR']!, 'registrations', `${String(replaced.registration.taskId).toLowerCase()}.json`)));
 });
 
 test('Windows refusing a trigger for a COM task is explained', () => {

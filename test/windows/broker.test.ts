@@ -55,7 +55,7 @@ function setup(config: Record<string, unknown>): { clsid: string; dir: string; l
     host,
     log: () => (existsSync(logFile) ? readFileSync(logFile, 'utf8').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as Line) : []),
     register(name) {
-      const registration = registerBackgroundTask({ name, clsid, trigger: timeTrigger(15) });
+      const registration = registerBackgroundTask({ name, clsid, trigger: timeTrigger(15) }).registration;
       registrations.push(registration);
       return registration;
     },
