@@ -182,3 +182,8 @@ export class ComError extends Error {
     return error instanceof ComError && error.hresult < 0 ? error.hresult : E_FAIL;
   }
 }
+
+/** An error's message for a person: an Error's (a ComError's included), or the thrown value as text. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

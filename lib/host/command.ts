@@ -8,12 +8,12 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Guid } from '../com/guid.js';
-import { ComError, hresultHex, hresultMessage, hresultName } from '../com/hresult.js';
+import { hresultHex, hresultMessage, hresultName, messageOf } from '../com/hresult.js';
 import {
-  applicationTrigger, BackgroundTask, cancellationReasons, maintenanceTrigger, registerBackgroundTask, serve, systemTrigger, timeTrigger,
-  type SystemTriggerName, type TaskServer, type Trigger,
+  applicationTrigger, BackgroundTask, cancellationReasons, maintenanceTrigger, systemTrigger, timeTrigger, type SystemTriggerName, type Trigger,
 } from '../tasks/index.js';
-import { createHost, GRACE_PERIOD_EXPIRED, type BackgroundHost, type CancellationReasonName } from './host.js';
+import { GRACE_PERIOD_EXPIRED, type BackgroundHost, type CancellationReasonName } from './host.js';
+import { openHost, parseSeconds, runHosted } from './hosted.js';
 import type { HostEvent, TaskRun } from './log.js';
 
 /** The command's synopsis, printed on misuse when the caller gives no usage text of its own. */
@@ -33,9 +33,6 @@ export interface HostCommandOptions {
   /** Printed after a misuse message (default HOST_SYNOPSIS). */
   readonly usage?: string;
 }
-
-/** How long a canceled run has to complete its deferrals: the host's default, about Windows' five seconds. */
-const GRACE_MS = 5000;
 
 /** Misuse of the command: exit code 2, with the usage text. */
 class UsageError extends Error {}
@@ -89,16 +86,14 @@ export async function runHostCommand(args: readonly string[], options: HostComma
   if (!existsSync(file)) return misuse(new UsageError(`host: no module at ${file}`));
 
   // The host opens before the module loads, so that registrations the module makes as it loads
-  // reach the host rather than Windows. COM entry points take every trigger here: Windows
-  // refuses SystemTrigger and ApplicationTrigger for them, which the notes say.
+  // reach the host rather than Windows.
   let host: BackgroundHost;
   try {
-    host = createHost({ clsidTriggers: 'all', graceMs: GRACE_MS });
+    host = openHost();
   } catch (error) {
     stderr.write(`winbg host: ${messageOf(error)}\n`);
     return 1;
   }
-  const cleanup: (() => void)[] = [];
   try {
     let exports: Record<string, unknown>;
     try {
@@ -115,74 +110,35 @@ export async function runHostCommand(args: readonly string[], options: HostComma
       if (error instanceof UsageError) return misuse(error);
       throw error;
     }
-
-    const server: TaskServer = serve(all, { inProcess: true, handleSignals: false })!;
-    cleanup.push(() => server.stop());
-    const { registration } = registerBackgroundTask({ name: chosen.name, clsid: chosen.task.clsid, trigger: plan.trigger, replace: true });
-    cleanup.push(() => registration.raw.dispose());
-
     const print = printer(options.stdout, plan.json, started);
-    print({ type: 'registered', name: registration.name, taskId: registration.taskId, trigger: plan.trigger.description, clsid: chosen.task.clsid });
-    stderr.write(`note: ${plan.firing}\n`);
-
-    // Cancellation: --cancel-after (from activation), --for (from the command's start), Ctrl+C.
-    // One asked for before the trigger fires (while the module loaded) keeps it from firing.
-    let fired = false;
-    let ended = false;
-    let early: string | null = null;
-    const cancel = (reason: CancellationReasonName, why: string): void => {
-      if (ended) return;
-      if (!fired) {
-        early ??= why;
-        return;
-      }
-      stderr.write(`note: ${why}: canceling (${reason}); the task has ${GRACE_MS / 1000} s to complete its deferrals\n`);
-      host.cancel(registration.name, reason);
-    };
-    const timer = (ms: number, action: () => void): void => {
-      const handle = setTimeout(action, ms);
-      cleanup.push(() => clearTimeout(handle));
-    };
-    if (plan.forMs !== null) {
-      const seconds = plan.forMs / 1000;
-      timer(Math.max(0, plan.forMs - (performance.now() - started)), () => cancel('ExecutionTimeExceeded', `--for ${seconds} s elapsed`));
-    }
-    const onInterrupt = (): void => cancel('Abort', 'interrupted');
-    const interrupt = options.interrupt;
-    if (interrupt?.aborted) onInterrupt();
-    else if (interrupt) {
-      interrupt.addEventListener('abort', onInterrupt, { once: true });
-      cleanup.push(() => interrupt.removeEventListener('abort', onInterrupt));
-    }
-    const stopWatching = host.onEvent((event) => {
-      if (!event.taskId?.equals(registration.taskId)) return;
-      if (event.type === 'activated' && plan.cancelAfterMs !== null) {
-        timer(plan.cancelAfterMs, () => cancel(plan.reason, `--cancel-after ${plan.cancelAfterMs! / 1000} s`));
-      }
-      const run = event.instanceId ? host.runs.find((r) => r.instanceId.equals(event.instanceId!)) : undefined;
-      print(lifecycle(event, run));
+    const outcome = await runHosted({
+      host,
+      serve: all,
+      task: chosen.task,
+      name: chosen.name,
+      trigger: plan.trigger,
+      fire: plan.fire,
+      forMs: plan.forMs,
+      started,
+      cancelAfterMs: plan.cancelAfterMs,
+      reason: plan.reason,
+      interrupt: options.interrupt,
+      note: (text) => stderr.write(`${text}\n`),
+      onRegistered: (registration) => {
+        print({ type: 'registered', name: registration.name, taskId: registration.taskId, trigger: plan.trigger.description, clsid: chosen.task.clsid });
+        stderr.write(`note: ${plan.firing}\n`);
+      },
+      onEvent: (event, run) => print(lifecycle(event, run)),
     });
-    cleanup.push(stopWatching);
-
-    if (early !== null) {
-      stderr.write(`winbg host: ${early} before the trigger fired; it was not fired\n`);
+    if ('notFired' in outcome) {
+      stderr.write(`winbg host: ${outcome.notFired}\n`);
       return 1;
     }
-    const completion = host.waitForCompletion(registration.name);
-    completion.catch(() => {}); // rejects when the host closes without a run
-    fired = true;
-    if ((await plan.fire(host, registration.name)) === 0) {
-      stderr.write(`winbg host: the trigger started no run of ${registration.name}\n`);
-      return 1;
-    }
-    const run = await completion;
-    ended = true;
-    return run.state === 'completed' ? 0 : 1;
+    return outcome.run.state === 'completed' ? 0 : 1;
   } catch (error) {
     stderr.write(`winbg host: ${messageOf(error)}\n`);
     return 1;
   } finally {
-    for (const step of cleanup.reverse()) step();
     host.close();
   }
 }
@@ -301,10 +257,7 @@ function chooseTrigger(kind: string, values: Map<string, string>): Pick<Plan, 't
 
 function seconds(values: Map<string, string>, name: string): number | null {
   const value = values.get(name);
-  if (value === undefined) return null;
-  const number = /^\d+(\.\d+)?$/.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isFinite(number) || number * 1000 > 0x7fffffff) throw new UsageError(`${name}: seconds must be a number from 0 to 2147483, got ${JSON.stringify(value)}`);
-  return Math.round(number * 1000);
+  return value === undefined ? null : parseSeconds(value, name, (message) => new UsageError(message));
 }
 
 /** The module's tasks, and the one to run: the only one, or the one --task or --clsid names. */
@@ -416,6 +369,3 @@ function text(line: Line): string {
   }
 }
 
-function messageOf(error: unknown): string {
-  return error instanceof ComError || error instanceof Error ? error.message : String(error);
-}

@@ -5,12 +5,13 @@
 // Windows with package identity it registers with Windows and serves, and Windows runs it.
 // Kept apart from lib/cli.ts so that tests run it in-process (a child's pipes cannot be read under Wine).
 import { isWindows } from '../ffi/koffi.js';
-import { ComError } from '../com/hresult.js';
-import { createHost, type BackgroundHost } from '../host/host.js';
+import { messageOf, type ComError } from '../com/hresult.js';
+import type { BackgroundHost } from '../host/host.js';
+import { openHost, parseSeconds, runHosted } from '../host/hosted.js';
 import type { HostEvent } from '../host/log.js';
 import { packageIdentity } from '../tasks/identity.js';
 import { registerBackgroundTask, timeTrigger, type TaskRegistration } from '../tasks/registration.js';
-import { serve, type TaskServer } from '../tasks/server.js';
+import { serve } from '../tasks/server.js';
 import { defaultPrimesFile } from './data-folder.js';
 import { createPrimesTask, DEFAULT_MAX, MAX_LIMIT, SAMPLE_TASK_CLSID, type PrimeRunResult, type PrimeStatus } from './primes.js';
 
@@ -92,57 +93,40 @@ export async function runDemo(args: readonly string[], options: DemoOptions): Pr
 async function runWithHost(plan: Plan, task: ReturnType<typeof createPrimesTask>, view: View, note: (text: string) => void, interrupt: AbortSignal | undefined, results: PrimeRunResult[]): Promise<number> {
   let host: BackgroundHost;
   try {
-    host = createHost({ clsidTriggers: 'all', graceMs: 5000 });
+    host = openHost();
   } catch (error) {
     note(`winbg demo: ${messageOf(error)}`);
     return 1;
   }
-  const cleanup: (() => void)[] = [];
   try {
-    const server: TaskServer = serve(task, { inProcess: true, handleSignals: false })!;
-    cleanup.push(() => server.stop());
     const trigger = timeTrigger(15);
-    const { registration } = registerBackgroundTask({ name: DEMO_TASK_NAME, clsid: task.clsid, trigger, replace: true });
-    cleanup.push(() => registration.raw.dispose());
-    view.event({ type: 'registered', name: registration.name, trigger: trigger.description, clsid: String(task.clsid) });
-    note('note: Windows would fire the TimeTrigger on a 15-minute tick; the host fires it now');
-
-    let fired = false;
-    const cancel = (reason: 'Abort' | 'ExecutionTimeExceeded', why: string): void => {
-      if (!fired) return;
-      note(`note: ${why}: canceling the run (${reason})`);
-      host.cancel(registration.name, reason);
-    };
-    if (plan.forMs !== null) {
-      const timer = setTimeout(() => cancel('ExecutionTimeExceeded', `--for ${plan.forMs! / 1000} s elapsed`), plan.forMs);
-      cleanup.push(() => clearTimeout(timer));
-    }
-    const onInterrupt = (): void => cancel('Abort', 'interrupted');
-    if (interrupt) {
-      interrupt.addEventListener('abort', onInterrupt, { once: true });
-      cleanup.push(() => interrupt.removeEventListener('abort', onInterrupt));
-    }
-    cleanup.push(host.onEvent((event) => {
-      if (event.taskId?.equals(registration.taskId)) view.hostEvent(event);
-    }));
-    const completion = host.waitForCompletion(registration.name);
-    completion.catch(() => {}); // rejects if the host closes first
-    fired = true;
-    if (interrupt?.aborted) {
-      note('winbg demo: interrupted before the trigger fired');
+    const outcome = await runHosted({
+      host,
+      serve: [task],
+      task,
+      name: DEMO_TASK_NAME,
+      trigger,
+      forMs: plan.forMs,
+      interrupt,
+      note,
+      onRegistered: (registration) => {
+        view.event({ type: 'registered', name: registration.name, trigger: trigger.description, clsid: String(task.clsid) });
+        note('note: Windows would fire the TimeTrigger on a 15-minute tick; the host fires it now');
+      },
+      onEvent: (event) => view.hostEvent(event),
+    });
+    if ('notFired' in outcome) {
+      note(`winbg demo: ${outcome.notFired}`);
       return 1;
     }
-    host.fire(registration.name);
-    const run = await completion;
     const result = results.at(-1);
-    view.summary(run.state === 'completed' ? result ?? null : null, run.error ?? null);
-    return run.state === 'completed' && result ? 0 : 1;
+    view.summary(outcome.run.state === 'completed' ? result ?? null : null, outcome.run.error ?? null);
+    return outcome.run.state === 'completed' && result ? 0 : 1;
   } catch (error) {
     view.clear();
     note(`winbg demo: ${messageOf(error)}`);
     return 1;
   } finally {
-    for (const step of cleanup.reverse()) step();
     host.close();
   }
 }
@@ -216,12 +200,8 @@ function parse(args: readonly string[]): Plan | 'help' {
     max = /^\d+(\.\d+)?(e\d+)?$/i.test(text) ? Number(text) : Number.NaN;
     if (!Number.isInteger(max) || max < 2 || max > MAX_LIMIT) throw new UsageError(`--max: a whole number from 2 to 1e12 (1_000_000 and 1e6 are fine), got ${JSON.stringify(values.get('--max'))}`);
   }
-  let forMs: number | null = null;
-  if (values.has('--for')) {
-    const seconds = /^\d+(\.\d+)?$/.test(values.get('--for')!) ? Number(values.get('--for')) : Number.NaN;
-    if (!Number.isFinite(seconds) || seconds * 1000 > 0x7fffffff) throw new UsageError(`--for: seconds, from 0 to 2147483, got ${JSON.stringify(values.get('--for'))}`);
-    forMs = Math.round(seconds * 1000);
-  }
+  const forText = values.get('--for');
+  const forMs = forText === undefined ? null : parseSeconds(forText, '--for', (message) => new UsageError(message));
   let file = values.get('--out');
   if (file === undefined) {
     try {
@@ -380,6 +360,3 @@ function megabytes(bytes: number): string {
   return mb < 1 ? mb.toFixed(2) : mb < 100 ? mb.toFixed(1) : String(Math.round(mb));
 }
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

@@ -4,7 +4,7 @@
 // deferral until it settles; Canceled becomes an AbortSignal.
 import '../generated/Windows.ApplicationModel.Background.js';
 import { Guid } from '../com/guid.js';
-import { ComError, E_FAIL, isDisconnection } from '../com/hresult.js';
+import { ComError, E_FAIL, isDisconnection, messageOf } from '../com/hresult.js';
 import { createObject } from '../com/implement.js';
 import { callMethodAsync, disposeComPtr, isForeign } from '../com/pointer.js';
 import type { ClassDefinition } from '../com/class-factory.js';
@@ -322,7 +322,7 @@ class BrokerCalls {
     const gone = isDisconnection(hresult);
     this.failure = new ComError(hresult, gone
       ? `the process that runs this task's instance (Windows' broker) is gone: ${what} failed`
-      : `IBackgroundTaskInstance.${what} failed: ${error instanceof Error ? error.message : String(error)}`);
+      : `IBackgroundTaskInstance.${what} failed: ${messageOf(error)}`);
     if (gone) this.onBrokerGone(this.failure);
   }
 }
@@ -333,7 +333,7 @@ function reportFailure(raw: WinRTObject, error: unknown): void {
     const report = raw.comPtr().tryAs(IWinbgRunReport);
     if (!report) return; // Windows' instance: no channel for a failure after Run returned
     try {
-      report.ReportFailure(ComError.hresultOf(error), error instanceof Error ? error.message : String(error));
+      report.ReportFailure(ComError.hresultOf(error), messageOf(error));
     } finally {
       report.dispose();
     }

@@ -86,7 +86,7 @@ test('Ctrl+C cancels the run (Abort): exit 0, the file the exact prefix, and a s
   assert.ok(first.lines.some((l) => l.type === 'canceled' && l.reason === 'Abort'), first.stdout);
   const stopped = first.lines.at(-1)!;
   assert.is(stopped.outcome, 'canceled');
-  assert.match(first.stderr, /interrupted: canceling the run \(Abort\)/);
+  assert.match(first.stderr, /interrupted: canceling \(Abort\); the task has 5 s to complete its deferrals/);
   const last = stopped.last as number;
   assert.is(read(file), primeText(last));
 
