@@ -39,3 +39,20 @@ export abstract class Row {
     return this.file.list(this.table, this.row, column, target);
   }
 }
+
+/**
+ * A row whose first three columns are Flags, Name and a Signature blob: Field (§II.22.15) and
+ * Property (§II.22.34).
+ */
+export abstract class SignedRow extends Row {
+  flags(): number {
+    return this.raw(0);
+  }
+  name(): string {
+    return this.string(1);
+  }
+  /** The signature blob: a FieldSig (§II.23.2.4) or a PropertySig (§II.23.2.5). */
+  signature(): BlobRange {
+    return this.blob(2);
+  }
+}
