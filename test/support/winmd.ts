@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 import type { Test } from 'uvu';
 import { BlobReader } from '../../lib/winmd/blob.js';
 import { Bytes } from '../../lib/winmd/bytes.js';
+import { WinmdError } from '../../lib/winmd/errors.js';
+import * as assert from 'uvu/assert';
 
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -49,4 +51,16 @@ export function readWinmd(name: string): Uint8Array {
 /** A blob reader over hand-made bytes, as if they were a blob in a file named 'test.winmd'. */
 export function blobOf(bytes: readonly number[]): BlobReader {
   return new BlobReader(new Bytes('test.winmd', new Uint8Array(bytes)), 0, bytes.length);
+}
+
+/** Runs `run`, asserts that it threw a WinmdError, and returns it. */
+export function winmdErrorOf(run: () => unknown): WinmdError {
+  try {
+    run();
+  } catch (error) {
+    assert.instance(error, WinmdError);
+    return error as WinmdError;
+  }
+  assert.unreachable('expected a WinmdError, but nothing was thrown');
+  throw new Error('unreachable');
 }

@@ -3,9 +3,9 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type AttributeContext, type AttributeArg, readAttributeValue, parseTypeName } from '../../lib/winmd/attributes.js';
-import { type NamedTypeSig, type PrimitiveName, type TypeSig, WinmdError } from '../../lib/winmd/index.js';
+import { type NamedTypeSig, type PrimitiveName, type TypeSig } from '../../lib/winmd/index.js';
 import * as winrt from '../../lib/winmd/winrt-attributes.js';
-import { blobOf } from '../support/winmd.js';
+import { blobOf, winmdErrorOf } from '../support/winmd.js';
 
 const named = (fullName: string, isValueType = false): NamedTypeSig => {
   const dot = fullName.lastIndexOf('.');
@@ -29,14 +29,7 @@ const decode = (params: TypeSig[], body: number[], named = [0, 0]) => readAttrib
 const values = (args: readonly AttributeArg[]): unknown[] => args.map((a) => a.value);
 
 function rejects(run: () => unknown, pattern: RegExp): void {
-  let caught: unknown;
-  try {
-    run();
-  } catch (error) {
-    caught = error;
-  }
-  assert.instance(caught, WinmdError);
-  assert.match((caught as WinmdError).message, pattern);
+  assert.match(winmdErrorOf(run).message, pattern);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,19 +1,11 @@
 // Compressed integers and the bounded blob cursor (ECMA-335 §II.23.2).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { WinmdError } from '../../lib/winmd/index.js';
-import { blobOf } from '../support/winmd.js';
+import { blobOf, winmdErrorOf } from '../support/winmd.js';
 
 /** Asserts a WinmdError about the #Blob at `offset`, naming the file. */
 function throwsAt(run: () => unknown, offset: number, pattern?: RegExp): void {
-  let caught: unknown;
-  try {
-    run();
-  } catch (error) {
-    caught = error;
-  }
-  assert.instance(caught, WinmdError);
-  const error = caught as WinmdError;
+  const error = winmdErrorOf(run);
   assert.is(error.file, 'test.winmd');
   assert.is(error.where, '#Blob');
   assert.is(error.offset, offset);

@@ -3,9 +3,9 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { BlobReader } from '../../lib/winmd/blob.js';
-import { type NamedTypeSig, type TypeSig, WinmdError, formatType } from '../../lib/winmd/index.js';
+import { type NamedTypeSig, type TypeSig, formatType } from '../../lib/winmd/index.js';
 import { readFieldSig, readMethodSig, readPropertySig, readType, type SignatureContext } from '../../lib/winmd/signatures.js';
-import { blobOf } from '../support/winmd.js';
+import { blobOf, winmdErrorOf } from '../support/winmd.js';
 
 /** TypeRef rows 1…: the encoded value is row << 2 | 1 (§II.23.2.8). */
 const NAMES = ['System.Runtime.CompilerServices.IsConst', 'Windows.Foundation.IAsyncOperation`1', 'System.Guid', 'Test.Modifier'];
@@ -32,16 +32,10 @@ const method = (bytes: number[]) => readMethodSig(blobOf(bytes), context);
 const type = (bytes: number[]): TypeSig => readType(blobOf(bytes), context);
 
 function rejects(run: () => unknown, pattern: RegExp, offset?: number): void {
-  let caught: unknown;
-  try {
-    run();
-  } catch (error) {
-    caught = error;
-  }
-  assert.instance(caught, WinmdError);
-  assert.match((caught as WinmdError).message, pattern);
-  assert.is((caught as WinmdError).where, '#Blob');
-  if (offset !== undefined) assert.is((caught as WinmdError).offset, offset);
+  const error = winmdErrorOf(run);
+  assert.match(error.message, pattern);
+  assert.is(error.where, '#Blob');
+  if (offset !== undefined) assert.is(error.offset, offset);
 }
 
 // ---------------------------------------------------------------------------------------------
