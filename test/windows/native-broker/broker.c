@@ -67,6 +67,7 @@
 #include <windows.h>
 #include <objbase.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -447,32 +448,61 @@ static void note_unknown_iid(Run *run, REFIID riid) {
   LeaveCriticalSection(&lock);
 }
 
+/* What the broker's two objects (Instance, Deferral) share: each has one vtable, so the same
+ * pointer answers IUnknown every time (COM's identity rule), and a count that must never go below
+ * zero. `object` is the object's first member, its interface; `refs` and `run` follow it. */
+typedef struct Counted {
+  void *iface;
+  volatile LONG refs;
+  Run *run;
+} Counted;
+_Static_assert(offsetof(Instance, refs) == offsetof(Counted, refs) && offsetof(Instance, run) == offsetof(Counted, run), "Instance starts as Counted");
+_Static_assert(offsetof(Deferral, refs) == offsetof(Counted, refs) && offsetof(Deferral, run) == offsetof(Counted, run), "Deferral starts as Counted");
+
+static HRESULT counted_query(void *object, const IID *own, REFIID riid, void **ppv) {
+  if (!ppv) return E_POINTER;
+  *ppv = NULL;
+  if (IsEqualIID(riid, &BROKER_IID_IUnknown) || IsEqualIID(riid, &BROKER_IID_IInspectable) || IsEqualIID(riid, &BROKER_IID_IAgileObject) || IsEqualIID(riid, own)) {
+    *ppv = object;
+    InterlockedIncrement(&((Counted *)object)->refs);
+    return S_OK;
+  }
+  note_unknown_iid(((Counted *)object)->run, riid);
+  return E_NOINTERFACE;
+}
+
+static ULONG counted_add_ref(void *object) {
+  return (ULONG)InterlockedIncrement(&((Counted *)object)->refs);
+}
+
+static ULONG counted_release(void *object, const char *what) {
+  Counted *counted = object;
+  LONG refs = InterlockedDecrement(&counted->refs);
+  if (refs < 0) add_error("run %d: %s was released more times than it was referenced", counted->run->index, what);
+  return (ULONG)(refs < 0 ? 0 : refs);
+}
+
+static HRESULT base_trust(TrustLevel *level) {
+  if (!level) return E_POINTER;
+  *level = BaseTrust;
+  return S_OK;
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* IBackgroundTaskInstance                                                                      */
 
 #define INSTANCE(This) ((Instance *)(This))
 
 static HRESULT STDMETHODCALLTYPE instance_QueryInterface(IBackgroundTaskInstance *This, REFIID riid, void **ppv) {
-  if (!ppv) return E_POINTER;
-  *ppv = NULL;
-  if (IsEqualIID(riid, &BROKER_IID_IUnknown) || IsEqualIID(riid, &BROKER_IID_IInspectable) || IsEqualIID(riid, &BROKER_IID_IAgileObject) ||
-      IsEqualIID(riid, &BROKER_IID_IBackgroundTaskInstance)) {
-    *ppv = This; /* one vtable: the same pointer for IUnknown every time */
-    This->lpVtbl->AddRef(This);
-    return S_OK;
-  }
-  note_unknown_iid(INSTANCE(This)->run, riid);
-  return E_NOINTERFACE;
+  return counted_query(This, &BROKER_IID_IBackgroundTaskInstance, riid, ppv);
 }
 
 static ULONG STDMETHODCALLTYPE instance_AddRef(IBackgroundTaskInstance *This) {
-  return (ULONG)InterlockedIncrement(&INSTANCE(This)->refs);
+  return counted_add_ref(This);
 }
 
 static ULONG STDMETHODCALLTYPE instance_Release(IBackgroundTaskInstance *This) {
-  LONG refs = InterlockedDecrement(&INSTANCE(This)->refs);
-  if (refs < 0) add_error("run %d: the instance was released more times than it was referenced", INSTANCE(This)->run->index);
-  return (ULONG)(refs < 0 ? 0 : refs);
+  return counted_release(This, "the instance");
 }
 
 static HRESULT STDMETHODCALLTYPE instance_GetIids(IBackgroundTaskInstance *This, ULONG *count, IID **iids) {
@@ -487,9 +517,7 @@ static HRESULT STDMETHODCALLTYPE instance_GetRuntimeClassName(IBackgroundTaskIns
 
 static HRESULT STDMETHODCALLTYPE instance_GetTrustLevel(IBackgroundTaskInstance *This, TrustLevel *level) {
   (void)This;
-  if (!level) return E_POINTER;
-  *level = BaseTrust;
-  return S_OK;
+  return base_trust(level);
 }
 
 /* The calls after which the run is over: put_Progress or GetDeferral then is the app's mistake. */
@@ -710,26 +738,15 @@ static const IBackgroundTaskInstanceVtbl instanceVtbl = {
 #define DEFERRAL(This) ((Deferral *)(This))
 
 static HRESULT STDMETHODCALLTYPE deferral_QueryInterface(IBackgroundTaskDeferral *This, REFIID riid, void **ppv) {
-  if (!ppv) return E_POINTER;
-  *ppv = NULL;
-  if (IsEqualIID(riid, &BROKER_IID_IUnknown) || IsEqualIID(riid, &BROKER_IID_IInspectable) || IsEqualIID(riid, &BROKER_IID_IAgileObject) ||
-      IsEqualIID(riid, &BROKER_IID_IBackgroundTaskDeferral)) {
-    *ppv = This;
-    This->lpVtbl->AddRef(This);
-    return S_OK;
-  }
-  note_unknown_iid(DEFERRAL(This)->run, riid);
-  return E_NOINTERFACE;
+  return counted_query(This, &BROKER_IID_IBackgroundTaskDeferral, riid, ppv);
 }
 
 static ULONG STDMETHODCALLTYPE deferral_AddRef(IBackgroundTaskDeferral *This) {
-  return (ULONG)InterlockedIncrement(&DEFERRAL(This)->refs);
+  return counted_add_ref(This);
 }
 
 static ULONG STDMETHODCALLTYPE deferral_Release(IBackgroundTaskDeferral *This) {
-  LONG refs = InterlockedDecrement(&DEFERRAL(This)->refs);
-  if (refs < 0) add_error("run %d: a deferral was released more times than it was referenced", DEFERRAL(This)->run->index);
-  return (ULONG)(refs < 0 ? 0 : refs);
+  return counted_release(This, "a deferral");
 }
 
 static HRESULT STDMETHODCALLTYPE deferral_GetIids(IBackgroundTaskDeferral *This, ULONG *count, IID **iids) {
@@ -744,9 +761,7 @@ static HRESULT STDMETHODCALLTYPE deferral_GetRuntimeClassName(IBackgroundTaskDef
 
 static HRESULT STDMETHODCALLTYPE deferral_GetTrustLevel(IBackgroundTaskDeferral *This, TrustLevel *level) {
   (void)This;
-  if (!level) return E_POINTER;
-  *level = BaseTrust;
-  return S_OK;
+  return base_trust(level);
 }
 
 /* The run is over once every deferral taken is completed. A second Complete of the same deferral
