@@ -1,7 +1,8 @@
 // What the host records: every run of a task, and a time-stamped event log of what happened to
 // registrations and runs, for tests and for progress displays.
 import type { Guid } from '../com/guid.js';
-import type { ComError } from '../com/hresult.js';
+import { ComError } from '../com/hresult.js';
+import type { Clock } from './clock.js';
 
 export type RunState = 'activating' | 'running' | 'canceling' | 'completed' | 'failed' | 'terminated';
 
@@ -61,4 +62,51 @@ export interface HostEvent {
   /** The condition and its new value ('condition'), AC power ('power'), the access status ('access'). */
   readonly condition?: string;
   readonly value?: boolean | string;
+}
+
+/** The host's event log: entries stamped with the clock's time, the oldest dropped past `maxEntries`. */
+export class EventLog {
+  readonly #clock: Clock;
+  readonly #maxEntries: number;
+  readonly #entries: HostEvent[] = [];
+  readonly #listeners = new Set<(event: HostEvent) => void>();
+
+  constructor(clock: Clock, maxEntries: number) {
+    this.#clock = clock;
+    this.#maxEntries = maxEntries;
+  }
+
+  /** The entries, oldest first. */
+  get entries(): readonly HostEvent[] {
+    return [...this.#entries];
+  }
+
+  /** Calls `listener` with each new entry; returns a function that removes it. */
+  onEvent(listener: (event: HostEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => void this.#listeners.delete(listener);
+  }
+
+  record(event: Omit<HostEvent, 'time'>): void {
+    const entry: HostEvent = { time: this.#clock.now(), ...event };
+    this.#entries.push(entry);
+    if (this.#entries.length > this.#maxEntries) this.#entries.splice(0, this.#entries.length - this.#maxEntries);
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener(entry);
+      } catch {
+        // a watcher's failure is not the host's
+      }
+    }
+  }
+
+  /** An event handler of the app's (Progress, Completed, Canceled) failed. */
+  handlerFailed(error: unknown): void {
+    this.record({ type: 'handler-failed', hresult: ComError.hresultOf(error), message: error instanceof Error ? error.message : String(error) });
+  }
+}
+
+/** The fields that say which registration an entry is about, and which of its runs. */
+export function about(registration: { readonly name: string; readonly taskId: Guid }, instanceId?: Guid): { name: string; taskId: Guid; instanceId?: Guid } {
+  return instanceId ? { name: registration.name, taskId: registration.taskId, instanceId } : { name: registration.name, taskId: registration.taskId };
 }
