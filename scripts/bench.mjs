@@ -472,7 +472,7 @@ async function hostTask(name, clsid, run) {
   const { defineBackgroundTask, serve, registerBackgroundTask, timeTrigger } = await build('tasks/index.js');
   const task = defineBackgroundTask({ clsid, name, run });
   const server = serve(task, { inProcess: true, handleSignals: false });
-  const registration = registerBackgroundTask({ name, clsid, trigger: timeTrigger(15) });
+  const { registration } = registerBackgroundTask({ name, clsid, trigger: timeTrigger(15) });
   return { task, stop: () => (registration.raw.dispose(), server.stop()) };
 }
 
@@ -701,7 +701,7 @@ async function primesCancel() {
   let sieving = () => {};
   const task = createPrimesTask({ file: path.join(dir, 'numbersQueue.log'), max: 1e12, clsid: '3f6d2b10-7c4e-4a59-9e21-6b8d0c5a7e03', onStatus: () => sieving() });
   const server = serve(task, { inProcess: true, handleSignals: false });
-  const registration = registerBackgroundTask({ name: 'bench: primes', clsid: task.clsid, trigger: timeTrigger(15) });
+  const { registration } = registerBackgroundTask({ name: 'bench: primes', clsid: task.clsid, trigger: timeTrigger(15) });
   let completedAt = 0;
   const stopWatching = host.onEvent((event) => {
     if (event.type === 'deferral-completed') completedAt = performance.now();
