@@ -41,17 +41,19 @@ export function readRecord(taskId: Guid): RegistrationRecord | null {
   }
 }
 
-/** Keeps `record` for registration `taskId`. Returns the error when it could not be written. */
-export function writeRecord(taskId: Guid, record: RegistrationRecord): Error | null {
+/**
+ * Keeps `record` for registration `taskId`. One that cannot be written (a read-only state
+ * directory) is left out: the next registerBackgroundTask reports those parts unverified.
+ */
+export function writeRecord(taskId: Guid, record: RegistrationRecord): void {
   const file = fileOf(taskId);
   try {
     mkdirSync(join(stateDirectory(), 'registrations'), { recursive: true });
     // Written whole, then renamed: a reader never sees half a record.
     writeFileSync(`${file}.tmp`, `${JSON.stringify(record, null, 2)}\n`);
     renameSync(`${file}.tmp`, file);
-    return null;
-  } catch (error) {
-    return error instanceof Error ? error : new Error(String(error));
+  } catch {
+    // advice only (see above)
   }
 }
 

@@ -105,19 +105,12 @@ export function applicationTrigger(): ApplicationTrigger {
     description: 'ApplicationTrigger',
     create: () => (trigger = runtimeClass<{ create(): WinRTObject }>(`${NS}.ApplicationTrigger`).create() as RequestableTrigger),
     [adoptRegistration](registration, name): void {
-      // IBackgroundTaskRegistration2.Trigger, as the IApplicationTrigger it is when the existing
+      // The existing registration's trigger, as the IApplicationTrigger it is when the
       // registration was made with an application trigger.
-      const second = resolveType(`${NS}.IBackgroundTaskRegistration2`) as ResolvedInterface;
-      const withTrigger = registration.comPtr().tryAs(second.iface);
-      if (!withTrigger) return;
-      const projected = project(withTrigger, second) as WinRTObject & { readonly Trigger: WinRTObject | null };
-      const existing = projected.Trigger;
-      projected.dispose();
+      using existing = registeredTrigger(registration);
       if (!existing) return;
-      const type = resolveType(`${NS}.IApplicationTrigger`) as ResolvedInterface;
-      const app = existing.comPtr().tryAs(type.iface);
-      existing.dispose();
-      if (app) trigger = project(app, type) as RequestableTrigger;
+      const app = triggerAs<RequestableTrigger>(existing, 'IApplicationTrigger');
+      if (app) trigger = app;
       else notApplication = name;
     },
     async request(): Promise<string> {
@@ -310,7 +303,6 @@ export function registerBackgroundTask(options: RegisterOptions): RegisterResult
   } finally {
     builder.dispose();
   }
-  // Not kept (a read-only state directory): the next call reports these parts unverified.
   writeRecord(registration.taskId, requested);
   return { registration, created: true, changed, unverified };
 }
@@ -337,35 +329,38 @@ function compare(found: TaskRegistration, trigger: Trigger, requested: Registrat
  * does not say or the trigger is of a kind winbg does not make.
  */
 function describeTrigger(registration: WinRTObject): string | null {
+  using trigger = registeredTrigger(registration);
+  if (!trigger) return null;
+  const shot = (oneShot: boolean): string => (oneShot ? ', one shot' : '');
+  for (const [name, label] of [['ITimeTrigger', 'TimeTrigger'], ['IMaintenanceTrigger', 'MaintenanceTrigger']] as const) {
+    using periodic = triggerAs<{ FreshnessTime: number; OneShot: boolean }>(trigger, name);
+    if (periodic) return `${label}(${periodic.FreshnessTime} min${shot(periodic.OneShot)})`;
+  }
+  {
+    using system = triggerAs<{ TriggerType: number; OneShot: boolean }>(trigger, 'ISystemTrigger');
+    if (system) {
+      const type = Object.entries(enumValues('SystemTriggerType')).find(([, v]) => v === system.TriggerType)?.[0] ?? String(system.TriggerType);
+      return `SystemTrigger(${type}${shot(system.OneShot)})`;
+    }
+  }
+  using application = triggerAs<object>(trigger, 'IApplicationTrigger');
+  return application ? 'ApplicationTrigger' : null;
+}
+
+/** A registration's trigger (IBackgroundTaskRegistration2.Trigger, Windows 10 1607 and later), or null. */
+function registeredTrigger(registration: WinRTObject): WinRTObject | null {
   const second = resolveType(`${NS}.IBackgroundTaskRegistration2`) as ResolvedInterface;
   const pointer = registration.comPtr().tryAs(second.iface);
   if (!pointer) return null;
-  const projected = project(pointer, second) as WinRTObject & { readonly Trigger: WinRTObject | null };
-  try {
-    using trigger = projected.Trigger;
-    if (!trigger) return null;
-    const as = <T>(name: string): (WinRTObject & T) | null => {
-      const type = resolveType(`${NS}.${name}`) as ResolvedInterface;
-      const found = trigger.comPtr().tryAs(type.iface);
-      return found ? (project(found, type) as WinRTObject & T) : null;
-    };
-    const shot = (oneShot: boolean): string => (oneShot ? ', one shot' : '');
-    for (const [name, label] of [['ITimeTrigger', 'TimeTrigger'], ['IMaintenanceTrigger', 'MaintenanceTrigger']] as const) {
-      using periodic = as<{ FreshnessTime: number; OneShot: boolean }>(name);
-      if (periodic) return `${label}(${periodic.FreshnessTime} min${shot(periodic.OneShot)})`;
-    }
-    {
-      using system = as<{ TriggerType: number; OneShot: boolean }>('ISystemTrigger');
-      if (system) {
-        const type = Object.entries(enumValues('SystemTriggerType')).find(([, v]) => v === system.TriggerType)?.[0] ?? String(system.TriggerType);
-        return `SystemTrigger(${type}${shot(system.OneShot)})`;
-      }
-    }
-    using application = as<object>('IApplicationTrigger');
-    return application ? 'ApplicationTrigger' : null;
-  } finally {
-    projected.dispose();
-  }
+  using projected = project(pointer, second) as WinRTObject & { readonly Trigger: WinRTObject | null };
+  return projected.Trigger;
+}
+
+/** `trigger` projected as trigger interface `name` (a receipt of its own), or null when it is not one. */
+function triggerAs<T>(trigger: WinRTObject, name: string): (WinRTObject & T) | null {
+  const type = resolveType(`${NS}.${name}`) as ResolvedInterface;
+  const found = trigger.comPtr().tryAs(type.iface);
+  return found ? (project(found, type) as WinRTObject & T) : null;
 }
 
 /** Unregisters every registration named `name`; returns how many there were. */

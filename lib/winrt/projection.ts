@@ -142,13 +142,6 @@ function forget(identity: Pointer, object: WinRTObject): void {
   collected.unregister(object);
 }
 
-/** @internal Projected objects alive in this process (one per COM object), for tests. */
-export function projectedObjects(): number {
-  let count = 0;
-  for (const ref of byIdentity.values()) if (ref.deref() !== undefined) count++;
-  return count;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Values in and out.
 
