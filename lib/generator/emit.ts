@@ -1,5 +1,6 @@
-// Writes the projection: one module per namespace (descriptors registered with the runtime, and
-// the TypeScript declarations of the same types), and an index. Output is a pure function of the
+// Writes the projection: the descriptors of every namespace, registered with the runtime as JSON
+// text in one module (descriptors.ts) that the runtime parses a namespace at a time on first use;
+// one module per namespace (the TypeScript declarations and the values of its types); an index. Output is a pure function of the
 // metadata and the roots, so regenerating writes identical bytes.
 import type { Metadata, TypeDef } from '../winmd/index.js';
 import { extras, memberInterfaces, members, namespaceAlias, tsName, tsType, type DeclarationContext } from './declarations.js';
@@ -56,47 +57,64 @@ export function emitProjection(metadata: Metadata, roots: readonly Root[], optio
     path: `${namespace}${extension[flavor]}`,
     text: namespaceModule(namespace, byNamespace.get(namespace)!, { metadata, projected, namespace, imports: new Set() }, runtime, com, flavor),
   })));
+  const table = flavors.map((flavor) => ({ path: `descriptors${extension[flavor]}`, text: descriptorsModule(namespaces, byNamespace, runtime, flavor) }));
   const index =
     HEADER +
-    '// Loads every projected namespace (they register their types with the runtime) and exports each\n' +
-    '// under its namespace name with dots as underscores.\n' +
+    '// Loads every projected namespace and exports each under its namespace name with dots as\n' +
+    '// underscores.\n' +
     namespaces.map((ns) => `export * as ${namespaceAlias(ns)} from './${ns}.js';\n`).join('');
   const indexes = flavors.map((flavor) => ({ path: `index${extension[flavor]}`, text: index }));
-  return { files: [...files, ...indexes], types: types.length, boundary };
+  return { files: [...table, ...files, ...indexes], types: types.length, boundary };
+}
+
+/**
+ * The descriptors of every namespace, each as its JSON text: the runtime parses a type's on the
+ * first lookup of that type, so that a process serving a task pays for the few dozen types it
+ * uses, not for the hundreds the projection holds. Every namespace module imports it, and so
+ * does anything that resolves types by name alone.
+ */
+function descriptorsModule(namespaces: readonly string[], byNamespace: ReadonlyMap<string, readonly TypeDef[]>, runtime: string, flavor: Flavor): string {
+  if (flavor === 'dts') return `${HEADER}export {};\n`;
+  const registrations = namespaces.flatMap((namespace) => [
+    `registerTypes(${JSON.stringify(namespace)}, {`,
+    ...byNamespace.get(namespace)!
+      .map((type) => [type, typeDescriptor(type)] as const)
+      .filter((entry) => entry[1] !== null)
+      .map(([type, descriptor]) => `  ${JSON.stringify(type.name)}: ${singleQuoted(JSON.stringify(descriptor))},`),
+    '});',
+    '',
+  ]);
+  return [
+    HEADER,
+    '// Every type\'s descriptor as JSON text, parsed by the runtime on its first lookup (registerTypes).',
+    `import { registerTypes } from '${runtime}';`,
+    '',
+    ...registrations,
+  ].join('\n');
+}
+
+/** `text` as a single-quoted string literal: JSON's double quotes stay as they are. */
+function singleQuoted(text: string): string {
+  return `'${text.replace(/[\\']/g, '\\$&')}'`; // JSON.stringify writes no line break
 }
 
 function namespaceModule(namespace: string, types: readonly TypeDef[], context: DeclarationContext, runtime: string, com: string, flavor: Flavor): string {
-  const descriptors = types
-    .map((type) => [type, typeDescriptor(type)] as const)
-    .filter((entry): entry is readonly [TypeDef, NonNullable<ReturnType<typeof typeDescriptor>>] => entry[1] !== null)
-    .map(([type, descriptor]) => `  ${JSON.stringify(type.name)}: ${JSON.stringify(descriptor)},`);
-  // The declarations find the namespaces this one refers to (context.imports): the JavaScript
-  // needs them too, for their registration, though it declares nothing.
-  if (flavor === 'js') for (const type of types) declaration(type, context, 'dts');
   const declarations = types.map((type) => declaration(type, context, flavor)).filter((text) => text !== '');
   const imports = [...context.imports].filter((ns) => ns !== namespace).sort();
-  const registration = [`registerTypes(${JSON.stringify(namespace)}, {`, ...descriptors, '});', ''];
+  // The types' descriptors are in descriptors.ts, with the other namespaces' (the ones this
+  // namespace mentions are looked up there when first used): importing it registers them all.
   if (flavor === 'js') {
-    return [
-      HEADER,
-      `import { registerTypes, runtimeClass } from '${runtime}';`,
-      // Side-effect imports first register the namespaces whose types this one mentions.
-      ...imports.map((ns) => `import './${ns}.js';`),
-      '',
-      ...registration,
-      ...declarations,
-    ].join('\n') + '\n';
+    return [HEADER, `import { runtimeClass } from '${runtime}';`, `import './descriptors.js';`, '', ...declarations].join('\n') + '\n';
   }
   return [
     HEADER,
     `import type { Guid } from '${com}';`,
     flavor === 'ts'
-      ? `import { registerTypes, runtimeClass, type AsyncOperation, type MapLike, type RuntimeClass, type Subscription, type VectorLike, type WinRTObject } from '${runtime}';`
+      ? `import { runtimeClass, type AsyncOperation, type MapLike, type RuntimeClass, type Subscription, type VectorLike, type WinRTObject } from '${runtime}';`
       : `import type { AsyncOperation, MapLike, RuntimeClass, Subscription, VectorLike, WinRTObject } from '${runtime}';`,
-    ...(flavor === 'ts' ? imports.map((ns) => `import './${ns}.js';`) : []),
+    ...(flavor === 'ts' ? [`import './descriptors.js';`] : []),
     ...imports.map((ns) => `import type * as ${namespaceAlias(ns)} from './${ns}.js';`),
     '',
-    ...(flavor === 'ts' ? registration : []),
     ...declarations,
   ].join('\n') + '\n';
 }

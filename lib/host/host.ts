@@ -9,7 +9,7 @@
 //
 // Where Windows' behaviour is documented the host follows the documentation (cited where it
 // applies); where it is not, the choice is stated next to the code, and in lib/host/README.md.
-import '../generated/Windows.ApplicationModel.Background.js';
+import '../generated/descriptors.js'; // the projection's types, each namespace parsed when first resolved
 import { Guid } from '../com/guid.js';
 import { ComError, E_ILLEGAL_STATE_CHANGE } from '../com/hresult.js';
 import { isWindows } from '../ffi/koffi.js';

@@ -1,7 +1,7 @@
 // Windows.ApplicationModel.Background as the host implements it: its interfaces as COM
 // interfaces (for the `interfaces` of the JS objects handed to callers) and its enumerations
 // by name, both read from the generated projection.
-import '../generated/Windows.ApplicationModel.Background.js';
+import '../generated/descriptors.js'; // the projection's types, each namespace parsed when first resolved
 import type { ComInterface } from '../com/interface.js';
 import { resolveType, type ResolvedInterface } from '../winrt/types.js';
 

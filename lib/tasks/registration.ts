@@ -3,7 +3,7 @@
 // its COM class with SetTaskEntryPointClsid (IBackgroundTaskBuilder5, Windows 10 2004 and later),
 // and turn the errors people meet in the field into explanations. Runs against Windows' classes,
 // or the portable host's JS stand-ins for them.
-import '../generated/Windows.ApplicationModel.Background.js';
+import '../generated/descriptors.js'; // the projection's types, each namespace parsed when first resolved
 import { Guid } from '../com/guid.js';
 import { APPMODEL_ERROR_NO_PACKAGE, ComError, E_INVALIDARG, E_NOINTERFACE, ERROR_NOT_FOUND, ERROR_NOT_SUPPORTED, REGDB_E_CLASSNOTREG } from '../com/hresult.js';
 import { runtimeClass } from '../winrt/activation.js';

@@ -2,7 +2,7 @@
 // implements Windows.ApplicationModel.Background.IBackgroundTask, as the seed's C#/C++ samples
 // do by hand ("Create and register a winmain background task"). A promise from `run` holds a
 // deferral until it settles; Canceled becomes an AbortSignal.
-import '../generated/Windows.ApplicationModel.Background.js';
+import '../generated/descriptors.js'; // the projection's types, each namespace parsed when first resolved
 import { Guid } from '../com/guid.js';
 import { ComError, E_FAIL, isDisconnection, messageOf } from '../com/hresult.js';
 import { createObject } from '../com/implement.js';

@@ -42,21 +42,75 @@ export type TypeDescriptor =
       readonly statics?: readonly string[];
     };
 
+/** What registerTypes was given, by namespace, latest last: descriptors, or their JSON text. */
+const namespaces = new Map<string, Readonly<Record<string, TypeDescriptor | string>>[]>();
+/** Descriptors looked up so far (a type registered as text is parsed on its first lookup). */
 const descriptors = new Map<string, TypeDescriptor>();
+const hasOwn = (record: object, key: string): boolean => Object.prototype.hasOwnProperty.call(record, key);
 
-/** Called by generated projections: the types of one namespace, by their short names. */
-export function registerTypes(namespace: string, types: Readonly<Record<string, TypeDescriptor>>): void {
-  for (const [name, descriptor] of Object.entries(types)) descriptors.set(`${namespace}.${name}`, descriptor);
+/**
+ * Called by generated projections: the types of one namespace, by their short names. A type's
+ * descriptor may also be given as its JSON text, parsed on the first lookup of that type: a
+ * projection registers every type it holds, and a served task uses a few dozen of them. A later
+ * registration of a type replaces an earlier one.
+ *
+ * @example
+ * registerTypes('Contoso.Sample', { Color: '{"kind":"enum","type":"Int32","values":{"Red":0}}' });
+ * resolveType('Contoso.Sample.Color'); // parses Color's text here
+ */
+export function registerTypes(namespace: string, types: Readonly<Record<string, TypeDescriptor | string>>): void {
+  if (typeof namespace !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(namespace)) {
+    throw new TypeError(`registerTypes: namespace must be a dotted name such as 'Windows.Foundation', got ${JSON.stringify(namespace)}`);
+  }
+  if (types === null || typeof types !== 'object' || Array.isArray(types)) {
+    throw new TypeError(`registerTypes(${JSON.stringify(namespace)}): types must be a record of descriptors by name, got ${types === null ? 'null' : Array.isArray(types) ? 'an array' : typeof types}`);
+  }
+  const records = namespaces.get(namespace) ?? [];
+  records.push(types);
+  namespaces.set(namespace, records);
+  for (const name of Object.keys(types)) descriptors.delete(`${namespace}.${name}`);
+}
+
+/** The descriptor of a type by its full name, parsed from its registered text on first use. */
+function lookup(fullName: string): TypeDescriptor | undefined {
+  const found = descriptors.get(fullName);
+  if (found !== undefined) return found;
+  // WinRT has no nested types: the namespace is everything before the last dot.
+  const dot = fullName.lastIndexOf('.');
+  const records = dot > 0 ? namespaces.get(fullName.slice(0, dot)) : undefined;
+  if (records === undefined) return undefined;
+  const name = fullName.slice(dot + 1);
+  for (let i = records.length - 1; i >= 0; i--) {
+    if (!hasOwn(records[i]!, name)) continue;
+    const entry = records[i]![name]!;
+    let descriptor: TypeDescriptor;
+    if (typeof entry !== 'string') descriptor = entry;
+    else {
+      try {
+        descriptor = JSON.parse(entry) as TypeDescriptor;
+      } catch (error) {
+        throw new TypeError(`The descriptor registered for ${fullName} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    if (descriptor === null || typeof descriptor !== 'object' || typeof (descriptor as { kind?: unknown }).kind !== 'string') {
+      throw new TypeError(`The descriptor registered for ${fullName} is not a type descriptor (an object with a kind)`);
+    }
+    descriptors.set(fullName, descriptor);
+    return descriptor;
+  }
+  return undefined;
 }
 
 /** The descriptor of a registered type ('Windows.Foundation.IAsyncOperation`1'), if any. */
 export function descriptorOf(fullName: string): TypeDescriptor | undefined {
-  return descriptors.get(fullName);
+  return lookup(fullName);
 }
 
 /** Every registered type name, sorted. */
 export function registeredTypeNames(): string[] {
-  return [...descriptors.keys()].sort();
+  const names = new Set<string>();
+  for (const [namespace, records] of namespaces) for (const record of records) for (const name of Object.keys(record)) names.add(`${namespace}.${name}`);
+  return [...names].sort();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -175,7 +229,7 @@ function resolveNew(name: string, args: readonly ResolvedType[], key: string): R
   if (primitive in PRIMITIVE_SIGNATURES && args.length === 0) {
     return { kind: 'primitive', name: primitive, signature: PRIMITIVE_SIGNATURES[primitive]! };
   }
-  const descriptor = descriptors.get(name);
+  const descriptor = lookup(name);
   if (!descriptor) {
     const namespace = name.includes('.') ? name.slice(0, name.lastIndexOf('.')) : name;
     throw new TypeError(`Unknown WinRT type ${name}: no projection of ${namespace} is loaded (generate it with \`winbg generate --namespace ${namespace}\` and import it)`);
@@ -311,7 +365,7 @@ function kindOf(type: TypeName, scope: ReadonlyMap<string, ResolvedType>): { pri
   for (const arg of type.args) kindOf(arg, scope); // every argument must be projected too
   const bound = type.args.length === 0 ? scope.get(type.name) : undefined;
   const name = bound?.name ?? PRIMITIVE_ALIASES[type.name] ?? type.name;
-  const kind = bound?.kind ?? (name in PRIMITIVE_SIGNATURES ? 'primitive' : descriptors.get(type.name)?.kind);
+  const kind = bound?.kind ?? (name in PRIMITIVE_SIGNATURES ? 'primitive' : lookup(type.name)?.kind);
   if (kind === 'primitive') {
     if (name === 'String') return { primitive: 'HSTRING', isInterface: false };
     if (name === 'Guid') return { primitive: 'GUID', isInterface: false };

@@ -18,12 +18,12 @@ const test = suite('generate --js');
 const it = WINMD_DIR !== null ? test : test.skip;
 if (WINMD_DIR === null) console.log('  (skipped: no Windows metadata here)');
 
-it('writes .js and .d.ts per namespace and an index of both; the JavaScript registers the types and exports the values', async () => {
+it('writes .js and .d.ts per namespace, the descriptors and an index; the JavaScript registers the types and exports the values', async () => {
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
   const projection = generate({ winmd: WINMD_DIR!, roots: [{ name: 'Windows.System.Threading' }], out, js: true, runtime: '../../../lib/winrt/index.js', com: '../../../lib/com/index.js' });
   const paths = projection.files.map((f) => f.path).sort();
-  assert.equal(paths, ['Windows.Foundation.d.ts', 'Windows.Foundation.js', 'Windows.System.Threading.d.ts', 'Windows.System.Threading.js', 'index.d.ts', 'index.js']);
+  assert.equal(paths, ['Windows.Foundation.d.ts', 'Windows.Foundation.js', 'Windows.System.Threading.d.ts', 'Windows.System.Threading.js', 'descriptors.d.ts', 'descriptors.js', 'index.d.ts', 'index.js'].sort());
   for (const file of projection.files) {
     if (file.path.endsWith('.js')) assert.not.match(file.text, /^\s*(export )?(interface|type|declare) |: RuntimeClass|as const/m, `${file.path} is plain JavaScript`);
   }

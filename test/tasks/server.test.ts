@@ -1,5 +1,10 @@
 // serve(): the local server's class objects and its lifetime. Off Windows the class objects go
 // into the in-process table; under Wine (and on Windows) into COM's (CoRegisterClassObject).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ComError, createInstanceSync, Guid, REGDB_E_CLASSNOTREG } from '../../lib/com/index.js';
@@ -107,3 +112,47 @@ test('validation', () => {
 });
 
 test.run();
+
+const startUp = suite('serve: what a served process loads');
+const lib = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'lib');
+// module.register (Node 20.6+) lists the modules a child loads; Bun and Deno have no such hook.
+const hooked = !('Bun' in globalThis) && !('Deno' in globalThis) && process.env.WINBG_UNDER_WINE !== '1';
+
+/** The files under lib/ that a child process running `body` (an ES module's text) loads, in load order. */
+function loadedBy(body: string): { files: string[]; stdout: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'winbg-loads-'));
+  try {
+    const list = join(dir, 'loaded.txt');
+    const hook = join(dir, 'hook.mjs');
+    // A load hook (Node's module customization hooks) appends every URL it is asked for.
+    writeFileSync(hook, `import { appendFileSync } from 'node:fs';\nexport async function load(url, context, next) { appendFileSync(${JSON.stringify(list)}, url + '\\n'); return next(url, context); }\n`);
+    writeFileSync(list, '');
+    const script = `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hook).href)});\nconst lib = ${JSON.stringify(pathToFileURL(lib).href)};\n${body}`;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env } });
+    assert.is(child.status, 0, child.stderr);
+    const prefix = `${pathToFileURL(lib).href}/`;
+    const files = readFileSync(list, 'utf8').split('\n').filter((url) => url.startsWith(prefix)).map((url) => url.slice(prefix.length));
+    return { files, stdout: child.stdout };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+(hooked ? startUp : startUp.skip)('serving one task loads neither the generator, the winmd reader nor a namespace module; a namespace never imported still resolves', () => {
+  const { files, stdout } = loadedBy([
+    "const { defineBackgroundTask, serve } = await import(`${lib}/tasks/index.js`);",
+    "const task = defineBackgroundTask({ clsid: '5e0a7c41-9b2f-4d3e-8a61-0c7b2e9f4a0f', run() {} });",
+    "let registered = false;",
+    "const server = serve(task, { inProcess: true, handleSignals: false, onEvent: (e) => { registered ||= e.type === 'registered'; } });",
+    "server.stop();",
+    "const { resolveType } = await import(`${lib}/winrt/index.js`);",
+    "const sms = resolveType('Windows.Devices.Sms.ISmsFilterRule');",
+    "process.stdout.write(JSON.stringify({ registered, kind: sms.kind, iid: String(sms.iface.iid) }));",
+  ].join('\n'));
+  assert.ok(files.includes('tasks/server.js') && files.includes('com/runtime.js'), `the hook saw the library load (${files.length} files)`);
+  assert.equal(JSON.parse(stdout), { registered: true, kind: 'interface', iid: '40E32FAE-B049-4FBC-AFE9-E2A610EFF55C' });
+  assert.equal(files.filter((file) => file.startsWith('generator/') || file.startsWith('winmd/')), [], 'no generator, no winmd reader');
+  assert.equal(files.filter((file) => file.startsWith('generated/')), ['generated/descriptors.js'], 'the descriptors only, no namespace module');
+});
+
+startUp.run();

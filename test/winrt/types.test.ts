@@ -5,7 +5,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createObject, E_NOTIMPL, Guid, IInspectable } from '../../lib/com/index.js';
 import { callSlot } from '../support/native.js';
-import { formatTypeName, guidOf, parseTypeName, registerTypes, resolveType, signatureOf } from '../../lib/winrt/types.js';
+import { descriptorOf, formatTypeName, guidOf, parseTypeName, registeredTypeNames, registerTypes, resolveType, signatureOf } from '../../lib/winrt/types.js';
 import { iidFromSignature } from '../../lib/winrt/signature.js';
 
 registerTypes('Test.Types', {
@@ -131,3 +131,46 @@ interfaces('a method using a type that is not projected keeps its slot and expla
 });
 
 interfaces.run();
+
+const text = suite('descriptors registered as JSON text');
+
+text('a type given as text is parsed on its first lookup, and resolves like the same record', () => {
+  registerTypes('Test.Text', {
+    Color: '{"kind":"enum","type":"UInt32","values":{"Red":0,"Blue":2}}',
+    IPainter: '{"kind":"interface","iid":"33333333-2222-3333-4444-555555555555","methods":[["Paint",[["color","Test.Text.Color"]],"Test.Text.Color"]]}',
+    Broken: '{"kind":',
+    NotAType: '[1, 2]',
+  });
+  // Listed without being parsed: the broken ones throw only when looked up.
+  const listed = registeredTypeNames();
+  for (const name of ['Color', 'IPainter', 'Broken', 'NotAType']) assert.ok(listed.includes(`Test.Text.${name}`), name);
+  const color = resolveType('Test.Text.Color');
+  assert.is(color.kind, 'enum');
+  assert.is(color.kind === 'enum' && color.native, 'uint32_t');
+  const painter = resolveType('Test.Text.IPainter');
+  assert.is(painter.kind === 'interface' && painter.iface.methods[0]!.unavailable, undefined, 'the method refers to a type given as text');
+  assert.equal(descriptorOf('Test.Text.Color'), { kind: 'enum', type: 'UInt32', values: { Red: 0, Blue: 2 } });
+  assert.throws(() => resolveType('Test.Text.Broken'), /The descriptor registered for Test\.Text\.Broken is not valid JSON/);
+  assert.throws(() => descriptorOf('Test.Text.NotAType'), /Test\.Text\.NotAType is not a type descriptor/);
+  assert.throws(() => resolveType('Test.Text.Missing'), /Unknown WinRT type Test\.Text\.Missing: no projection of Test\.Text is loaded/);
+});
+
+text('a later registration of a type replaces an earlier one, text or record', () => {
+  registerTypes('Test.Later', { Mode: '{"kind":"enum","type":"Int32","values":{"A":0}}', Kept: { kind: 'enum', type: 'Int32', values: { K: 1 } } });
+  assert.equal(descriptorOf('Test.Later.Mode'), { kind: 'enum', type: 'Int32', values: { A: 0 } });
+  registerTypes('Test.Later', { Mode: { kind: 'enum', type: 'Int32', values: { B: 1 } } });
+  assert.equal(descriptorOf('Test.Later.Mode'), { kind: 'enum', type: 'Int32', values: { B: 1 } });
+  registerTypes('Test.Later', { Mode: '{"kind":"enum","type":"Int32","values":{"C":2}}' });
+  assert.equal(descriptorOf('Test.Later.Mode'), { kind: 'enum', type: 'Int32', values: { C: 2 } });
+  assert.equal(descriptorOf('Test.Later.Kept'), { kind: 'enum', type: 'Int32', values: { K: 1 } }, 'the other types stay');
+});
+
+text('bad arguments are TypeErrors naming them', () => {
+  assert.throws(() => registerTypes('', {}), /namespace must be a dotted name/);
+  assert.throws(() => registerTypes('Test..Twice', {}), /namespace must be a dotted name.*"Test\.\.Twice"/);
+  assert.throws(() => registerTypes('Test.Null', null as never), /registerTypes\("Test\.Null"\): types must be a record of descriptors by name, got null/);
+  assert.throws(() => registerTypes('Test.Text', '{}' as never), /got string/);
+  assert.throws(() => registerTypes('Test.Array', [] as never), /got an array/);
+});
+
+text.run();
