@@ -15,12 +15,15 @@ const PATTERN = /^\{?([0-9a-f]{8})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{4})-([0
 export class Guid {
   /** The struct's bytes in memory order. */
   readonly bytes: Uint8Array;
-  /** Hex of {@link bytes}: a cheap identity key for GUIDs read from native memory. */
-  readonly key: string;
+  #key: string | undefined;
 
   private constructor(bytes: Uint8Array) {
     this.bytes = bytes;
-    this.key = keyOf(bytes);
+  }
+
+  /** Hex of {@link bytes}: a cheap identity key for GUIDs read from native memory (made on first use). */
+  get key(): string {
+    return (this.#key ??= keyOf(this.bytes));
   }
 
   /**

@@ -21,7 +21,8 @@ import { elementSize, readElements, writeElements } from './array.js';
 import { clearErrorInfo, takeErrorInfo } from './error-info.js';
 import { createHString, deleteHString, takeHString } from './hstring.js';
 import { hasUnsettledStubs, lastReleased, localImplementation, localObjectPointer, settleStubs, stubEpoch } from './local.js';
-import { isWide, type ParamSpec, type ValueSpec } from './signature.js';
+import { OutLayout, outCell, RECEIVE_CELLS, type OutCell, type OutView } from './out-memory.js';
+import type { ParamSpec, ValueSpec } from './signature.js';
 import { IInspectable, IUnknown } from './unknown.js';
 
 type NativeFn = (...args: any[]) => any;
@@ -43,6 +44,9 @@ interface Held {
 }
 
 let liveWrappers = 0;
+
+/** QueryInterface's out-pointer, reused (null while a call holds it). */
+let queryOut: BigUint64Array | null = new BigUint64Array(new ArrayBuffer(8));
 
 /**
  * ComPtrs that another object owns and hands out for calls only (a WinRTObject's cached
@@ -179,10 +183,18 @@ export class ComPtr<M extends object = {}> {
   }
 
   #queryRaw(iid: Guid): Pointer | number {
-    const out: [Pointer | null] = [null];
-    const hr = this.#function(IUnknown.methods[0]!)(this.pointer, iid.bytes, out) as number;
-    if (hr < 0) return hr;
-    return out[0] === null ? E_POINTER : out[0];
+    // The out-pointer in reusable memory (out-memory.ts); taken while the call runs, in case a
+    // JS QueryInterface it reaches queries in turn.
+    const out = queryOut ?? new BigUint64Array(new ArrayBuffer(8));
+    queryOut = null;
+    try {
+      out[0] = 0n;
+      const hr = this.#function(IUnknown.methods[0]!)(this.pointer, iid.bytes, out) as number;
+      if (hr < 0) return hr;
+      return out[0] === 0n ? E_POINTER : out[0]!;
+    } finally {
+      queryOut = out;
+    }
   }
 
   /**
@@ -323,11 +335,9 @@ function classFor(iface: ComInterface<any>): new (ptr: Pointer, iface: ComInterf
     if (method.name in ComPtr.prototype) {
       throw new TypeError(`${iface.name}.${method.name} clashes with a ComPtr member; rename it in the interface definition`);
     }
-    Object.defineProperty(cls.prototype, method.name, {
-      value: methodCaller(method),
-      writable: true,
-      configurable: true,
-    });
+    const prototype = cls.prototype;
+    const install = (value: unknown): void => void Object.defineProperty(prototype, method.name, { value, writable: true, configurable: true });
+    install(methodCaller(method, install));
   }
   classes.set(iface, cls);
   return cls;
@@ -439,50 +449,134 @@ export function interfacePointer(value: unknown, iface: ComInterface<any>, where
 }
 
 
-interface PreparedCall {
-  readonly fn: ((...args: unknown[]) => unknown) & { async?: (...args: unknown[]) => void };
-  readonly native: unknown[];
-  readonly cleanup: (() => void)[];
+// ---------------------------------------------------------------------------------------------
+// A method's calls, planned once: where each argument goes, which out-memory it gets, and a set
+// of out-memory that the calls of this thread reuse (out-memory.ts says why it is a typed array).
+
+/** How one parameter is passed. */
+const VALUE = 0; // a number, bigint or boolean, passed through
+const CONVERT = 1; // an in-parameter converted by toNativeIn (HSTRING, GUID, struct, interface…)
+const ARRAY = 2; // a PassArray or FillArray: (length, pointer) from arrayIn
+const OUT = 3; // an out-parameter: one cell of out-memory
+const RECEIVE = 4; // a ReceiveArray: two cells, its length and its pointer
+
+interface CallPlan {
   readonly method: MethodInfo;
-  /** Keeps the ComPtr (and so its reference) alive until an asynchronous call has ended. */
-  readonly target: ComPtr<any>;
+  readonly where: string;
+  readonly params: readonly ParamSpec[];
+  readonly modes: readonly number[];
+  /** For each parameter, the index of its (first) cell in the layout; -1 for in-parameters. */
+  readonly cellOf: readonly number[];
+  /** Native arguments, `this` included. */
+  readonly nativeCount: number;
+  /** Arguments the JS caller passes. */
+  readonly inCount: number;
+  readonly layout: OutLayout;
+  /** Parameters that yield a result, in order. */
+  readonly outs: readonly number[];
+  /** Whether an in-parameter may leave work for after the call (an HSTRING to delete…). */
+  readonly cleans: boolean;
+  /** The native result is an HRESULT to check. */
+  readonly hresult: boolean;
+  /** The native result is a value the caller receives (before the out-parameters). */
+  readonly returned: boolean;
+  /**
+   * The out-memory the next call takes, or null while a call holds it: a call made meanwhile
+   * (native code calling JS that calls the same method, on this thread) makes a set of its own,
+   * so the outer call's results are never overwritten.
+   */
+  scratch: OutView[] | null;
 }
 
-/** The box koffi fills for an out-parameter of this type. */
-function outBox(param: ValueSpec): unknown {
-  if (param.kind === 'guid') return new Uint8Array(16);
-  if (param.kind === 'struct') return [{}];
-  return [param.native === 'void *' ? null : typeof param.native === 'string' && param.native.endsWith('64_t') ? 0n : 0];
+const plans = new WeakMap<MethodInfo, CallPlan>();
+
+function planOf(method: MethodInfo): CallPlan {
+  let plan = plans.get(method);
+  if (plan === undefined) plans.set(method, (plan = makePlan(method)));
+  return plan;
 }
 
-/** Converts the arguments of a call: in-parameters to native values, out-parameters to boxes. */
-function prepareCall(target: ComPtr<any>, method: MethodInfo, args: unknown[]): PreparedCall {
-  if (method.unavailable !== undefined) throw new TypeError(method.unavailable);
+function makePlan(method: MethodInfo): CallPlan {
   const params = method.signature.params;
-  const call: PreparedCall = { fn: ComPtr.functionOf(target, method), native: [target.pointer], cleanup: [], method, target };
-  let next = 0;
-  try {
-    for (const param of params) {
-      if (param.kind === 'array') {
-        if (param.array === 'receive') call.native.push([0], [null]);
-        else call.native.push(...arrayIn(param, args[next++], method, next, call.cleanup));
-        continue;
+  const modes: number[] = [];
+  const cellOf: number[] = [];
+  const cells: OutCell[] = [];
+  const outs: number[] = [];
+  let nativeCount = 1;
+  params.forEach((param, i) => {
+    let mode: number;
+    if (param.kind === 'array') mode = param.array === 'receive' ? RECEIVE : ARRAY;
+    else if (param.direction === 'out') mode = OUT;
+    else mode = param.kind === 'value' || param.kind === 'pointer' ? VALUE : CONVERT;
+    modes.push(mode);
+    cellOf.push(mode === OUT || mode === RECEIVE ? cells.length : -1);
+    if (mode === OUT) cells.push(outCell(param));
+    if (mode === RECEIVE) cells.push(...RECEIVE_CELLS);
+    if (mode === OUT || mode === RECEIVE) outs.push(i);
+    nativeCount += param.kind === 'array' ? 2 : 1;
+  });
+  return {
+    method,
+    where: `${method.owner.name}.${method.name}`,
+    params,
+    modes,
+    cellOf,
+    nativeCount,
+    inCount: modes.filter((mode) => mode === VALUE || mode === CONVERT || mode === ARRAY).length,
+    layout: new OutLayout(cells),
+    outs,
+    cleans: modes.some((mode) => mode === CONVERT || mode === ARRAY),
+    hresult: method.signature.returns.kind === 'hresult',
+    returned: method.signature.returns.kind !== 'hresult' && method.signature.returns.kind !== 'void',
+    scratch: null,
+  };
+}
+
+/**
+ * The native arguments of a call: `this`, the in-parameters converted, the out-parameters' views
+ * (cleared). What a conversion leaves to undo after the call goes to `cleanup`.
+ */
+function nativeArguments(target: ComPtr<any>, plan: CallPlan, args: unknown[], views: OutView[], cleanup: (() => void)[] | null): unknown[] {
+  if (args.length > plan.inCount) throw new TypeError(`${plan.where} takes ${plan.inCount} argument${plan.inCount === 1 ? '' : 's'}, got ${args.length}`);
+  const { params, modes, cellOf, method } = plan;
+  const cells = plan.layout.cells;
+  const native = new Array<unknown>(plan.nativeCount);
+  native[0] = target.pointer;
+  for (let i = 0, at = 1, next = 0; i < params.length; i++) {
+    switch (modes[i]) {
+      case VALUE: {
+        const value = args[next++];
+        const type = typeof value;
+        if (type !== 'number' && type !== 'bigint' && type !== 'boolean') native[at++] = toNativeIn(params[i]!, value, method, next, cleanup!);
+        else native[at++] = value;
+        break;
       }
-      if (param.direction === 'out') {
-        call.native.push(outBox(param));
-        continue;
+      case CONVERT:
+        native[at++] = toNativeIn(params[i]!, args[next++], method, next, cleanup!);
+        break;
+      case ARRAY: {
+        const [length, pointer] = arrayIn(params[i]!, args[next++], method, next, cleanup!);
+        native[at++] = length;
+        native[at++] = pointer;
+        break;
       }
-      const value = args[next++];
-      call.native.push(toNativeIn(param, value, method, next, call.cleanup));
+      case OUT: {
+        const cell = cellOf[i]!;
+        const view = views[cell]!;
+        cells[cell]!.clear(view);
+        native[at++] = view;
+        break;
+      }
+      default: {
+        const cell = cellOf[i]!;
+        cells[cell]!.clear(views[cell]!);
+        cells[cell + 1]!.clear(views[cell + 1]!);
+        native[at++] = views[cell];
+        native[at++] = views[cell + 1];
+      }
     }
-    if (next < args.length) {
-      throw new TypeError(`${method.owner.name}.${method.name} takes ${next} argument${next === 1 ? '' : 's'}, got ${args.length}`);
-    }
-    return call;
-  } catch (error) {
-    endCall(call);
-    throw error;
   }
+  return native;
 }
 
 /**
@@ -511,135 +605,229 @@ function arrayIn(param: ParamSpec, value: unknown, method: MethodInfo, position:
 }
 
 /** The call's result: its out-parameters (one value, or an array), or a ComError for a failure. */
-function finishCall(call: PreparedCall, result: unknown, errorDetail: (hresult: number) => string | undefined): unknown {
-  const { params, returns } = call.method.signature;
-  const where = `${call.method.owner.name}.${call.method.name}`;
-  if (returns.kind === 'hresult' && (result as number) < 0) {
-    releaseOuts(params, call.native);
+function results(plan: CallPlan, views: OutView[], result: unknown, errorDetail: (hresult: number) => string | undefined): unknown {
+  if (plan.hresult && (result as number) < 0) {
+    releaseOuts(plan, views);
     const detail = errorDetail(result as number);
-    throw new ComError(result as number, `calling ${where}${detail ? `: ${detail}` : ''}`);
+    throw new ComError(result as number, `calling ${plan.where}${detail ? `: ${detail}` : ''}`);
   }
-  const outs: unknown[] = [];
-  let at = 1;
-  for (const param of params) {
-    if (param.kind === 'array') {
-      if (param.array === 'receive') outs.push(receivedArray(param, call.native[at] as [number], call.native[at + 1] as [Pointer | null], call.method));
-      at += 2;
-      continue;
-    }
-    if (param.direction === 'out') outs.push(fromNativeOut(param, call.native[at], call.method));
-    at++;
+  const outs = plan.outs;
+  if (outs.length === 0) return plan.returned ? result : undefined;
+  if (outs.length === 1 && !plan.returned) return outValue(plan, views, outs[0]!);
+  const values: unknown[] = plan.returned ? [result] : [];
+  for (const i of outs) values.push(outValue(plan, views, i));
+  return values;
+}
+
+/** The JS value of out-parameter `i`, which the caller now owns. */
+function outValue(plan: CallPlan, views: OutView[], i: number): unknown {
+  const cell = plan.cellOf[i]!;
+  const param = plan.params[i]!;
+  const cells = plan.layout.cells;
+  if (param.kind !== 'array') return fromNativeOut(param, cells[cell]!.read(views[cell]!), plan.method);
+  return receivedArray(param, cells[cell]!.read(views[cell]!) as number, cells[cell + 1]!.read(views[cell + 1]!) as Pointer | null, plan.method);
+}
+
+/** `fn(...native)` without Function.prototype.apply for the common argument counts (apply costs as much as the call). */
+function invoke(fn: NativeFn, native: unknown[]): unknown {
+  switch (native.length) {
+    case 1: return fn(native[0]);
+    case 2: return fn(native[0], native[1]);
+    case 3: return fn(native[0], native[1], native[2]);
+    case 4: return fn(native[0], native[1], native[2], native[3]);
+    case 5: return fn(native[0], native[1], native[2], native[3], native[4]);
+    default: return fn.apply(null, native);
   }
-  if (returns.kind !== 'hresult' && returns.kind !== 'void') outs.unshift(result);
-  return outs.length === 0 ? undefined : outs.length === 1 ? outs[0] : outs;
 }
 
 /** A ReceiveArray's elements, taken over from the callee's CoTaskMem array, which is freed. */
-function receivedArray(param: ParamSpec, length: [number], array: [Pointer | null], method: MethodInfo): unknown[] {
+function receivedArray(param: ParamSpec, length: number, array: Pointer | null, method: MethodInfo): unknown[] {
   const element = param.element!;
   try {
-    return readElements(array[0], length[0], element, element.kind === 'interface' ? interfaceOf(element, method.owner) : null, true, wrapElement);
+    return readElements(array, length, element, element.kind === 'interface' ? interfaceOf(element, method.owner) : null, true, wrapElement);
   } finally {
-    taskMemFree(array[0]);
+    taskMemFree(array);
   }
 }
 
-function endCall(call: PreparedCall): void {
-  for (const done of call.cleanup) done();
+/** Calls `method` on `target` on this thread. */
+function call(target: ComPtr<any>, plan: CallPlan, args: unknown[]): unknown {
+  if (plan.method.unavailable !== undefined) throw new TypeError(plan.method.unavailable);
+  const fn = ComPtr.functionOf(target, plan.method);
+  // Take the reusable out-memory (a call made while this one runs finds none and makes its own);
+  // whichever call ends puts its memory back for the next.
+  const views = plan.scratch ?? plan.layout.allocate();
+  plan.scratch = null;
+  const cleanup: (() => void)[] | null = plan.cleans ? [] : null;
+  try {
+    const native = nativeArguments(target, plan, args, views, cleanup);
+    clearErrorInfo();
+    return results(plan, views, invoke(fn, native), takeErrorInfo);
+  } finally {
+    if (cleanup !== null) for (const done of cleanup) done();
+    plan.scratch = views;
+  }
 }
 
 /**
- * The function a ComPtr exposes for `method`. Methods whose parameters are all plain values with
- * an HRESULT result (most COM methods) get a path that skips the general conversions; the rest
- * go through {@link callMethod}.
+ * The function a ComPtr exposes for `method`: the arguments converted by the signature, the
+ * HRESULT checked, the out-parameters returned (one value, or an array of them). It is compiled
+ * for the method's shape on its first call (see {@link compileCaller}), and is the general
+ * {@link call} where the runtime forbids compiling code.
  */
-export function methodCaller(method: MethodInfo): (this: ComPtr<any>, ...args: unknown[]) => unknown {
+export function methodCaller(method: MethodInfo, install?: (compiled: (this: ComPtr<any>, ...args: unknown[]) => unknown) => void): (this: ComPtr<any>, ...args: unknown[]) => unknown {
   const unavailable = method.unavailable;
   if (unavailable !== undefined) {
     return (): never => {
       throw new TypeError(unavailable);
     };
   }
-  const { params, returns } = method.signature;
-  if (returns.kind !== 'hresult' || !params.every((p) => p.kind === 'value')) {
-    return function (this: ComPtr<any>, ...args: unknown[]): unknown {
-      return callMethod(this, method, args);
-    };
-  }
-  const isOut = params.map((p) => p.direction === 'out');
-  const zero = params.map((p) => (typeof p.native === 'string' && p.native.endsWith('64_t') ? 0n : 0));
-  const inCount = isOut.filter((out) => !out).length;
-  const outSlots = params.flatMap((p, i) => (isOut[i] ? [i + 1] : []));
-  const firstOut = outSlots[0] ?? 0;
-  const firstOutWide = outSlots.length > 0 && isWide(params[firstOut - 1]!.native);
+  let compiled: ((this: ComPtr<any>, ...args: unknown[]) => unknown) | null | undefined;
+  let plan: CallPlan | undefined;
   return function (this: ComPtr<any>, ...args: unknown[]): unknown {
-    const fn = ComPtr.functionOf(this, method);
-    if (args.length > inCount) throw new TypeError(`${method.owner.name}.${method.name} takes ${inCount} argument${inCount === 1 ? '' : 's'}, got ${args.length}`);
-    const native = new Array<unknown>(params.length + 1);
-    native[0] = this.pointer;
-    for (let i = 0, next = 0; i < params.length; i++) {
-      if (isOut[i]) {
-        native[i + 1] = [zero[i]];
-        continue;
-      }
-      const value = args[next++];
-      const type = typeof value;
-      if (type !== 'number' && type !== 'bigint' && type !== 'boolean') {
-        throw new TypeError(`${method.owner.name}.${method.name}: argument ${next} (${params[i]!.name}) must be a number, got ${value === null ? 'null' : type}`);
-      }
-      native[i + 1] = value;
+    if (compiled === undefined) {
+      compiled = compiling ? compileCaller((plan = planOf(method))) : null;
+      // From now on the prototype holds the compiled caller itself, with no wrapper in between.
+      if (compiled !== null) install?.(compiled);
     }
-    clearErrorInfo();
-    const hr = fn.apply(null, native) as number;
-    if (hr < 0) {
-      const detail = takeErrorInfo(hr);
-      throw new ComError(hr, `calling ${method.owner.name}.${method.name}${detail ? `: ${detail}` : ''}`);
-    }
-    if (outSlots.length === 0) return undefined;
-    if (outSlots.length === 1) {
-      const value = (native[firstOut] as unknown[])[0];
-      return firstOutWide && typeof value === 'number' ? BigInt(value) : value;
-    }
-    return outSlots.map((slot) => {
-      const value = (native[slot] as unknown[])[0];
-      return typeof value === 'number' && isWide(params[slot - 1]!.native) ? BigInt(value) : value;
-    });
+    return compiled !== null ? compiled.apply(this, args) : call(this, (plan ??= planOf(method)), args);
   };
 }
 
+let compiling = true;
+
+/** @internal Tests: whether callers are compiled (false: every call takes the general path). */
+export function setCompiledCallers(enabled: boolean): void {
+  compiling = enabled;
+}
+
+/** What compiled callers reach: the general path's pieces, named for the code below. */
+const helpers = { functionOf: (target: ComPtr<any>, method: MethodInfo): NativeFn => ComPtr.functionOf(target, method), toNativeIn, arrayIn, fromNativeOut, receivedArray, results, clearErrorInfo, takeErrorInfo, Guid };
+
+/**
+ * A caller compiled for one method: straight-line JS with the method's own argument count, each
+ * parameter's conversion and its out-memory's view in local variables, so that V8 optimizes it
+ * for this shape alone and the call costs little more than koffi's (scripts/bench.mjs, "outgoing
+ * call", against a raw koffi call with the same typed-array out-memory). The generated text holds
+ * only names made here (a0, v0, …), never a name from an interface definition. Returns null
+ * where the runtime does not allow `new Function` (Node's --disallow-code-generation-from-strings,
+ * a CSP): the caller then takes the general path, which does the same work with loops.
+ */
+function compileCaller(plan: CallPlan): ((this: ComPtr<any>, ...args: unknown[]) => unknown) | null {
+  const { params, modes, cellOf } = plan;
+  const cells = plan.layout.cells;
+  const ins: string[] = [];
+  const convert: string[] = [];
+  const native: string[] = ['self'];
+  const clear: string[] = [];
+  const read: string[] = [];
+  const value: string[] = [];
+  params.forEach((param, i) => {
+    const mode = modes[i]!;
+    if (mode === VALUE || mode === CONVERT || mode === ARRAY) {
+      const a = `a${ins.length}`;
+      const position = ins.length + 1;
+      ins.push(a);
+      if (mode === VALUE) {
+        convert.push(`if (typeof ${a} !== 'number' && typeof ${a} !== 'bigint' && typeof ${a} !== 'boolean') ${a} = h.toNativeIn(params[${i}], ${a}, method, ${position}, cleanup);`);
+        native.push(a);
+      } else if (mode === CONVERT) {
+        convert.push(`const n${i} = h.toNativeIn(params[${i}], ${a}, method, ${position}, cleanup);`);
+        native.push(`n${i}`);
+      } else {
+        convert.push(`const n${i} = h.arrayIn(params[${i}], ${a}, method, ${position}, cleanup);`);
+        native.push(`n${i}[0]`, `n${i}[1]`);
+      }
+      return;
+    }
+    const c = cellOf[i]!;
+    const cellsOfParam = mode === RECEIVE ? [c, c + 1] : [c];
+    for (const k of cellsOfParam) {
+      clear.push(`const v${k} = views[${k}]; cells[${k}].clear(v${k});`);
+      native.push(`v${k}`);
+    }
+    if (mode === RECEIVE) {
+      read.push(`r${i} = h.receivedArray(params[${i}], v${c}[0], v${c + 1}[0] === 0n ? null : v${c + 1}[0], method);`);
+      value.push(`r${i}`);
+      return;
+    }
+    // Read (and for HSTRINGs, interfaces, GUIDs and structs, converted) while the memory is this call's.
+    const direct = param.kind === 'value' && typeof param.native === 'string' && SCALAR_NATIVES.has(param.native);
+    const raw = direct ? `v${c}[0]${param.native === 'bool' ? ' !== 0' : ''}` : `cells[${c}].read(v${c})`;
+    const converted = param.kind === 'value' || param.kind === 'pointer' ? raw : param.kind === 'guid' ? `h.Guid.fromBytes(${raw})` : `h.fromNativeOut(params[${i}], ${raw}, method)`;
+    read.push(`r${i} = ${converted};`);
+    value.push(`r${i}`);
+  });
+  const returned = plan.returned;
+  const results = returned ? ['result', ...value] : value;
+  const body = `
+    const { params, method, plan, cells } = context;
+    return function ${JSON.stringify(plan.method.name).slice(1, -1).replace(/[^A-Za-z0-9_$]/g, '_') || 'call'}(${ins.join(', ')}) {
+      if (arguments.length > ${ins.length}) throw new TypeError(plan.where + ' takes ${ins.length} argument${ins.length === 1 ? '' : 's'}, got ' + arguments.length);
+      const fn = h.functionOf(this, method);
+      const self = this.pointer;
+      const cleanup = ${plan.cleans ? '[]' : 'null'};
+      let views = null, result${params.map((_, i) => (modes[i] === OUT || modes[i] === RECEIVE ? `, r${i}` : '')).join('')};
+      try {
+        ${convert.join('\n        ')}
+        views = plan.scratch ?? plan.layout.allocate();
+        plan.scratch = null;
+        ${clear.join('\n        ')}
+        h.clearErrorInfo();
+        result = fn(${native.join(', ')});
+        ${plan.hresult ? 'if (result < 0) return h.results(plan, views, result, h.takeErrorInfo);' : ''}
+        ${read.join('\n        ')}
+      } finally {
+        if (views !== null) plan.scratch = views;
+        ${plan.cleans ? 'for (const done of cleanup) done();' : ''}
+      }
+      return ${results.length === 0 ? 'undefined' : results.length === 1 ? results[0] : `[${results.join(', ')}]`};
+    };`;
+  try {
+    // eslint-disable-next-line no-new-func -- see the comment above: the text is ours alone
+    return new Function('h', 'context', body)(helpers, { params, method: plan.method, plan, cells }) as (this: ComPtr<any>, ...args: unknown[]) => unknown;
+  } catch {
+    return null;
+  }
+}
+
+/** Out-parameter types whose typed-array element is the JS value itself (bool: compared with 0). */
+const SCALAR_NATIVES = new Set(['int8_t', 'uint8_t', 'int16_t', 'uint16_t', 'int32_t', 'uint32_t', 'int64_t', 'uint64_t', 'float', 'double', 'bool']);
+
 /** Calls `method` on a native interface pointer: converts arguments, checks the HRESULT, returns the outs. */
 export function callMethod(target: ComPtr<any>, method: MethodInfo, args: unknown[]): unknown {
-  const call = prepareCall(target, method, args);
-  try {
-    clearErrorInfo();
-    return finishCall(call, call.fn(...call.native), takeErrorInfo);
-  } finally {
-    endCall(call);
-  }
+  return call(target, planOf(method), args);
 }
 
 /**
  * The same call on a koffi worker thread, so that this JS thread stays free while it runs: for
  * calls whose callee calls back into JS objects of this process (a cross-process call whose
- * server calls our objects, or a class served by this very thread). Error information stays on
- * the worker thread, so a failure carries the HRESULT and its meaning only.
+ * server calls our objects, or a class served by this very thread). Its out-memory is its own,
+ * held until the call ends. Error information stays on the worker thread, so a failure carries
+ * the HRESULT and its meaning only.
  */
 export function callMethodAsync(target: ComPtr<any>, method: MethodInfo, args: unknown[]): Promise<unknown> {
-  let call: PreparedCall;
+  if (method.unavailable !== undefined) return Promise.reject(new TypeError(method.unavailable));
+  const plan = planOf(method);
+  const views = plan.layout.allocate();
+  const cleanup: (() => void)[] = [];
+  let started: { fn: NativeFn & { async(...args: unknown[]): void }; native: unknown[] };
   try {
-    call = prepareCall(target, method, args);
+    started = { fn: ComPtr.functionOf(target, method) as NativeFn & { async(...args: unknown[]): void }, native: nativeArguments(target, plan, args, views, cleanup) };
   } catch (error) {
+    for (const done of cleanup) done();
     return Promise.reject(error);
   }
   return new Promise((resolve, reject) => {
-    call.fn.async!(...call.native, (error: unknown, result: unknown) => {
+    started.fn.async(...started.native, (error: unknown, result: unknown) => {
       try {
         if (error) throw error;
-        resolve(finishCall(call, result, () => undefined));
+        // `target` is used here so that it (and its reference) lives until the call has ended.
+        resolve(results(plan, views, result, () => (target.disposed ? 'the ComPtr was disposed during the call' : undefined)));
       } catch (failure) {
         reject(failure);
       } finally {
-        endCall(call);
+        for (const done of cleanup) done();
       }
     });
   });
@@ -696,38 +884,33 @@ function toNativeIn(param: ParamSpec, value: unknown, method: MethodInfo, positi
   }
 }
 
-function fromNativeOut(param: ParamSpec, box: unknown, method: MethodInfo): unknown {
-  if (param.kind === 'guid') return Guid.fromBytes(box as Uint8Array);
-  const value = (box as unknown[])[0];
+function fromNativeOut(param: ParamSpec, raw: unknown, method: MethodInfo): unknown {
   switch (param.kind) {
+    case 'guid':
+      return Guid.fromBytes(raw as Uint8Array); // a copy: the out-memory is reused
     case 'hstring':
-      return takeHString(value as Pointer | null);
+      return takeHString(raw as Pointer | null);
     case 'interface':
-      return value === null ? null : ComPtr.attach(value as Pointer, interfaceOf(param, method.owner));
+      return raw === null ? null : ComPtr.attach(raw as Pointer, interfaceOf(param, method.owner));
     case 'struct':
-      return param.struct!.toJS(value, true);
-    case 'value':
-      return typeof value === 'number' && isWide(param.native) ? BigInt(value) : value;
+      return param.struct!.toJS(raw, true);
     default:
-      return value;
+      return raw;
   }
 }
 
 /** A failed call's out-parameters should be null; release any the callee set anyway. */
-function releaseOuts(params: readonly ParamSpec[], native: unknown[]): void {
-  let at = 1;
-  for (const param of params) {
-    const box = native[at] as unknown[];
-    at += param.kind === 'array' ? 2 : 1;
-    if (param.direction !== 'out' || param.kind === 'guid' || param.kind === 'array') continue;
-    const value = box[0];
-    if (value === null || value === 0n || value === undefined) continue;
+function releaseOuts(plan: CallPlan, views: OutView[]): void {
+  plan.params.forEach((param, i) => {
+    if (plan.modes[i] !== OUT || (param.kind !== 'hstring' && param.kind !== 'interface')) return;
+    const cell = plan.cellOf[i]!;
+    const value = plan.layout.cells[cell]!.read(views[cell]!) as Pointer | null;
+    if (value === null) return;
     try {
-      if (param.kind === 'hstring') deleteHString(value as Pointer);
-      if (param.kind === 'interface') ComPtr.attach(value as Pointer, IUnknown).dispose();
+      if (param.kind === 'hstring') deleteHString(value);
+      else ComPtr.attach(value, IUnknown).dispose();
     } catch {
       // the call already failed; its HRESULT is what the caller needs to see
     }
-  }
+  });
 }
-

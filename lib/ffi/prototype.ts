@@ -2,7 +2,10 @@ import type { ParsedSignature } from '../com/signature.js';
 import { koffi, type NativeType } from './koffi.js';
 
 export interface MethodPrototypes {
-  /** For calling a native vtable slot: out-parameters are koffi out-pointers ([value] boxes). */
+  /**
+   * For calling a native vtable slot. Out-parameters are plain pointers: the caller passes a
+   * typed array (lib/com/out-memory.ts), which koffi hands over as a pointer to its bytes.
+   */
   readonly call: NativeType;
   /** For a JS vtable slot called by native code: every pointer arrives as a raw address. */
   readonly stub: NativeType;
@@ -10,31 +13,19 @@ export interface MethodPrototypes {
 
 /**
  * koffi prototypes of a COM method: `this` first, then the parameters, __stdcall (WINAPI). A WinRT
- * array takes two native parameters: its length and its pointer (for a ReceiveArray, pointers to both).
+ * array takes two native parameters: its length and its pointer (for a ReceiveArray, pointers to
+ * both). Both directions use the same native types, so one prototype serves both.
  */
 export function methodPrototypes(signature: ParsedSignature): MethodPrototypes {
-  const result = signature.returns.native;
-  const call: unknown[] = ['void *'];
-  const stub: unknown[] = ['void *'];
+  const params: unknown[] = ['void *'];
   for (const p of signature.params) {
-    if (p.kind === 'array' && p.array === 'receive') {
-      call.push(koffi.out(koffi.pointer('uint32_t')), koffi.out(koffi.pointer('void *')));
-      stub.push('void *', 'void *');
-    } else if (p.kind === 'array') {
-      call.push('uint32_t', 'void *');
-      stub.push('uint32_t', 'void *');
-    } else if (p.direction === 'out') {
-      call.push(koffi.out(koffi.pointer(p.native)));
-      stub.push('void *');
-    } else {
-      call.push(p.native);
-      stub.push(p.native);
-    }
+    if (p.kind === 'array' && p.array === 'receive') params.push('void *', 'void *');
+    else if (p.kind === 'array') params.push('uint32_t', 'void *');
+    else if (p.direction === 'out') params.push('void *');
+    else params.push(p.native);
   }
-  return {
-    call: koffi.proto('__stdcall', null, result, call as string[]),
-    stub: koffi.proto('__stdcall', null, result, stub as string[]),
-  };
+  const proto = koffi.proto('__stdcall', null, signature.returns.native, params as string[]);
+  return { call: proto, stub: proto };
 }
 
 /** Registers a JS function as a native function pointer of the stub prototype. */

@@ -1,0 +1,136 @@
+// Out-parameters in memory that JS reads directly. koffi's `_Out_` boxes ([value] arrays) cost a
+// microsecond a call, ten times the call itself: koffi allocates, converts and copies back for each.
+// A typed array passed for a `void *` parameter is handed to the callee as a pointer to its own
+// bytes (koffi's "Output buffers"), and JS reads the result from it without another FFI call. So
+// each out-parameter gets a small typed-array view over one ArrayBuffer per call shape: the callee
+// writes through it, the caller reads it. An ArrayBuffer's backing store never moves (V8 keeps it
+// off the JS heap), so the pointer stays valid while native code runs, also on a koffi worker
+// thread for an asynchronous call, as long as the views are kept alive until it ends.
+//
+// This module only lays out and reads raw values: numbers as their JS type, pointers (HSTRINGs,
+// interfaces) as bigint or null, GUIDs as their 16 bytes, structs as koffi decodes them. What a
+// raw value becomes (a string, a ComPtr) is the caller's business (pointer.ts).
+import { koffi, type NativeType } from '../ffi/koffi.js';
+import type { ValueSpec } from './signature.js';
+
+type View = Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | BigInt64Array | BigUint64Array | Float32Array | Float64Array;
+type ViewConstructor = new (buffer: ArrayBuffer, byteOffset: number, length: number) => View;
+
+/** One out-parameter's memory: how much, and how its raw value is cleared and read. */
+export interface OutCell {
+  readonly size: number;
+  /** Makes the view over `buffer` at `offset` (a multiple of 8) that the callee writes through. */
+  view(buffer: ArrayBuffer, offset: number): View;
+  /** Sets the memory to zero (null, 0, false) before a call, so what the callee leaves unset reads as such. */
+  clear(view: View): void;
+  /** The raw value the callee wrote. */
+  read(view: View): unknown;
+}
+
+const cells = new Map<unknown, OutCell>();
+
+function scalarCell(Type: ViewConstructor, bytes: number, read: (view: View) => unknown): OutCell {
+  const zero = Type === BigInt64Array || Type === BigUint64Array ? 0n : 0;
+  return {
+    size: bytes,
+    view: (buffer, offset) => new Type(buffer, offset, 1),
+    clear: (view) => void (view[0] = zero as never),
+    read,
+  };
+}
+
+const first = (view: View): unknown => view[0];
+/** A pointer-sized value: null for a null pointer, as koffi gives it. */
+const POINTER_CELL = scalarCell(BigUint64Array, 8, (view) => (view[0] === 0n ? null : view[0]));
+
+/** koffi's primitive names (signature.ts's PRIMITIVES values) and their typed arrays. */
+const SCALARS: Readonly<Record<string, OutCell>> = {
+  int8_t: scalarCell(Int8Array, 1, first),
+  uint8_t: scalarCell(Uint8Array, 1, first),
+  int16_t: scalarCell(Int16Array, 2, first),
+  uint16_t: scalarCell(Uint16Array, 2, first),
+  int32_t: scalarCell(Int32Array, 4, first),
+  uint32_t: scalarCell(Uint32Array, 4, first),
+  // 64-bit integers are bigint in JS whatever their value, as signature.ts's isWide promises.
+  int64_t: scalarCell(BigInt64Array, 8, first),
+  uint64_t: scalarCell(BigUint64Array, 8, first),
+  float: scalarCell(Float32Array, 4, first),
+  double: scalarCell(Float64Array, 8, first),
+  // C++'s bool is one byte on every ABI winbg runs on (and WinRT's Boolean is one byte).
+  bool: scalarCell(Uint8Array, 1, (view) => view[0] !== 0),
+  // size_t is a number in JS, as koffi gives it, unless it does not fit one.
+  size_t: scalarCell(BigUint64Array, 8, (view) => (view[0]! <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(view[0]) : view[0])),
+};
+
+/** Bytes of a struct or GUID out-parameter, decoded by koffi from the view. */
+function bytesCell(size: number, read: (view: Uint8Array) => unknown): OutCell {
+  return {
+    size,
+    view: (buffer, offset) => new Uint8Array(buffer, offset, size),
+    // A loop is cheaper than fill() for a GUID's or a small struct's bytes (no builtin call).
+    clear: size <= 32 ? (view) => { for (let i = 0; i < size; i++) view[i] = 0; } : (view) => void (view as Uint8Array).fill(0),
+    read: read as (view: View) => unknown,
+  };
+}
+
+const GUID_CELL = bytesCell(16, (view) => view);
+
+/** The cell of an out-parameter of this type (not an array: a ReceiveArray is two pointer cells). */
+export function outCell(spec: ValueSpec): OutCell {
+  switch (spec.kind) {
+    case 'pointer':
+    case 'hstring':
+    case 'interface':
+      return POINTER_CELL;
+    case 'guid':
+      return GUID_CELL;
+    case 'struct': {
+      let cell = cells.get(spec.struct);
+      if (!cell) {
+        const native = spec.struct!.native as NativeType;
+        cells.set(spec.struct, (cell = bytesCell(spec.struct!.size, (view) => koffi.decode(view, native))));
+      }
+      return cell;
+    }
+    default: {
+      const cell = typeof spec.native === 'string' ? SCALARS[spec.native] : undefined;
+      if (cell) return cell;
+      // A named type koffi knows but this table does not: let koffi read it.
+      let decoded = cells.get(spec.native);
+      if (!decoded) {
+        const native = spec.native;
+        cells.set(native, (decoded = bytesCell(koffi.sizeof(native), (view) => koffi.decode(view, native))));
+      }
+      return decoded;
+    }
+  }
+}
+
+/** The cells of a ReceiveArray: its length (UINT32) and its pointer. */
+export const RECEIVE_CELLS: readonly OutCell[] = [SCALARS.uint32_t!, POINTER_CELL];
+
+/** Where each cell of a call shape lies in its buffer. */
+export class OutLayout {
+  readonly cells: readonly OutCell[];
+  readonly #offsets: readonly number[];
+  readonly #size: number;
+
+  constructor(cells: readonly OutCell[]) {
+    this.cells = cells;
+    let at = 0;
+    this.#offsets = cells.map((cell) => {
+      const offset = at;
+      at += Math.ceil(cell.size / 8) * 8; // every view 8-aligned: any element type may start there
+      return offset;
+    });
+    this.#size = at;
+  }
+
+  /** A new set of views, one per cell, over one new buffer. */
+  allocate(): View[] {
+    const buffer = new ArrayBuffer(Math.max(this.#size, 8));
+    return this.cells.map((cell, i) => cell.view(buffer, this.#offsets[i]!));
+  }
+}
+
+export type { View as OutView };
