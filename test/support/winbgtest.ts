@@ -22,6 +22,10 @@ export interface Winbgtest {
   nativeObjectCount(): bigint | number;
   /** n AddRef+Release pairs through the vtable in C; elapsed nanoseconds. */
   addRefReleasePairs(object: bigint, n: number): number;
+  /** The C function for one kind of slot of a values object (see {@link valuesObject}). */
+  valuesFunction(name: string): bigint | null;
+  valuesCreate(vtable: bigint, string: bigint | null, object: bigint | null, reenter: unknown): bigint;
+  valuesTakeString(object: bigint): bigint | null;
 }
 
 let loaded: Winbgtest | null | undefined;
@@ -38,8 +42,42 @@ export function winbgtest(): Winbgtest | null {
     nativeObjectCreate: lib.func('void *wt_native_object_create(void)'),
     nativeObjectCount: lib.func('int64_t wt_native_object_count(void)'),
     addRefReleasePairs: lib.func('double wt_addref_release_pairs(void *object, int64_t n)'),
+    valuesFunction: lib.func('void *wt_values_function(const char *name)'),
+    valuesCreate: lib.func('void *wt_values_create(void *vtable, void *string, void *object, void *reenter)'),
+    valuesTakeString: lib.func('void *wt_values_take_string(void *object)'),
   } as Winbgtest;
   return loaded;
 }
 
 export const winbgtestMissing = `${winbgtestPath} is not built (node scripts/native.mjs build; npm test builds it)`;
+
+const releaseProto = koffi.proto('__stdcall', null, 'uint32_t', ['void *']);
+
+/** The callback a values object's "reenter" slot calls: `int32_t (void *self, int32_t depth)`. */
+export const reenterCallback = koffi.proto('int32_t wt_reenter_callback(void *self, int32_t depth)');
+
+/**
+ * A native COM object (winbgtest's values object) whose vtable has, at each slot, the C function
+ * named there: 'int32', 'guid', 'string'… (wt_values_function lists them). Slots 0-5 are IUnknown
+ * and IInspectable's. Its HSTRING is `text` (created here, deleted by dispose()); its GetObject
+ * returns `object`. The vtable is never freed (winbg caches decoded slots by vtable address).
+ */
+export function valuesObject(lib: Winbgtest, slots: readonly string[], options: { text?: string; object?: bigint | null; reenter?: unknown; createString?: (text: string) => bigint | null; deleteString?: (handle: bigint | null) => void } = {}): { self: bigint; dispose(): void } {
+  const names = ['query', 'addref', 'release', 'iids', 'class_name', 'trust', ...slots];
+  const vtable = koffi.address(koffi.alloc('uint8_t', names.length * 8)) as bigint;
+  names.forEach((name, i) => {
+    const fn = lib.valuesFunction(name);
+    if (fn === null) throw new Error(`winbgtest has no values function ${JSON.stringify(name)} (rebuild it: node scripts/native.mjs build)`);
+    koffi.encode(vtable, i * 8, 'void *', fn);
+  });
+  const string = options.text !== undefined && options.createString ? options.createString(options.text) : null;
+  const self = lib.valuesCreate(vtable, string, options.object ?? null, options.reenter ?? null);
+  return {
+    self,
+    dispose(): void {
+      const held = lib.valuesTakeString(self);
+      options.deleteString?.(held);
+      koffi.call(koffi.decode(vtable, 2 * 8, 'void *'), releaseProto, self);
+    },
+  };
+}

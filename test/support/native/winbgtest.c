@@ -430,3 +430,173 @@ WT_EXPORT int wt_hammer_start(void *object, const void *known_iid, int threads, 
 
 /** The identity pointer (IUnknown*) the last run's QueryInterface(IID_IUnknown) gave; NULL if none. */
 WT_EXPORT void *wt_hammer_identity(void) { return wt_load_ptr(&wt_run.identity); }
+
+/* ---- A native callee for outgoing calls: out-parameters of every kind ------------------------- */
+
+/*
+ * wt_values_create gives a COM object whose vtable the caller lays out: it passes the slots, and
+ * fills them with the functions below (wt_values_function), each of which writes one kind of
+ * out-parameter as a native WinRT getter does. So one object serves any interface a test or a
+ * benchmark declares (slot 3 GetInt32, slot 19 of IPropertyValue GetString…); its QueryInterface
+ * answers every IID with itself, and IInspectable's three slots are there for WinRT interfaces.
+ *
+ * HSTRINGs: the object holds one (given at creation, owned by the object after) and returns a
+ * duplicate, as a getter of a stored string does. On Windows that is combase's
+ * WindowsDuplicateString; elsewhere winbg's portable HSTRING (lib/com/hstring.ts: a header
+ * { uint32 flags, length, refs, pad; char16_t *buffer }), whose duplicate of a heap string is a
+ * reference count increment at offset 8. Arrays come from CoTaskMemAlloc on Windows and malloc
+ * elsewhere, which is what winbg frees them with (lib/ffi/task-memory.ts).
+ */
+typedef struct wt_values {
+  void *const *vtbl;
+  volatile int32_t refs;
+  void *string;                         /* HSTRING */
+  wt_unknown *object;                   /* returned, AddRef'd, by GetObject */
+  int32_t (*reenter)(void *self, int32_t depth); /* called by Reenter; may call back into the object */
+  int32_t counter;
+  int32_t depth;
+} wt_values;
+
+typedef struct wt_rect { float x, y, width, height; } wt_rect;
+
+#ifdef _WIN32
+typedef int32_t(WINAPI *wt_duplicate_fn)(void *string, void **out);
+typedef void *(WINAPI *wt_alloc_fn)(size_t size);
+static wt_duplicate_fn wt_duplicate_string;
+static wt_alloc_fn wt_task_alloc;
+static void wt_bind_combase(void) {
+  if (wt_duplicate_string == NULL) {
+    HMODULE combase = LoadLibraryA("combase.dll");
+    HMODULE ole32 = LoadLibraryA("ole32.dll");
+    wt_duplicate_string = (wt_duplicate_fn)(void *)GetProcAddress(combase, "WindowsDuplicateString");
+    wt_task_alloc = (wt_alloc_fn)(void *)GetProcAddress(ole32, "CoTaskMemAlloc");
+  }
+}
+static void *wt_duplicate(void *string) {
+  void *copy = NULL;
+  wt_bind_combase();
+  return wt_duplicate_string(string, &copy) < 0 ? NULL : copy;
+}
+static void *wt_array_alloc(size_t size) { wt_bind_combase(); return wt_task_alloc(size); }
+#else
+static void *wt_duplicate(void *string) {
+  if (string != NULL) ((volatile uint32_t *)string)[2] += 1; /* the portable heap string's refs */
+  return string;
+}
+static void *wt_array_alloc(size_t size) { return malloc(size); }
+#endif
+
+static int32_t WT_STDCALL wt_values_qi(wt_values *self, const wt_guid *iid, void **ppv) {
+  (void)iid;
+  if (ppv == NULL) return WT_E_POINTER;
+  wt_inc32(&self->refs);
+  *ppv = self;
+  return WT_S_OK;
+}
+static uint32_t WT_STDCALL wt_values_addref(wt_values *self) { return (uint32_t)wt_inc32(&self->refs); }
+static uint32_t WT_STDCALL wt_values_release(wt_values *self) {
+  int32_t refs = wt_dec32(&self->refs);
+  if (refs == 0) {
+    if (self->object != NULL) self->object->vtbl->Release(self->object);
+    free(self);
+    wt_add64(&wt_native_live, -1);
+  }
+  return (uint32_t)refs;
+}
+static int32_t WT_STDCALL wt_values_get_iids(wt_values *self, uint32_t *count, void **iids) { (void)self; *count = 0; *iids = NULL; return WT_S_OK; }
+static int32_t WT_STDCALL wt_values_get_name(wt_values *self, void **name) { (void)self; *name = NULL; return WT_S_OK; }
+static int32_t WT_STDCALL wt_values_get_trust(wt_values *self, int32_t *level) { (void)self; *level = 0; return WT_S_OK; }
+static int32_t WT_STDCALL wt_values_get_int32(wt_values *self, int32_t *out) { *out = ++self->counter; return WT_S_OK; }
+static int32_t WT_STDCALL wt_values_add(wt_values *self, int32_t a, int32_t b, int32_t *out) { (void)self; *out = a + b; return WT_S_OK; }
+static int32_t WT_STDCALL wt_values_get_double(wt_values *self, double *out) { *out = self->counter + 0.5; return WT_S_OK; }
+static int32_t WT_STDCALL wt_values_get_guid(wt_values *self, wt_guid *out) {
+  static const wt_guid value = {0x14C5882B, 0x35D3, 0x41BE, {0x86, 0xB2, 0x55, 0x06, 0x26, 0x9B, 0x97, 0xE6}};
+  (void)self;
+  *out = value;
+  return WT_S_OK;
+}
+static int32_t WT_STDCALL wt_values_get_rect(wt_values *self, wt_rect *out) {
+  out->x = 1.0f; out->y = 2.0f; out->width = (float)self->counter; out->height = 4.0f;
+  return WT_S_OK;
+}
+static int32_t WT_STDCALL wt_values_get_string(wt_values *self, void **out) { *out = wt_duplicate(self->string); return WT_S_OK; }
+static int32_t WT_STDCALL wt_values_get_object(wt_values *self, void **out) {
+  if (self->object == NULL) { *out = NULL; return WT_E_POINTER; }
+  self->object->vtbl->AddRef(self->object);
+  *out = self->object;
+  return WT_S_OK;
+}
+static int32_t WT_STDCALL wt_values_get_array(wt_values *self, uint32_t *length, int32_t **out) {
+  int32_t *array = (int32_t *)wt_array_alloc(4 * sizeof(int32_t));
+  int i;
+  if (array == NULL) { *length = 0; *out = NULL; return (int32_t)0x8007000Eu; /* E_OUTOFMEMORY */ }
+  for (i = 0; i < 4; i++) array[i] = self->counter + i;
+  *length = 4;
+  *out = array;
+  return WT_S_OK;
+}
+/* A setter that takes an HSTRING in-parameter and keeps nothing of it (the caller's to delete). */
+static int32_t WT_STDCALL wt_values_set_string(wt_values *self, void *string) {
+  (void)self;
+  (void)string;
+  return WT_S_OK;
+}
+/*
+ * Writes its out-parameter first, then calls the reenter callback (which may call this method
+ * again, on this thread), then returns: a caller whose out-memory a nested call could overwrite
+ * reads the nested call's value instead of its own.
+ */
+static int32_t WT_STDCALL wt_values_reenter(wt_values *self, int32_t *out) {
+  int32_t depth = ++self->depth;
+  int32_t hr = WT_S_OK;
+  *out = depth * 100;
+  if (self->reenter != NULL) hr = self->reenter(self, depth);
+  self->depth--;
+  return hr;
+}
+/* Fails with E_FAIL after setting its interface out-parameter anyway (a callee that breaks the rule). */
+static int32_t WT_STDCALL wt_values_fail_with_object(wt_values *self, void **out) {
+  wt_values_get_object(self, out);
+  return (int32_t)0x80004005u;
+}
+
+/** The function for slot kind `name` ("int32", "add", "double", "guid", "rect", "string", "object", "array", "set_string", "reenter", "fail_object"), or NULL. */
+WT_EXPORT void *wt_values_function(const char *name) {
+  static const struct { const char *name; void *fn; } table[] = {
+      {"query", (void *)wt_values_qi}, {"addref", (void *)wt_values_addref}, {"release", (void *)wt_values_release},
+      {"iids", (void *)wt_values_get_iids}, {"class_name", (void *)wt_values_get_name}, {"trust", (void *)wt_values_get_trust},
+      {"int32", (void *)wt_values_get_int32}, {"add", (void *)wt_values_add}, {"double", (void *)wt_values_get_double},
+      {"guid", (void *)wt_values_get_guid}, {"rect", (void *)wt_values_get_rect}, {"string", (void *)wt_values_get_string},
+      {"object", (void *)wt_values_get_object}, {"array", (void *)wt_values_get_array}, {"set_string", (void *)wt_values_set_string},
+      {"reenter", (void *)wt_values_reenter}, {"fail_object", (void *)wt_values_fail_with_object},
+  };
+  size_t i;
+  for (i = 0; i < sizeof(table) / sizeof(table[0]); i++) if (strcmp(table[i].name, name) == 0) return table[i].fn;
+  return NULL;
+}
+
+/**
+ * A values object with the caller's vtable (which must outlive it), holding one reference (the
+ * caller's). It takes over `string` (an HSTRING, may be NULL) and a reference to `object`
+ * (AddRef'd here, may be NULL); `reenter` may be NULL.
+ */
+WT_EXPORT void *wt_values_create(void *const *vtbl, void *string, void *object, void *reenter) {
+  wt_values *self = (wt_values *)calloc(1, sizeof(wt_values));
+  if (self == NULL) return NULL;
+  self->vtbl = vtbl;
+  self->refs = 1;
+  self->string = string;
+  self->object = (wt_unknown *)object;
+  if (self->object != NULL) self->object->vtbl->AddRef(self->object);
+  self->reenter = (int32_t(*)(void *, int32_t))reenter;
+  wt_add64(&wt_native_live, 1);
+  return self;
+}
+
+/** Gives the object's HSTRING back to the caller (to delete), leaving it none. */
+WT_EXPORT void *wt_values_take_string(void *object) {
+  wt_values *self = (wt_values *)object;
+  void *string = self->string;
+  self->string = NULL;
+  return string;
+}

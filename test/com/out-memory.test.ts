@@ -1,0 +1,186 @@
+// Out-parameters written by native code (winbgtest's values object, C) into winbg's reusable
+// out-memory: every kind, through the compiled callers and through the general path; a callee
+// that writes its out-parameter and then calls back into JS, which calls the same method again
+// (the nested call must not overwrite the outer one's result); concurrent asynchronous calls, each
+// with memory of its own; a failed call whose callee set its interface out-parameter anyway.
+import koffi from 'koffi';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ComError, ComPtr, createHString, defineInterface, defineStruct, deleteHString, Guid, IInspectable, type Com } from '../../lib/com/index.js';
+import { setCompiledCallers } from '../../lib/com/pointer.js';
+import { reenterCallback, valuesObject, winbgtest, winbgtestMissing } from '../support/winbgtest.js';
+
+const lib = winbgtest();
+// As in native-threads.test: our CI builds winbgtest, so a missing one there is a failure.
+const required = process.env.CI === 'true' && (process.platform === 'linux' || process.env.WINBG_UNDER_WINE === '1');
+const test = suite('out-parameters from native code');
+const it = lib ? test : required ? test : test.skip;
+if (!lib) console.log(`  (${required ? 'FAILING' : 'skipped'}: ${winbgtestMissing})`);
+
+const Rect = defineStruct<{ X: number; Y: number; Width: number; Height: number }>('winbg.test.OutRect', { X: 'float', Y: 'float', Width: 'float', Height: 'float' });
+const SLOTS = ['int32', 'add', 'double', 'guid', 'rect', 'string', 'object', 'array', 'set_string', 'reenter', 'fail_object'];
+
+interface Values {
+  GetInt32(): number;
+  Add(a: number, b: number): number;
+  GetDouble(): number;
+  GetGuid(): Guid;
+  GetRect(): { X: number; Y: number; Width: number; Height: number };
+  GetString(): string;
+  GetObject(): Com;
+  GetArray(): number[];
+  SetString(text: string): void;
+  Reenter(): number;
+  FailWithObject(): Com;
+}
+
+/** The same interface twice: one defined while compiled callers are on, one while they are off. */
+function valuesInterface(name: string, iid: string): ReturnType<typeof defineInterface<Values>> {
+  return defineInterface<Values>({
+    name,
+    iid,
+    base: IInspectable,
+    types: { OutRect: Rect },
+    methods: {
+      GetInt32: 'HRESULT (_Out_ int32_t *value)',
+      Add: 'HRESULT (int32_t a, int32_t b, _Out_ int32_t *sum)',
+      GetDouble: 'HRESULT (_Out_ double *value)',
+      GetGuid: 'HRESULT (_Out_ GUID *value)',
+      GetRect: 'HRESULT (_Out_ OutRect *value)',
+      GetString: 'HRESULT (_Out_ HSTRING *value)',
+      GetObject: 'HRESULT (_Out_ IUnknown **value)',
+      GetArray: 'HRESULT (_Out_ int32_t[] *value)',
+      SetString: 'HRESULT (HSTRING value)',
+      Reenter: 'HRESULT (_Out_ int32_t *value)',
+      FailWithObject: 'HRESULT (_Out_ IUnknown **value)',
+    },
+  });
+}
+const ICompiled = valuesInterface('IOutValuesCompiled', 'b0c1d2e3-0001-4a5b-8c6d-7e8f90a1b2c3'); // made for this test
+const IGeneral = valuesInterface('IOutValuesGeneral', 'b0c1d2e3-0002-4a5b-8c6d-7e8f90a1b2c3');
+
+/** Runs `body` with a values object typed as `iface`, compiled callers on or off. */
+function withValues(iface: typeof ICompiled, compiled: boolean, body: (values: Com<Values>, inner: bigint) => void, reenter?: unknown): void {
+  setCompiledCallers(compiled);
+  const inner = lib!.nativeObjectCreate();
+  const object = valuesObject(lib!, SLOTS, { text: 'from C \u{1F600}', object: inner, reenter, createString: createHString, deleteString: deleteHString });
+  try {
+    const values = ComPtr.copyFrom(object.self, iface);
+    try {
+      body(values, inner);
+    } finally {
+      values.dispose();
+    }
+  } finally {
+    setCompiledCallers(true);
+    object.dispose();
+    unknownSlot(inner, 2);
+  }
+}
+
+const countProto = koffi.proto('__stdcall', null, 'uint32_t', ['void *']);
+/** AddRef (1) or Release (2) of a native object, through its vtable. */
+const unknownSlot = (object: bigint, index: 1 | 2): number => koffi.call(koffi.decode(koffi.decode(object, 'void *'), index * 8, 'void *'), countProto, object) as number;
+
+/** The reference count of a native object (AddRef then Release, both return the count). */
+function refsOf(object: bigint): number {
+  unknownSlot(object, 1);
+  return unknownSlot(object, 2);
+}
+
+for (const [label, iface, compiled] of [['compiled', ICompiled, true], ['general path', IGeneral, false]] as const) {
+  it(`${label}: numbers, GUID, struct, HSTRING, interface and ReceiveArray outs, as the C callee wrote them`, () => {
+    withValues(iface, compiled, (values, inner) => {
+      assert.is(values.GetInt32(), 1);
+      assert.is(values.GetInt32(), 2, 'the callee counts: a fresh value, not the memory of the last call');
+      assert.is(values.Add(40, 2), 42);
+      assert.is(values.GetDouble(), 2.5);
+      assert.is(values.GetGuid().toString(), '14C5882B-35D3-41BE-86B2-5506269B97E6');
+      const first = values.GetGuid();
+      values.GetGuid();
+      assert.is(first.toString(), '14C5882B-35D3-41BE-86B2-5506269B97E6', 'a Guid keeps its bytes after the next call (a copy)');
+      assert.equal(values.GetRect(), { X: 1, Y: 2, Width: 2, Height: 4 });
+      assert.is(values.GetString(), 'from C \u{1F600}');
+      assert.is(values.GetString(), 'from C \u{1F600}', 'each call duplicates the callee\'s string, and the caller deletes its copy');
+      const before = refsOf(inner);
+      const object = values.GetObject();
+      assert.is(refsOf(inner), before + 1, 'the interface out-parameter is the caller\'s reference');
+      assert.is(object.identity(), inner);
+      object.dispose();
+      assert.is(refsOf(inner), before);
+      assert.equal(values.GetArray(), [2, 3, 4, 5]);
+      values.SetString('to C');
+      assert.throws(() => (values as unknown as { Add(...a: unknown[]): number }).Add(1, 2, 3), /takes 2 arguments, got 3/);
+      assert.throws(() => (values as unknown as { Add(...a: unknown[]): number }).Add('1', 2), /argument 1 \(a\) must be a number, got string/);
+    });
+  });
+
+  it(`${label}: a callee that writes its out-parameter, then calls JS, which calls the same method: each call reads its own value`, () => {
+    const seen: number[] = [];
+    let values: Com<Values> | null = null;
+    let nest = false;
+    const callback = koffi.register((_self: unknown, depth: number): number => {
+      if (nest && depth < 4) seen.push(values!.Reenter());
+      return 0;
+    }, koffi.pointer(reenterCallback));
+    try {
+      withValues(iface, compiled, (object) => {
+        values = object;
+        assert.is(object.Reenter(), 100, 'a first call, not nested: the method has reusable out-memory from here on');
+        nest = true;
+        seen.push(object.Reenter());
+      }, callback);
+    } finally {
+      koffi.unregister(callback);
+    }
+    // Innermost first: depth 4 returns first, the outermost call (depth 1) last.
+    assert.equal(seen, [400, 300, 200, 100]);
+  });
+
+  it(`${label}: a failed call releases the interface its callee set anyway, and says which call failed`, () => {
+    withValues(iface, compiled, (values, inner) => {
+      const before = refsOf(inner);
+      const error = (() => {
+        try {
+          values.FailWithObject();
+        } catch (caught) {
+          return caught;
+        }
+        return null;
+      })();
+      assert.instance(error, ComError);
+      assert.is((error as ComError).hresult, 0x80004005 | 0);
+      assert.match((error as ComError).message, /FailWithObject/);
+      assert.is(refsOf(inner), before, 'no reference leaked');
+    });
+  });
+}
+
+it('asynchronous calls on koffi worker threads: each has out-memory of its own', async () => {
+  setCompiledCallers(true);
+  const inner = lib!.nativeObjectCreate();
+  const object = valuesObject(lib!, SLOTS, { object: inner });
+  const values = ComPtr.copyFrom(object.self, ICompiled);
+  try {
+    const sums = await Promise.all(Array.from({ length: 32 }, (_, i) => values.callAsync('Add', i, 1000)));
+    assert.equal(sums, Array.from({ length: 32 }, (_, i) => i + 1000));
+    assert.is(values.Add(1, 2), 3, 'the synchronous caller still has its memory');
+  } finally {
+    values.dispose();
+    object.dispose();
+    unknownSlot(inner, 2);
+  }
+});
+
+it('a disposed ComPtr refuses the call before anything reaches native code', () => {
+  const object = valuesObject(lib!, SLOTS, {});
+  const values = ComPtr.copyFrom(object.self, ICompiled);
+  values.dispose();
+  try {
+    assert.throws(() => values.GetInt32(), (error: unknown) => error instanceof ComError && /disposed/.test(error.message));
+  } finally {
+    object.dispose();
+  }
+});
+
+test.run();
