@@ -4,10 +4,16 @@
 // so that registerBackgroundTask can tell whether an existing registration is the one the app now
 // asks for. A record is advice: one that is missing, unreadable or of another TaskId makes those
 // parts "unverified", never an error.
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Guid } from '../com/guid.js';
+
+// node:fs and node:os through require(): an ES module import of a built-in makes Node evaluate
+// every lazy export of it (fs.promises and the streams and readline behind it), milliseconds of the
+// start of every process that imports winbg/tasks, most of which serve a task and write no record.
+const require = createRequire(import.meta.url);
+const { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } = require('node:fs') as typeof import('node:fs');
+const { homedir } = require('node:os') as typeof import('node:os');
 
 /** The parts of a registration that only its maker knows. */
 export interface RegistrationRecord {

@@ -7,8 +7,26 @@
 //   an interface {iid}, a delegate delegate({iid}), a runtime class rc(Name;default-interface),
 //   an enum enum(Name;i4|u4), a struct struct(Name;field;field…), an instantiation pinterface(…).
 // GUIDs inside signatures are lower case with braces.
-import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { Guid } from '../com/guid.js';
+
+/**
+ * node:crypto's createHash, loaded on the first IID computed: node:crypto (with the streams its
+ * hashes are made of) is the largest built-in winbg uses, and a served task that instantiates no
+ * generic interface never needs it.
+ */
+let sha1: ((data: readonly Uint8Array[]) => Uint8Array) | undefined;
+function sha1Of(data: readonly Uint8Array[]): Uint8Array {
+  if (!sha1) {
+    const { createHash } = createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
+    sha1 = (parts) => {
+      const hash = createHash('sha1');
+      for (const part of parts) hash.update(part);
+      return hash.digest();
+    };
+  }
+  return sha1(data);
+}
 
 const NAMESPACE = Guid.parse('11f47ad5-7b73-42c0-abae-878b1e16adee');
 
@@ -32,7 +50,7 @@ export function pinterfaceSignature(piid: Guid, args: readonly string[]): string
 export function iidFromSignature(signature: string): Guid {
   // RFC 4122 §4.3: hash the namespace in network byte order, then the name.
   const namespace = bigEndian(NAMESPACE.bytes);
-  const hash = createHash('sha1').update(namespace).update(Buffer.from(signature, 'utf8')).digest();
+  const hash = sha1Of([namespace, Buffer.from(signature, 'utf8')]);
   const uuid = new Uint8Array(hash.subarray(0, 16));
   uuid[6] = (uuid[6]! & 0x0f) | 0x50; // version 5
   uuid[8] = (uuid[8]! & 0x3f) | 0x80; // RFC 4122 variant
