@@ -16,6 +16,10 @@
 //                   the sieve alone (counting, no file); the seed's trial division to 10^5 (the
 //                   "before") vs the sample on the same range; cancel → deferral complete while
 //                   the sample sieves under the host (p50, p99).
+//   start-up        process start to exit serving one task (.build and the published bundle) vs a
+//                   plain Node process and vs Node loading koffi (the floor).
+//   memory          peak resident set and JS heap of a served idle task and of the prime task at
+//                   full speed under the host vs a plain Node process.
 //
 // Machines are noisy (CI runners, 2 cores): each pair runs in ROUNDS rounds, the two sides
 // interleaved and their order swapped every round, and the medians are reported. `ratio` is always
@@ -428,30 +432,158 @@ async function projectedCall() {
  * Process start → class objects registered: a Node process that serves a task (in-process
  * class table off Windows, CoRegisterClassObject on Windows), against one that only starts.
  */
+/**
+ * The published bundle, as users import it (package.json "exports" → dist/, built by tsup), built
+ * afresh into .cache/bench-dist (the JavaScript only: declarations do not change what runs). Its
+ * tasks entry, or null when tsup is not installed or fails.
+ */
+function publishedBundle() {
+  const out = path.join(projectRoot, '.cache', 'bench-dist');
+  const tsup = path.join(projectRoot, 'node_modules', 'tsup', 'dist', 'cli-default.js');
+  if (!fs.existsSync(tsup)) return null;
+  const result = spawnSync(process.execPath, [tsup, '--no-dts', '--out-dir', out], { cwd: projectRoot, encoding: 'utf8' });
+  const entry = path.join(out, 'tasks', 'index.js');
+  if (result.status !== 0 || !fs.existsSync(entry)) {
+    log(`  tsup failed: no figures for the published bundle\n${result.stdout}${result.stderr}`);
+    return null;
+  }
+  return entry;
+}
+
+/**
+ * Process start to exit, serving one task: a child imports winbg/tasks, defines a task and serves
+ * it in process until its class objects are registered, then stops. Issue 14's goal is 1.3x a
+ * plain Node process. Baselines of the same rounds: a plain Node process (an ES module -e script,
+ * as the servers are), and the floor no library over koffi can go below: Node loading koffi, as
+ * winbg does (its CommonJS entry) and through its ES module entry. Both the compiled library
+ * (.build) and the bundle users import (dist, by tsup) are measured.
+ */
 function serverStart() {
   log('server start ...');
-  const serveScript = `
-    const { defineBackgroundTask, serve } = await import(${JSON.stringify(pathToFileURL(path.join(projectRoot, '.build', 'lib', 'tasks', 'index.js')).href)});
+  const now = 'process.stdout.write(String(performance.now()));';
+  const serving = (entry) => `
+    const { defineBackgroundTask, serve } = await import(${JSON.stringify(pathToFileURL(entry).href)});
     const task = defineBackgroundTask({ clsid: '5e0a7c41-9b2f-4d3e-8a61-0c7b2e9f4aff', run() {} });
-    const server = serve(task, { inProcess: true, handleSignals: false, onEvent: (e) => { if (e.type === 'registered') process.stdout.write(String(performance.now())); } });
+    const server = serve(task, { inProcess: true, handleSignals: false, onEvent: (e) => { if (e.type === 'registered') ${now} } });
     server.stop();`;
-  const plainScript = 'process.stdout.write(String(performance.now()));';
+  const bundle = publishedBundle();
+  const scripts = {
+    plain: now,
+    koffi: `import { createRequire } from 'node:module'; createRequire(${JSON.stringify(path.join(projectRoot, 'package.json'))})('koffi'); ${now}`,
+    koffiModule: `await import('koffi'); ${now}`,
+    build: serving(path.join(projectRoot, '.build', 'lib', 'tasks', 'index.js')),
+    ...(bundle ? { bundle: serving(bundle) } : {}),
+  };
   const measure = (script) => {
     const started = performance.now();
-    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', cwd: projectRoot });
     if (child.status !== 0) throw new Error(`server start failed: ${child.stderr}`);
     return { wall: performance.now() - started, inside: Number(child.stdout) };
   };
-  const serving = [], plain = [];
-  for (let round = 0; round < Math.max(3, Math.min(ROUNDS, 7)); round++) {
-    serving.push(measure(serveScript));
-    plain.push(measure(plainScript));
+  const runs = Object.fromEntries(Object.keys(scripts).map((name) => [name, []]));
+  const names = Object.keys(scripts);
+  for (let round = 0; round < Math.max(5, Math.min(ROUNDS, 11)); round++) {
+    // Interleaved, and the order turned every round, so that drift spreads over every side.
+    for (const name of round % 2 === 0 ? names : [...names].reverse()) runs[name].push(measure(scripts[name]));
   }
-  const wall = median(serving.map((m) => m.wall));
-  const plainWall = median(plain.map((m) => m.wall));
-  row('server: a plain Node process start to exit', plainWall, 'ms');
-  row('server: process start to class objects registered (in the process)', median(serving.map((m) => m.inside)), 'ms');
-  row('server: process start to exit, serving one task', wall, 'ms', wall / plainWall, 'a plain Node process');
+  const wall = (name) => median(runs[name].map((m) => m.wall));
+  const inside = (name) => median(runs[name].map((m) => m.inside));
+  const plain = wall('plain');
+  row('server: a plain Node process start to exit', plain, 'ms');
+  row('server: Node loading koffi as winbg does (CommonJS entry), start to exit: the floor', wall('koffi'), 'ms', wall('koffi') / plain, 'a plain Node process');
+  row('server: Node loading koffi\'s ES module entry, start to exit', wall('koffiModule'), 'ms', wall('koffiModule') / plain, 'a plain Node process');
+  for (const [name, what] of [['build', '.build'], ['bundle', 'the published bundle']]) {
+    if (!runs[name]) continue;
+    row(`server: process start to class objects registered, in the process (${what})`, inside(name), 'ms', inside(name) / inside('plain'), 'a plain Node process\'s script start');
+    row(`server: process start to exit, serving one task (${what})`, wall(name), 'ms', wall(name) / plain, 'a plain Node process');
+    row(`server: process start to exit, serving one task (${what}) vs the floor`, wall(name), 'ms', wall(name) / wall('koffi'), 'Node loading koffi');
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Memory.
+
+const MEMORY_ROUNDS = 3;
+const MEMORY_IDLE_MS = 1000;
+const MEMORY_PRIMES_MS = 2000;
+
+/**
+ * Resident set and JS heap of a child process: `body` (an ES module's text) runs with `sample()`
+ * and `report()` in scope; sample() records process.memoryUsage() (rss, heapUsed), report() prints
+ * the peaks, with the kernel's peak resident set (VmHWM in /proc/self/status) where there is one.
+ */
+function memoryOf(body) {
+  const script = `
+    import { readFileSync } from 'node:fs';
+    let rss = 0, heapUsed = 0;
+    const sample = () => { const m = process.memoryUsage(); rss = Math.max(rss, m.rss); heapUsed = Math.max(heapUsed, m.heapUsed); };
+    const report = () => {
+      sample();
+      let hwm = 0;
+      try { hwm = 1024 * Number(/^VmHWM:\\s*(\\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0); } catch {}
+      process.stdout.write(JSON.stringify({ rss: Math.max(rss, hwm), heapUsed }));
+    };
+    ${body}`;
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', cwd: projectRoot });
+  if (child.status !== 0) throw new Error(`memory measurement failed: ${child.stderr}`);
+  return JSON.parse(child.stdout);
+}
+
+/**
+ * Peak resident set and JS heap of (a) a process that serves one task and waits, (b) the prime
+ * sample running at full speed, served in process under the portable host (its run sampled every
+ * 20 ms for two seconds, then canceled), each against a plain Node process that waits as long,
+ * in the same rounds.
+ */
+async function memory() {
+  log('memory: a served idle task, the prime task at full speed ...');
+  const url = (file) => JSON.stringify(pathToFileURL(path.join(projectRoot, '.build', 'lib', file)).href);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'winbg-bench-memory-'));
+  const wait = (ms) => `await new Promise((resolve) => { const timer = setInterval(sample, 20); setTimeout(() => { clearInterval(timer); resolve(); }, ${ms}); });`;
+  const scripts = {
+    plain: `${wait(MEMORY_IDLE_MS)} report();`,
+    idle: `
+      const { defineBackgroundTask, serve } = await import(${url('tasks/index.js')});
+      const task = defineBackgroundTask({ clsid: '5e0a7c41-9b2f-4d3e-8a61-0c7b2e9f4afe', run() {} });
+      const server = serve(task, { inProcess: true, handleSignals: false });
+      ${wait(MEMORY_IDLE_MS)} report(); server.stop();`,
+    primes: `
+      const { createHost } = await import(${url('host/index.js')});
+      const { createPrimesTask } = await import(${url('samples/index.js')});
+      const { serve, registerBackgroundTask, timeTrigger } = await import(${url('tasks/index.js')});
+      const host = createHost();
+      let sieving = () => {};
+      const task = createPrimesTask({ file: ${JSON.stringify(path.join(dir, 'numbersQueue.log'))}, max: 1e12, clsid: '3f6d2b10-7c4e-4a59-9e21-6b8d0c5a7e04', onStatus: () => sieving() });
+      const server = serve(task, { inProcess: true, handleSignals: false });
+      const { registration } = registerBackgroundTask({ name: 'bench: memory', clsid: task.clsid, trigger: timeTrigger(15) });
+      const running = new Promise((resolve) => (sieving = resolve));
+      const done = host.waitForCompletion('bench: memory');
+      host.fire('bench: memory');
+      await running;
+      ${wait(MEMORY_PRIMES_MS)}
+      report();
+      host.cancel('bench: memory', 'Abort');
+      await done;
+      registration.raw.dispose(); server.stop(); host.close();`,
+  };
+  const runs = { plain: [], idle: [], primes: [] };
+  try {
+    for (let round = 0; round < MEMORY_ROUNDS; round++) {
+      for (const name of Object.keys(runs)) {
+        if (name === 'primes') fs.rmSync(path.join(dir, 'numbersQueue.log'), { force: true });
+        runs[name].push(memoryOf(scripts[name]));
+      }
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  const mb = (name, key) => median(runs[name].map((m) => m[key])) / 2 ** 20;
+  row('memory: a plain Node process, resident set (peak)', mb('plain', 'rss'), 'MiB');
+  row('memory: a plain Node process, JS heap used', mb('plain', 'heapUsed'), 'MiB');
+  row('memory: a served idle task, resident set (peak)', mb('idle', 'rss'), 'MiB', mb('idle', 'rss') / mb('plain', 'rss'), 'a plain Node process');
+  row('memory: a served idle task, JS heap used', mb('idle', 'heapUsed'), 'MiB', mb('idle', 'heapUsed') / mb('plain', 'heapUsed'), 'a plain Node process');
+  row('memory: the prime task at full speed under the host, resident set (peak)', mb('primes', 'rss'), 'MiB', mb('primes', 'rss') / mb('plain', 'rss'), 'a plain Node process');
+  row('memory: the prime task at full speed under the host, JS heap used (peak)', mb('primes', 'heapUsed'), 'MiB', mb('primes', 'heapUsed') / mb('plain', 'heapUsed'), 'a plain Node process');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -768,6 +900,7 @@ await hostCancelToDeferral();
 await primesToFile();
 await trialDivision();
 await primesCancel();
+await memory();
 if (flags.wine) await brokerUnderWine();
 const seconds = (Date.now() - started) / 1000;
 
