@@ -1,8 +1,11 @@
 // Benchmarks of the COM runtime's hot paths, each against a baseline measured in the same run:
 //
-//   outgoing call   ComPtr method (`calc.Add(a, b)`) vs a raw koffi call of the same vtable slot,
-//                   once with a JS callee (a winbg object: both sides also pay koffi's callback)
-//                   and once with a native callee (libc's abs(), see nativeObject()).
+//   outgoing call   ComPtr method vs a raw koffi call of the same vtable slot with preallocated
+//                   typed-array out-memory (the floor) and with koffi's _Out_ boxes (what winbg
+//                   did before): once with a JS callee (a winbg object: every side also pays
+//                   koffi's callback), and with a native callee (winbgtest's values object, C)
+//                   for every kind of out-parameter, an HSTRING in-parameter, and the generated
+//                   projection's calls on it.
 //   incoming call   native -> JS through the object's vtable slot vs a raw koffi callback of the
 //                   same prototype doing the same JS work.
 //   IUnknown        AddRef + Release pairs from C (winbgtest) on a JS object vs on a native C object.
@@ -30,6 +33,7 @@
 //                                                     npm's banner out of the JSON)
 //     --json     one JSON object per line: {"name", "value", "unit"[, "ratio"]}
 //     --rounds   rounds per pair (default 15)
+//     --only S   only the measurements whose function name contains S (e.g. --only outgoing)
 //     --wine     also the broker's figures under Wine (scripts/bench-broker.mjs, by Wine's node.exe;
 //                needs node scripts/wine.mjs prepare and proxy): activation cold and warm, cancel
 //                across processes, each against a baseline of the same run
@@ -47,7 +51,7 @@ import koffi from 'koffi';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values: flags } = parseArgs({
-  options: { json: { type: 'boolean', default: false }, rounds: { type: 'string', default: '15' }, wine: { type: 'boolean', default: false } },
+  options: { json: { type: 'boolean', default: false }, rounds: { type: 'string', default: '15' }, wine: { type: 'boolean', default: false }, only: { type: 'string' } },
   strict: true,
 });
 const ROUNDS = Number(flags.rounds);
@@ -99,7 +103,7 @@ function ensureCompiled() {
 
 ensureCompiled();
 const winbg = await import(pathToFileURL(path.join(projectRoot, '.build', 'lib', 'com', 'index.js')).href);
-const { ComPtr, IUnknown, createObject, defineInterface } = winbg;
+const { ComPtr, IUnknown, createObject, defineInterface, defineStruct } = winbg;
 const { liveComObjects, nativeMemoryInUse, registeredCallbacks } = await import(pathToFileURL(path.join(projectRoot, '.build', 'lib', 'diagnostics', 'index.js')).href);
 
 // ---------------------------------------------------------------------------------------------
@@ -124,31 +128,6 @@ const callProto = koffi.proto('__stdcall', null, 'int32_t', ['void *', 'int32_t'
 const rawProto = koffi.proto('__stdcall', null, 'int32_t', ['void *', 'int32_t', 'int32_t', 'void *']);
 
 const slotAddress = (self, slot) => koffi.decode(koffi.decode(self, 'void *'), slot * 8, 'void *');
-
-/**
- * A native "COM object" whose every slot is the C library's abs(): with the 64-bit calling
- * conventions it reads `this`'s low 32 bits, ignores the other arguments, and returns a value
- * >= 0, which the caller takes for a success HRESULT. It is the cheapest native callee that
- * needs no compiler; it does not write the out-parameter, which then reads as 0.
- * Returns null where no abs() is found.
- */
-function nativeObject() {
-  let abs;
-  try {
-    const library = process.platform === 'win32' ? 'ntdll.dll' : process.platform === 'darwin' ? 'libSystem.B.dylib' : 'libc.so.6';
-    abs = koffi.load(library).symbol('abs');
-  } catch {
-    return null;
-  }
-  if (typeof abs !== 'bigint' || abs === 0n) return null;
-  const vtable = koffi.address(koffi.alloc('uint8_t', 4 * 8));
-  for (let slot = 0; slot < 4; slot++) koffi.encode(vtable, slot * 8, 'void *', abs);
-  const self = koffi.address(koffi.alloc('uint8_t', 8));
-  koffi.encode(self, 0, 'void *', vtable);
-  // Never freed: winbg caches decoded slots by vtable address (as native vtables are static
-  // data), so a freed vtable whose address came back for another would be called wrongly.
-  return { self, abs };
-}
 
 // ---------------------------------------------------------------------------------------------
 // Timing.
@@ -177,25 +156,33 @@ const median = (values) => {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
 
+/**
+ * Several ways of doing the same work, each timed in every round, their order rotated: medians
+ * of each side's ns/op, and of each side's per-round ratio to the first side (the baseline).
+ */
+function compareSides(sides) {
+  const names = Object.keys(sides);
+  const counts = names.map((name) => calibrate(sides[name]));
+  const times = names.map(() => []);
+  const ratios = names.map(() => []);
+  for (let round = 0; round < ROUNDS; round++) {
+    const measured = new Array(names.length);
+    for (let k = 0; k < names.length; k++) {
+      const i = (k + round) % names.length;
+      measured[i] = nsPerOp(sides[names[i]], counts[i]);
+    }
+    measured.forEach((ns, i) => {
+      times[i].push(ns);
+      ratios[i].push(ns / measured[0]);
+    });
+  }
+  return Object.fromEntries(names.map((name, i) => [name, { ns: median(times[i]), ratio: median(ratios[i]) }]));
+}
+
 /** Medians of both sides' ns/op, and the median of the per-round ratios (robust to drift). */
 function compare(candidate, baseline) {
-  const nc = calibrate(candidate);
-  const nb = calibrate(baseline);
-  const cs = [], bs = [], ratios = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    let c, b;
-    if (round % 2 === 0) {
-      c = nsPerOp(candidate, nc);
-      b = nsPerOp(baseline, nb);
-    } else {
-      b = nsPerOp(baseline, nb);
-      c = nsPerOp(candidate, nc);
-    }
-    cs.push(c);
-    bs.push(b);
-    ratios.push(c / b);
-  }
-  return { candidate: median(cs), baseline: median(bs), ratio: median(ratios) };
+  const r = compareSides({ baseline, candidate });
+  return { candidate: r.candidate.ns, baseline: r.baseline.ns, ratio: r.candidate.ratio };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -206,44 +193,190 @@ const rows = [];
 const row = (name, value, unit, ratio, baseline) => rows.push({ name, value, unit, ratio, baseline });
 let failed = false;
 
-/** `calc.Add` through the ComPtr against the same slot's function called raw, on `self`. */
-function compareAdd(calc, raw, self) {
-  return compare(
-    (n) => {
-      for (let i = 0; i < n; i++) sink += calc.Add(i & 0xffff, 1);
-    },
-    (n) => {
-      for (let i = 0; i < n; i++) {
-        const sum = [0];
-        if (raw(self, i & 0xffff, 1, sum) < 0) throw new Error('Add failed');
-        sink += sum[0];
-      }
-    },
-  );
+/** Rows of one outgoing-call comparison: the floor, koffi's _Out_ boxes (the old way), winbg. */
+function callRows(label, r) {
+  row(`${label}: raw koffi, typed-array out-memory (the floor)`, r.floor.ns, 'ns/call');
+  if (r.boxes) row(`${label}: raw koffi, _Out_ [value] boxes (winbg before)`, r.boxes.ns, 'ns/call', r.boxes.ratio, 'the floor');
+  row(`${label}: ${r.projection ? 'generated projection' : 'ComPtr method'}`, (r.projection ?? r.winbg).ns, 'ns/call', (r.projection ?? r.winbg).ratio, 'the floor');
 }
 
+/** `calc.Add` on a JS object through the ComPtr, against the same slot called raw (both pay koffi's callback). */
 function outgoingJs() {
   log('outgoing call, JS callee ...');
   const calc = createObject(new Adder(), [IAdder]);
   const self = calc.pointer;
-  const r = compareAdd(calc, koffi.decode(slotAddress(self, ADD_SLOT), callProto), self);
+  const floor = koffi.decode(slotAddress(self, ADD_SLOT), rawProto);
+  const boxed = koffi.decode(slotAddress(self, ADD_SLOT), callProto);
+  const sum = new Int32Array(new ArrayBuffer(8));
+  const r = compareSides({
+    floor: (n) => {
+      for (let i = 0; i < n; i++) {
+        if (floor(self, i & 0xffff, 1, sum) < 0) throw new Error('Add failed');
+        sink += sum[0];
+      }
+    },
+    boxes: (n) => {
+      for (let i = 0; i < n; i++) {
+        const box = [0];
+        if (boxed(self, i & 0xffff, 1, box) < 0) throw new Error('Add failed');
+        sink += box[0];
+      }
+    },
+    winbg: (n) => {
+      for (let i = 0; i < n; i++) sink += calc.Add(i & 0xffff, 1);
+    },
+  });
   calc.dispose();
-  row('outgoing call, JS callee: raw koffi call of the slot', r.baseline, 'ns/call');
-  row('outgoing call, JS callee: ComPtr method', r.candidate, 'ns/call', r.ratio, 'raw koffi');
+  callRows('outgoing call, JS callee, Add(int32, int32, _Out_ int32)', r);
 }
 
-function outgoingNative() {
-  const native = nativeObject();
-  if (native === null) {
-    log('outgoing call, native callee: no abs() found in the C library; skipped');
-    return;
+/** A struct of four floats, as Windows.Foundation.Rect. */
+const BenchRect = defineStruct('winbg.bench.Rect', { X: 'float', Y: 'float', Width: 'float', Height: 'float' });
+const VALUE_SLOTS = ['int32', 'add', 'guid', 'rect', 'string', 'object', 'array', 'set_string'];
+const IValues = defineInterface({
+  name: 'IBenchValues',
+  iid: '5d1f0c4e-8a7b-4c2d-9e3f-1a2b3c4d5e71', // made for this benchmark
+  base: winbg.IInspectable,
+  types: { Rect: BenchRect },
+  methods: {
+    GetInt32: 'HRESULT (_Out_ int32_t *value)',
+    Add: 'HRESULT (int32_t a, int32_t b, _Out_ int32_t *sum)',
+    GetGuid: 'HRESULT (_Out_ GUID *value)',
+    GetRect: 'HRESULT (_Out_ Rect *value)',
+    GetString: 'HRESULT (_Out_ HSTRING *value)',
+    GetObject: 'HRESULT (_Out_ IUnknown **value)',
+    GetArray: 'HRESULT (_Out_ int32_t[] *value)',
+    SetString: 'HRESULT (HSTRING value)',
+  },
+});
+
+/** winbgtest (test/support/native/winbgtest.c), built if a C compiler is here; null otherwise. */
+async function nativeValues() {
+  const { ensureNativeTestLib } = await import('./native.mjs');
+  const built = ensureNativeTestLib({ log });
+  if (!built.ok) {
+    log(`outgoing calls, native callee: winbgtest not available (${built.reason}); skipped`);
+    return null;
   }
-  log('outgoing call, native callee ...');
-  const calc = ComPtr.copyFrom(native.self, IAdder); // AddRef is abs() too: nothing to balance
-  const r = compareAdd(calc, koffi.decode(native.abs, callProto), native.self);
-  calc.dispose();
-  row('outgoing call, native callee: raw koffi call of the slot', r.baseline, 'ns/call');
-  row('outgoing call, native callee: ComPtr method', r.candidate, 'ns/call', r.ratio, 'raw koffi');
+  const { winbgtest, valuesObject } = await import(pathToFileURL(path.join(projectRoot, '.build', 'test', 'support', 'winbgtest.js')).href);
+  return { lib: winbgtest(), valuesObject };
+}
+
+const pointerOut = () => new BigUint64Array(new ArrayBuffer(8));
+
+/**
+ * Outgoing calls to a native callee (winbgtest's values object: C functions that write one kind
+ * of out-parameter each), for every kind of out-parameter: winbg's ComPtr method against the
+ * same slot called through koffi with preallocated typed-array out-memory (the floor: what a
+ * hand-written koffi binding at its best does), and against koffi's `_Out_` boxes, what winbg
+ * used before. Where the result needs work to be a JS value (a GUID object, an HSTRING's text
+ * and its deletion, an interface's Release, a CoTaskMem array's elements and its freeing), the
+ * floor does that work too, with the same primitives, so that the ratio is the call's overhead.
+ */
+async function outgoingNative() {
+  const native = await nativeValues();
+  if (native === null) return;
+  log('outgoing calls, native callee ...');
+  const { Guid, createHString, deleteHString, takeHString } = winbg;
+  const { lib, valuesObject } = native;
+  const returned = valuesObject(lib, VALUE_SLOTS, {});
+  const object = valuesObject(lib, VALUE_SLOTS, { text: 'Windows.ApplicationModel.Background', object: returned.self, createString: createHString, deleteString: deleteHString });
+  const self = object.self;
+  const values = ComPtr.copyFrom(self, IValues);
+  const slot = (name) => 6 + VALUE_SLOTS.indexOf(name);
+  const fn = (name, params) => koffi.decode(slotAddress(self, slot(name)), koffi.proto('__stdcall', null, 'int32_t', ['void *', ...params]));
+  const out = (type) => koffi.out(koffi.pointer(type));
+  const release = koffi.decode(slotAddress(returned.self, 2), koffi.proto('__stdcall', null, 'uint32_t', ['void *']));
+  const check = (hr) => {
+    if (hr < 0) throw new Error(`the values object failed: 0x${(hr >>> 0).toString(16)}`);
+  };
+  const text = 'Windows.ApplicationModel.Background';
+  const cases = [
+    ['_Out_ int32', 'GetInt32', 'int32', ['void *'], [out('int32_t')], () => new Int32Array(new ArrayBuffer(8)), (v) => v[0], () => [0], (b) => b[0]],
+    ['Add(int32, int32, _Out_ int32)', 'Add', 'add', ['int32_t', 'int32_t', 'void *'], ['int32_t', 'int32_t', out('int32_t')], () => new Int32Array(new ArrayBuffer(8)), (v) => v[0], () => [0], (b) => b[0], [7, 8]],
+    ['_Out_ GUID', 'GetGuid', 'guid', ['void *'], ['void *'], () => new Uint8Array(new ArrayBuffer(16)), (v) => Guid.fromBytes(v), () => new Uint8Array(16), (b) => Guid.fromBytes(b)],
+    ['_Out_ struct (4 floats)', 'GetRect', 'rect', ['void *'], [out(BenchRect.native)], () => new Uint8Array(new ArrayBuffer(16)), (v) => koffi.decode(v, BenchRect.native), () => [{}], (b) => b[0]],
+    ['_Out_ HSTRING', 'GetString', 'string', ['void *'], [out('void *')], pointerOut, (v) => takeHString(v[0] === 0n ? null : v[0]), () => [null], (b) => takeHString(b[0])],
+    ['_Out_ interface (Release included)', 'GetObject', 'object', ['void *'], [out('void *')], pointerOut, (v) => release(v[0]), () => [null], (b) => release(b[0])],
+  ];
+  for (const [label, method, name, floorParams, boxParams, makeView, readView, makeBox, readBox, args = []] of cases) {
+    const floor = fn(name, floorParams);
+    const boxed = fn(name, boxParams);
+    const view = makeView();
+    const use = method === 'GetObject' ? (result) => result.dispose() : (result) => void (sink += result === undefined ? 0 : 1);
+    const r = compareSides({
+      floor: (n) => {
+        for (let i = 0; i < n; i++) {
+          check(floor(self, ...args, view));
+          sink += readView(view) === undefined ? 0 : 1;
+        }
+      },
+      boxes: (n) => {
+        for (let i = 0; i < n; i++) {
+          const box = makeBox();
+          check(boxed(self, ...args, box));
+          sink += readBox(box) === undefined ? 0 : 1;
+        }
+      },
+      winbg: (n) => {
+        for (let i = 0; i < n; i++) use(values[method](...args));
+      },
+    });
+    callRows(`outgoing call, native callee, ${label}`, r);
+  }
+  {
+    // A ReceiveArray: the callee allocates (CoTaskMemAlloc; malloc off Windows), the caller reads and frees.
+    const { taskMemFree } = await build('ffi/task-memory.js');
+    const floor = fn('array', ['void *', 'void *']);
+    const boxed = fn('array', [out('uint32_t'), out('void *')]);
+    const buffer = new ArrayBuffer(16);
+    const length = new Uint32Array(buffer, 0, 1);
+    const pointer = new BigUint64Array(buffer, 8, 1);
+    const elements = (count, at) => {
+      const array = Array.from(koffi.decode(at, 'int32_t', count));
+      taskMemFree(at);
+      return array;
+    };
+    const r = compareSides({
+      floor: (n) => {
+        for (let i = 0; i < n; i++) {
+          check(floor(self, length, pointer));
+          sink += elements(length[0], pointer[0]).length;
+        }
+      },
+      boxes: (n) => {
+        for (let i = 0; i < n; i++) {
+          const count = [0], at = [null];
+          check(boxed(self, count, at));
+          sink += elements(count[0], at[0]).length;
+        }
+      },
+      winbg: (n) => {
+        for (let i = 0; i < n; i++) sink += values.GetArray().length;
+      },
+    });
+    callRows('outgoing call, native callee, _Out_ int32[] (ReceiveArray)', r);
+  }
+  {
+    // An HSTRING in-parameter: created from the JS string for the call, deleted after it.
+    const floor = fn('set_string', ['void *']);
+    const r = compareSides({
+      floor: (n) => {
+        for (let i = 0; i < n; i++) {
+          const handle = createHString(text);
+          check(floor(self, handle));
+          deleteHString(handle);
+        }
+      },
+      winbg: (n) => {
+        for (let i = 0; i < n; i++) values.SetString(text);
+      },
+    });
+    callRows('outgoing call, native callee, HSTRING in', r);
+  }
+  values.dispose();
+  object.dispose();
+  returned.dispose();
 }
 
 function incoming() {
@@ -886,22 +1019,12 @@ async function brokerUnderWine() {
 // Report.
 
 const started = Date.now();
-outgoingJs();
-outgoingNative();
-incoming();
-await unknownPairs();
-churn();
-budget();
-await metadata();
-await projectedCall();
-serverStart();
-await hostTriggerToRun();
-await hostCancelToDeferral();
-await primesToFile();
-await trialDivision();
-await primesCancel();
-await memory();
-if (flags.wine) await brokerUnderWine();
+// In this order (the budget counts what the measurements before it left registered).
+const measurements = [outgoingJs, outgoingNative, incoming, unknownPairs, churn, budget, metadata, projectedCall, serverStart, hostTriggerToRun, hostCancelToDeferral, primesToFile, trialDivision, primesCancel, memory];
+if (flags.wine) measurements.push(brokerUnderWine);
+for (const measure of measurements) {
+  if (flags.only === undefined || measure.name.includes(flags.only)) await measure();
+}
 const seconds = (Date.now() - started) / 1000;
 
 /** Three significant digits: enough for a noisy benchmark, easy to read. */

@@ -87,8 +87,8 @@ export function outCell(spec: ValueSpec): OutCell {
     case 'struct': {
       let cell = cells.get(spec.struct);
       if (!cell) {
-        const native = spec.struct!.native as NativeType;
-        cells.set(spec.struct, (cell = bytesCell(spec.struct!.size, (view) => koffi.decode(view, native))));
+        const struct = spec.struct!;
+        cells.set(struct, (cell = bytesCell(struct.size, (view) => struct.readRaw(view))));
       }
       return cell;
     }

@@ -11,6 +11,7 @@
 // to settle) it reaches through local.ts, which the object layer fills in.
 import { isWindows, type Pointer } from '../ffi/koffi.js';
 import { allocate, POINTER_SIZE, readPointer, release as freeNative, wideString } from '../ffi/memory.js';
+import { nativeUnknown, type NativeUnknown } from '../ffi/native-unknown.js';
 import { nativeFunction } from '../ffi/prototype.js';
 import { releaseInterface } from '../ffi/vtable.js';
 import { Guid } from './guid.js';
@@ -40,7 +41,8 @@ const vtableFunctions = new Map<Pointer, (CachedFunction | undefined)[]>();
 
 interface Held {
   ptr: Pointer | null;
-  readonly release: NativeFn;
+  /** The object's Release, where no machine code calls through the vtable (see {@link releaseOf}). */
+  release: (NativeFn & { async(...args: unknown[]): void }) | null;
 }
 
 let liveWrappers = 0;
@@ -74,6 +76,13 @@ function checkNotOwned(ptr: ComPtr<any>, what: string): void {
   }
 }
 
+/**
+ * IUnknown called through any object's vtable by winbg's machine code (native-unknown.ts), or
+ * null where there is none (then each vtable's slots are read and decoded, as for other methods).
+ */
+let throughVtable: NativeUnknown['through'] | null | undefined;
+const through = (): NativeUnknown['through'] | null => (throughVtable === undefined ? (throughVtable = nativeUnknown()?.through ?? null) : throughVtable);
+
 // A forgotten proxy is released on a koffi worker thread, as disposeComPtr does: its Release
 // travels to another process, which may be waiting on this thread right now.
 const forgotten = new FinalizationRegistry<Held>((held) => {
@@ -82,13 +91,28 @@ const forgotten = new FinalizationRegistry<Held>((held) => {
   if (ptr !== null) {
     liveWrappers--;
     try {
-      if (isForeignPointer(ptr)) (held.release as NativeFn & { async(...args: unknown[]): void }).async(ptr, () => {});
-      else if (held.release(ptr) === 0) lastReleased();
+      const release = held.release ?? through()!.release;
+      if (isForeignPointer(ptr)) release.async(ptr, () => {});
+      else if (release(ptr) === 0) lastReleased();
     } catch {
       // nothing to report to: the program dropped this reference long ago
     }
   }
 });
+
+/**
+ * Wrappers made since the last microtask, not yet registered with `forgotten`. Registering costs
+ * more than the rest of a wrapper (FinalizationRegistry.register with an unregister token is
+ * about 0.6 µs in V8), and most wrappers are disposed at once (an out-parameter used and
+ * released, a `using` block): so a wrapper is registered only if it is still held when the
+ * microtask runs, or when this list is long. Until then the list holds it, so it cannot be
+ * collected unseen; a disposed wrapper is never registered, and a registered one is not
+ * unregistered (its finalizer finds nothing to release).
+ */
+let young: ComPtr<any>[] = [];
+let youngScheduled = false;
+const YOUNG_LIMIT = 4096;
+let registerYoung: () => void;
 
 
 /** ComPtr wrappers not yet disposed or finalized. */
@@ -100,19 +124,44 @@ export class ComPtr<M extends object = {}> {
   /** The interface this pointer is typed as. */
   readonly interface: ComInterface<M>;
   readonly #held: Held;
-  readonly #functions: (CachedFunction | undefined)[];
-  readonly #vtable: Pointer;
+  /** The vtable's decoded functions, once a method is called (the vtable is read then). */
+  #functions: (CachedFunction | undefined)[] | undefined;
+
+  static {
+    registerYoung = (): void => {
+      youngScheduled = false;
+      const batch = young;
+      young = [];
+      for (const wrapper of batch) {
+        const held = wrapper.#held;
+        if (held.ptr === null) continue;
+        try {
+          if (through() === null) held.release = wrapper.#function(IUnknown.methods[2]!) as Held['release'];
+          forgotten.register(wrapper, held);
+        } catch {
+          // a vtable without Release: nothing could release it later either
+        }
+      }
+    };
+  }
 
   /** @internal Use {@link ComPtr.attach} or {@link ComPtr.copyFrom}. */
   constructor(ptr: Pointer, iface: ComInterface<M>) {
     this.interface = iface;
-    this.#vtable = readPointer(ptr)!;
-    let functions = vtableFunctions.get(this.#vtable);
-    if (!functions) vtableFunctions.set(this.#vtable, (functions = []));
-    this.#functions = functions;
-    this.#held = { ptr, release: this.#function(IUnknown.methods[2]!) };
-    forgotten.register(this, this.#held, this);
+    this.#held = { ptr, release: null };
     liveWrappers++;
+    young.push(this);
+    if (young.length >= YOUNG_LIMIT) registerYoung();
+    else if (!youngScheduled) {
+      youngScheduled = true;
+      queueMicrotask(registerYoung);
+    }
+  }
+
+  /** Release of this object: through the machine code, or its vtable's own function. */
+  #release(ptr: Pointer): number {
+    const release = this.#held.release ?? through()?.release ?? this.#function(IUnknown.methods[2]!, ptr);
+    return release(ptr) as number;
   }
 
   /** Wraps `ptr`, taking over the reference the caller holds (an out-parameter's result). */
@@ -128,7 +177,7 @@ export class ComPtr<M extends object = {}> {
   static copyFrom<M extends object>(ptr: Pointer, iface: ComInterface<M>): Com<M> {
     checkPointer(ptr, iface, 'ComPtr.copyFrom');
     const wrapper = new (classFor(iface))(ptr, iface) as Com<M>;
-    wrapper.#function(IUnknown.methods[1]!)(ptr);
+    (through()?.addRef ?? wrapper.#function(IUnknown.methods[1]!))(ptr);
     return wrapper;
   }
 
@@ -189,7 +238,7 @@ export class ComPtr<M extends object = {}> {
     queryOut = null;
     try {
       out[0] = 0n;
-      const hr = this.#function(IUnknown.methods[0]!)(this.pointer, iid.bytes, out) as number;
+      const hr = (through()?.queryInterface ?? this.#function(IUnknown.methods[0]!))(this.pointer, iid.bytes, out) as number;
       if (hr < 0) return hr;
       return out[0] === 0n ? E_POINTER : out[0]!;
     } finally {
@@ -257,7 +306,6 @@ export class ComPtr<M extends object = {}> {
     checkNotOwned(this, 'ComPtr.detach');
     const ptr = this.pointer;
     this.#held.ptr = null;
-    forgotten.unregister(this);
     liveWrappers--;
     return ptr;
   }
@@ -268,9 +316,8 @@ export class ComPtr<M extends object = {}> {
     if (ptr === null) return;
     checkNotOwned(this, 'ComPtr.dispose');
     this.#held.ptr = null;
-    forgotten.unregister(this);
     liveWrappers--;
-    if (this.#held.release(ptr) === 0) lastReleased();
+    if (this.#release(ptr) === 0) lastReleased();
   }
 
   /**
@@ -283,7 +330,7 @@ export class ComPtr<M extends object = {}> {
     const ptr = this.#held.ptr;
     if (ptr === null) return Promise.resolve();
     checkNotOwned(this, 'ComPtr.disposeAsync');
-    const release = this.#held.release as NativeFn & { async(...args: unknown[]): void };
+    const release = (this.#held.release ?? through()?.release ?? this.#function(IUnknown.methods[2]!)) as NativeFn & { async(...args: unknown[]): void };
     this.detach();
     return new Promise((resolve) => release.async(ptr, () => resolve()));
   }
@@ -297,16 +344,26 @@ export class ComPtr<M extends object = {}> {
   }
 
   /** @internal The native function in `method`'s slot of this object's vtable. */
-  #function(method: MethodInfo): NativeFn {
+  #function(method: MethodInfo, ptr: Pointer = this.pointer): NativeFn {
     if (hasUnsettledStubs()) settleStubs();
-    const cached = this.#functions[method.slot];
+    const functions = this.#functions ?? this.#vtableFunctions(ptr);
+    const cached = functions[method.slot];
     // The epoch changes when settling repoints JS vtables: a function decoded before is stale.
     if (cached !== undefined && cached.proto === method.prototypes && cached.epoch === stubEpoch()) return cached.fn;
-    const address = readPointer(this.#vtable, method.slot * POINTER_SIZE);
+    const address = readPointer(readPointer(ptr)!, method.slot * POINTER_SIZE);
     if (address === null) throw new ComError(E_POINTER, `${this.interface.name}: vtable slot ${method.slot} (${method.name}) is null`);
     const fn = nativeFunction(address, method.prototypes);
-    this.#functions[method.slot] = { proto: method.prototypes, fn, epoch: stubEpoch() };
+    functions[method.slot] = { proto: method.prototypes, fn, epoch: stubEpoch() };
     return fn;
+  }
+
+  /** The decoded functions of this object's vtable, shared with every object of that vtable. */
+  #vtableFunctions(ptr: Pointer): (CachedFunction | undefined)[] {
+    const vtable = readPointer(ptr);
+    if (vtable === null) throw new ComError(E_POINTER, `${this.interface.name}: the object's vtable pointer is null`);
+    let functions = vtableFunctions.get(vtable);
+    if (!functions) vtableFunctions.set(vtable, (functions = []));
+    return (this.#functions = functions);
   }
 
   /** @internal Used by the generated method wrappers. */
@@ -591,7 +648,7 @@ function arrayIn(param: ParamSpec, value: unknown, method: MethodInfo, position:
   const size = value.length * elementSize(element);
   const buffer = allocate(size);
   cleanup.push(() => freeNative(buffer, size));
-  const iface = element.kind === 'interface' ? interfaceOf(element, method.owner) : null;
+  const iface = element.kind === 'interface' ? declaredInterface(element, method.owner) : null;
   if (param.array === 'pass') {
     cleanup.unshift(writeElements(buffer, value, element, where, (v) => (v instanceof ComPtr ? v.as(iface!).detach() : interfacePointer(v, iface!, where))));
   } else {
@@ -644,7 +701,7 @@ function invoke(fn: NativeFn, native: unknown[]): unknown {
 function receivedArray(param: ParamSpec, length: number, array: Pointer | null, method: MethodInfo): unknown[] {
   const element = param.element!;
   try {
-    return readElements(array, length, element, element.kind === 'interface' ? interfaceOf(element, method.owner) : null, true, wrapElement);
+    return readElements(array, length, element, element.kind === 'interface' ? declaredInterface(element, method.owner) : null, true, wrapElement);
   } finally {
     taskMemFree(array);
   }
@@ -834,37 +891,38 @@ export function callMethodAsync(target: ComPtr<any>, method: MethodInfo, args: u
 }
 
 function toNativeIn(param: ParamSpec, value: unknown, method: MethodInfo, position: number, cleanup: (() => void)[]): unknown {
-  const where = `${method.owner.name}.${method.name}: argument ${position} (${param.name})`;
+  // Named only when something is wrong: building the text costs more than most conversions.
+  const where = (): string => `${method.owner.name}.${method.name}: argument ${position} (${param.name})`;
   switch (param.kind) {
     case 'value':
       if (typeof value !== 'number' && typeof value !== 'bigint' && typeof value !== 'boolean') {
-        throw new TypeError(`${where} must be a number, got ${value === null ? 'null' : typeof value}`);
+        throw new TypeError(`${where()} must be a number, got ${value === null ? 'null' : typeof value}`);
       }
       return value;
     case 'pointer':
       // A bigint address, null, or a buffer that native code reads or fills in place.
       if (value !== null && typeof value !== 'bigint' && !ArrayBuffer.isView(value)) {
-        throw new TypeError(`${where} must be a pointer (bigint), a buffer or null, got ${typeof value}`);
+        throw new TypeError(`${where()} must be a pointer (bigint), a buffer or null, got ${typeof value}`);
       }
       return value;
     case 'hstring': {
-      if (typeof value !== 'string') throw new TypeError(`${where} must be a string, got ${value === null ? 'null' : typeof value}`);
+      if (typeof value !== 'string') throw new TypeError(`${where()} must be a string, got ${value === null ? 'null' : typeof value}`);
       const handle = createHString(value);
       cleanup.push(() => deleteHString(handle));
       return handle;
     }
     case 'guid':
-      if (!(value instanceof Guid) && typeof value !== 'string') throw new TypeError(`${where} must be a Guid or GUID string, got ${typeof value}`);
+      if (!(value instanceof Guid) && typeof value !== 'string') throw new TypeError(`${where()} must be a Guid or GUID string, got ${typeof value}`);
       return Guid.from(value).bytes;
     case 'struct':
-      return param.struct!.toNative(value, where, cleanup);
+      return param.struct!.toNative(value, where(), cleanup);
     case 'wstring':
       if (value === null && param.optional) return null;
-      if (typeof value !== 'string') throw new TypeError(`${where} must be a string, got ${typeof value}`);
+      if (typeof value !== 'string') throw new TypeError(`${where()} must be a string, got ${typeof value}`);
       return wideString(value);
     case 'interface': {
       if (value == null) return null;
-      const iface = interfaceOf(param, method.owner);
+      const iface = declaredInterface(param, method.owner);
       if (typeof value === 'object' && !(value instanceof ComPtr) && typeof (value as Partial<ComConvertible>)[toComPtr] === 'function') {
         value = (value as ComConvertible)[toComPtr](iface);
       }
@@ -877,11 +935,20 @@ function toNativeIn(param: ParamSpec, value: unknown, method: MethodInfo, positi
         cleanup.push(() => disposeComPtr(queried));
         return queried.pointer;
       }
-      const ptr = interfacePointer(value, iface, where);
+      const ptr = interfacePointer(value, iface, where());
       cleanup.push(() => ComPtr.attach(ptr, iface).dispose());
       return ptr;
     }
   }
+}
+
+/** Interfaces that parameters declare, resolved once (a parameter belongs to one method of one interface). */
+const declared = new WeakMap<ValueSpec, ComInterface<any>>();
+
+function declaredInterface(param: ValueSpec, owner: ComInterface<any>): ComInterface<any> {
+  let iface = declared.get(param);
+  if (iface === undefined) declared.set(param, (iface = interfaceOf(param, owner)));
+  return iface;
 }
 
 function fromNativeOut(param: ParamSpec, raw: unknown, method: MethodInfo): unknown {
@@ -891,7 +958,7 @@ function fromNativeOut(param: ParamSpec, raw: unknown, method: MethodInfo): unkn
     case 'hstring':
       return takeHString(raw as Pointer | null);
     case 'interface':
-      return raw === null ? null : ComPtr.attach(raw as Pointer, interfaceOf(param, method.owner));
+      return raw === null ? null : ComPtr.attach(raw as Pointer, declaredInterface(param, method.owner));
     case 'struct':
       return param.struct!.toJS(raw, true);
     default:

@@ -16,6 +16,16 @@ export interface NativeUnknown {
   readonly release: (self: Pointer) => number;
   /** Takes the whole list of released headers (linked through header + 8), leaving it empty. */
   readonly take: (head: Pointer) => Pointer | null;
+  /**
+   * IUnknown's three methods of any COM object, called through its vtable by the machine code
+   * (slot0-2 in the .S files), so that JS needs to read neither the vtable nor the slot. The
+   * results are the object's own (HRESULT, and the counts AddRef and Release return).
+   */
+  readonly through: {
+    readonly queryInterface: ((self: Pointer, iid: Uint8Array, out: BigUint64Array) => number) & { async(...args: unknown[]): void };
+    readonly addRef: ((self: Pointer) => number) & { async(...args: unknown[]): void };
+    readonly release: ((self: Pointer) => number) & { async(...args: unknown[]): void };
+  };
 }
 
 let loaded: NativeUnknown | null | undefined;
@@ -65,7 +75,13 @@ function load(): NativeUnknown | null {
   const addRef = koffi.decode(slots[1], countProto) as (self: Pointer) => number;
   const release = koffi.decode(slots[2], countProto) as (self: Pointer) => number;
   const takeFn = koffi.decode(entry('take'), takeProto) as (head: Pointer) => Pointer | null;
-  return { slots, addRef, release, take: (head) => takeFn(head) || null };
+  const queryProto = koffi.proto('__stdcall', null, 'int32_t', ['void *', 'void *', 'void *']);
+  const through = {
+    queryInterface: koffi.decode(entry('slot0'), queryProto),
+    addRef: koffi.decode(entry('slot1'), countProto),
+    release: koffi.decode(entry('slot2'), countProto),
+  } as NativeUnknown['through'];
+  return { slots, addRef, release, take: (head) => takeFn(head) || null, through };
 }
 
 function hexBytes(hex: string): Uint8Array {

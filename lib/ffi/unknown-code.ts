@@ -4,7 +4,7 @@
 // sysv_* are the System V entry points and the others Win64's.
 export const unknownCode = {
   x64: {
-    entries: { sysv_qi: 0, sysv_addref: 11, sysv_release: 19, sysv_take: 27, qi: 35, addref: 169, release: 199, take: 255 },
+    entries: { sysv_qi: 0, sysv_addref: 11, sysv_release: 19, sysv_take: 27, qi: 35, addref: 169, release: 199, take: 255, slot0: 261, slot1: 266, slot2: 272, sysv_slot0: 278, sysv_slot1: 283, sysv_slot2: 289 },
     code:
       '4989d04889f24889f9eb184889f9e9960000004889f9e9ac' +
       '0000004889f9e9dc0000004d85c0747549c7000000000048' +
@@ -16,10 +16,12 @@ export const unknownCode = {
       'c34c8b4908498b014885c0740f4c8d5001f04d0fb11175f0' +
       '4489d0c331c0c34c8b4908498b014885c074254c8d50fff0' +
       '4d0fb11175f04d85d275184d8b59104d8b1b498b03498941' +
-      '08f04d0fb10b75f531c0c34489d0c331c0488701c3',
+      '08f04d0fb10b75f531c0c34489d0c331c0488701c3488b01' +
+      'ff20488b01ff6008488b01ff6010488b07ff20488b07ff60' +
+      '08488b07ff6010',
   },
   arm64: {
-    entries: { qi: 0, addref: 168, release: 212, take: 312 },
+    entries: { qi: 0, addref: 168, release: 212, take: 312, slot0: 332, slot1: 344, slot2: 356 },
     code:
       '620400b45f0000f9210400b4090440f92a0040f92b0440f9' +
       '2c0940f98d0540f98c410091ed0200b48e3d40a9df010aeb' +
@@ -34,6 +36,8 @@ export const unknownCode = {
       '2c0940f98c0140f98d0140f92d0500f98efd5fc8df010deb' +
       '4101005489fd0bc88bffff3500008052c0035fd6e0030a2a' +
       'c0035fd65f3f03d500008052c0035fd65f3f03d5f1ffff17' +
-      '01fc5fc81ffc02c8c2ffff35e00301aac0035fd6',
+      '01fc5fc81ffc02c8c2ffff35e00301aac0035fd6100040f9' +
+      '100240f900021fd6100040f9100640f900021fd6100040f9' +
+      '100a40f900021fd6',
   },
 } as const;

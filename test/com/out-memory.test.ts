@@ -172,6 +172,25 @@ it('asynchronous calls on koffi worker threads: each has out-memory of its own',
   }
 });
 
+test('a struct read from its bytes is what koffi decodes from them: every field type, padding, nesting, GUID', () => {
+  const Inner = defineStruct('winbg.test.OutInner', { B: 'bool', Id: 'GUID', D: 'double' });
+  const Mixed = defineStruct('winbg.test.OutMixed', {
+    A: 'int8_t', B: 'uint8_t', C: 'int16_t', D: 'uint16_t', E: 'int32_t', F: 'uint32_t', G: 'int64_t', H: 'uint64_t',
+    I: 'float', J: 'double', K: 'bool', L: 'HSTRING', M: Inner, N: 'uint8_t',
+  });
+  const value = {
+    A: -5, B: 250, C: -30000, D: 60000, E: -2e9, F: 4e9, G: -(2n ** 62n), H: 2n ** 63n + 5n, I: 1.5, J: Math.PI, K: true,
+    L: 0x1234_5678_9abcn, M: { B: true, Id: { Data1: 0x14c5882b, Data2: 0x35d3, Data3: 0x41be, Data4: [0x86, 0xb2, 0x55, 0x06, 0x26, 0x9b, 0x97, 0xe6] }, D: -0.25 }, N: 7,
+  };
+  const bytes = new Uint8Array(Mixed.size);
+  koffi.encode(bytes, Mixed.native, value);
+  assert.equal(Mixed.readRaw(bytes), koffi.decode(bytes, Mixed.native));
+  const zero = new Uint8Array(Mixed.size);
+  // koffi gives 64-bit zeros as numbers and a null pointer as null; toJS makes both sides one value.
+  assert.equal(Mixed.toJS(Mixed.readRaw(zero)), Mixed.toJS(koffi.decode(zero, Mixed.native)));
+  assert.is((Mixed.readRaw(zero) as { L: unknown }).L, null, 'a null HSTRING reads as null');
+});
+
 it('a disposed ComPtr refuses the call before anything reaches native code', () => {
   const object = valuesObject(lib!, SLOTS, {});
   const values = ComPtr.copyFrom(object.self, ICompiled);

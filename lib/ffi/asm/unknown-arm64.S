@@ -5,7 +5,7 @@
 // ARMv8.0 is enough; an exclusive pair holds no other memory access between its two halves
 // (ARM ARM B2.9.5: such an access may make the store fail every time).
         .text
-        .globl qi, addref, release, take
+        .globl qi, addref, release, take, slot0, slot1, slot2
 
 // HRESULT QueryInterface(this, REFIID riid, void **ppv)
 qi:
@@ -101,3 +101,19 @@ take:
         cbnz w2, 1b
         mov x0, x1
         ret
+
+// Calls through slot 0, 1 or 2 of any COM object's vtable (see unknown-x64.S): `this` in x0, the
+// other arguments untouched, the slot's function returning to our caller. x16 is the
+// intra-procedure-call scratch register, free to use in a veneer like this one.
+slot0:
+        ldr x16, [x0]
+        ldr x16, [x16]
+        br x16
+slot1:
+        ldr x16, [x0]
+        ldr x16, [x16, #8]
+        br x16
+slot2:
+        ldr x16, [x0]
+        ldr x16, [x16, #16]
+        br x16

@@ -23,6 +23,7 @@
         .intel_syntax noprefix
         .text
         .globl sysv_qi, sysv_addref, sysv_release, sysv_take, qi, addref, release, take
+        .globl slot0, slot1, slot2, sysv_slot0, sysv_slot1, sysv_slot2
 sysv_qi:
         mov r8, rdx
         mov rdx, rsi
@@ -126,3 +127,27 @@ take:
         xor eax, eax
         xchg [rcx], rax
         ret
+
+# Calls through slot 0, 1 or 2 of any COM object's vtable, whatever the object: `this` is the
+# first argument, the other arguments stay where the caller put them, and the slot's function
+# returns to the caller. So JS can call any object's QueryInterface, AddRef or Release without
+# reading its vtable first (one FFI call, where reading the vtable pointer and the slot would
+# cost two more). Win64 passes `this` in rcx, System V in rdi; rax is volatile in both.
+slot0:
+        mov rax, [rcx]
+        jmp qword ptr [rax]
+slot1:
+        mov rax, [rcx]
+        jmp qword ptr [rax+8]
+slot2:
+        mov rax, [rcx]
+        jmp qword ptr [rax+16]
+sysv_slot0:
+        mov rax, [rdi]
+        jmp qword ptr [rax]
+sysv_slot1:
+        mov rax, [rdi]
+        jmp qword ptr [rax+8]
+sysv_slot2:
+        mov rax, [rdi]
+        jmp qword ptr [rax+16]
