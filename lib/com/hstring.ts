@@ -3,7 +3,7 @@
 // backs the portable host: null is the empty string, lengths count UTF-16 code units, embedded
 // NULs and unpaired surrogates survive, a reference string borrows its caller's buffer.
 import { isWindows, type Pointer } from '../ffi/koffi.js';
-import { allocate, readPointer, readUint32, readUtf16, release, toUtf16, writePointer, writeUint32, writeUtf16 } from '../ffi/memory.js';
+import { allocate, readPointer, readUint32, readUtf16, release, toUtf16, writeBytes, writePointer, writeUint32, writeUtf16 } from '../ffi/memory.js';
 import { windows } from '../ffi/windows.js';
 import { ComError, E_INVALIDARG, E_OUTOFMEMORY } from './hresult.js';
 
@@ -25,29 +25,34 @@ interface Backend {
   unreference(handle: HSTRING): void;
 }
 
+// Out-parameters of combase's functions in reusable typed-array memory (see out-memory.ts): none
+// of these functions calls back into JS, so one set serves every call of this thread.
+const handleOut = new BigUint64Array(new ArrayBuffer(8));
+const lengthOut = new Uint32Array(new ArrayBuffer(8));
+
 const combaseBackend: Backend = {
   create(text) {
-    const out: [Pointer | null] = [null];
-    ComError.check(windows().WindowsCreateString(toUtf16(text), text.length, out), 'WindowsCreateString');
-    return out[0];
+    handleOut[0] = 0n;
+    ComError.check(windows().WindowsCreateString(toUtf16(text), text.length, handleOut), 'WindowsCreateString');
+    return handleOut[0] || null;
   },
   reference(buffer, length, header) {
-    const out: [Pointer | null] = [null];
-    ComError.check(windows().WindowsCreateStringReference(buffer, length, header, out), 'WindowsCreateStringReference');
-    return out[0];
+    handleOut[0] = 0n;
+    ComError.check(windows().WindowsCreateStringReference(buffer, length, header, handleOut), 'WindowsCreateStringReference');
+    return handleOut[0] || null;
   },
   read(handle) {
-    const length: [number] = [0];
-    const raw = windows().WindowsGetStringRawBuffer(handle, length) as Pointer | null;
-    return raw ? readUtf16(raw, length[0]) : '';
+    lengthOut[0] = 0;
+    const raw = windows().WindowsGetStringRawBuffer(handle, lengthOut) as Pointer | null;
+    return raw ? readUtf16(raw, lengthOut[0]!) : '';
   },
   length(handle) {
     return windows().WindowsGetStringLen(handle) as number;
   },
   duplicate(handle) {
-    const out: [Pointer | null] = [null];
-    ComError.check(windows().WindowsDuplicateString(handle, out), 'WindowsDuplicateString');
-    return out[0];
+    handleOut[0] = 0n;
+    ComError.check(windows().WindowsDuplicateString(handle, handleOut), 'WindowsDuplicateString');
+    return handleOut[0] || null;
   },
   delete(handle) {
     ComError.check(windows().WindowsDeleteString(handle), 'WindowsDeleteString');
@@ -56,10 +61,13 @@ const combaseBackend: Backend = {
 };
 
 // In-process layout of a handle: { uint32 flags; uint32 length; uint32 refs; uint32 pad;
-// char16_t *buffer } followed, for heap strings, by the characters and a NUL.
+// char16_t *buffer } followed, for heap strings, by the characters and a NUL. Native code sees
+// this layout (winbgtest's values object duplicates a heap string by incrementing refs), so the
+// count lives there; the text of a heap string, immutable as every HSTRING's, is also kept here
+// in JS, so reading one needs no FFI call.
 const FLAG_REFERENCE = 1;
 const HEADER = 24;
-const live = new Map<Pointer, number>(); // heap handle -> allocation size
+const live = new Map<Pointer, { readonly size: number; readonly text: string }>(); // heap handles
 const references = new Set<Pointer>(); // reference handles whose buffers are still alive
 
 // Windows would crash on a bad handle; here the handle is checked before memory is touched.
@@ -71,14 +79,16 @@ function checkLive(handle: Pointer, operation: string): void {
 
 const portableBackend: Backend = {
   create(text) {
+    // The whole block made in JS and written at once: one allocation, one copy.
     const size = HEADER + (text.length + 1) * 2;
-    const handle = allocate(size);
-    writeUint32(handle, 0, 0);
-    writeUint32(handle, text.length, 4);
-    writeUint32(handle, 1, 8);
-    writePointer(handle, handle + BigInt(HEADER), 16);
-    writeUtf16(handle, text, HEADER);
-    live.set(handle, size);
+    const handle = allocate(size, false);
+    const block = new DataView(new ArrayBuffer(size));
+    block.setUint32(4, text.length, true);
+    block.setUint32(8, 1, true);
+    block.setBigUint64(16, handle + BigInt(HEADER), true);
+    for (let i = 0; i < text.length; i++) block.setUint16(HEADER + i * 2, text.charCodeAt(i), true);
+    writeBytes(handle, new Uint8Array(block.buffer));
+    live.set(handle, { size, text });
     return handle;
   },
   reference(buffer, length, header) {
@@ -91,11 +101,15 @@ const portableBackend: Backend = {
   },
   read(handle) {
     if (handle === null) return '';
+    const heap = live.get(handle);
+    if (heap !== undefined) return heap.text;
     checkLive(handle, 'WindowsGetStringRawBuffer');
     return readUtf16(readPointer(handle, 16)!, readUint32(handle, 4));
   },
   length(handle) {
     if (handle === null) return 0;
+    const heap = live.get(handle);
+    if (heap !== undefined) return heap.text.length;
     checkLive(handle, 'WindowsGetStringLen');
     return readUint32(handle, 4);
   },
@@ -110,13 +124,14 @@ const portableBackend: Backend = {
   delete(handle) {
     if (handle === null) return;
     checkLive(handle, 'WindowsDeleteString');
-    if (!live.has(handle)) return; // reference strings are not owned by the handle
+    const heap = live.get(handle);
+    if (heap === undefined) return; // reference strings are not owned by the handle
     const refs = readUint32(handle, 8) - 1;
     if (refs > 0) {
       writeUint32(handle, refs, 8);
       return;
     }
-    release(handle, live.get(handle)!);
+    release(handle, heap.size);
     live.delete(handle);
   },
   unreference(handle) {

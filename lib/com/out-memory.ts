@@ -75,6 +75,21 @@ function bytesCell(size: number, read: (view: Uint8Array) => unknown): OutCell {
 
 const GUID_CELL = bytesCell(16, (view) => view);
 
+/** A struct's bytes as a DataView (koffi passes any ArrayBufferView as a pointer to its bytes). */
+function structCell(size: number, read: (view: DataView) => unknown): OutCell {
+  return {
+    size,
+    view: (buffer, offset) => new DataView(buffer, offset, size) as unknown as View,
+    clear: (view) => {
+      const bytes = view as unknown as DataView;
+      let at = 0;
+      for (; at + 8 <= size; at += 8) bytes.setBigUint64(at, 0n);
+      for (; at < size; at++) bytes.setUint8(at, 0);
+    },
+    read: read as unknown as (view: View) => unknown,
+  };
+}
+
 /** The cell of an out-parameter of this type (not an array: a ReceiveArray is two pointer cells). */
 export function outCell(spec: ValueSpec): OutCell {
   switch (spec.kind) {
@@ -88,7 +103,7 @@ export function outCell(spec: ValueSpec): OutCell {
       let cell = cells.get(spec.struct);
       if (!cell) {
         const struct = spec.struct!;
-        cells.set(struct, (cell = bytesCell(struct.size, (view) => struct.readRaw(view))));
+        cells.set(struct, (cell = structCell(struct.size, (view) => struct.readRaw(view))));
       }
       return cell;
     }

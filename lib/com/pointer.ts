@@ -22,6 +22,7 @@ import { elementSize, readElements, writeElements } from './array.js';
 import { clearErrorInfo, takeErrorInfo } from './error-info.js';
 import { createHString, deleteHString, takeHString } from './hstring.js';
 import { hasUnsettledStubs, lastReleased, localImplementation, localObjectPointer, settleStubs, stubEpoch } from './local.js';
+import { compile } from './compile.js';
 import { OutLayout, outCell, RECEIVE_CELLS, type OutCell, type OutView } from './out-memory.js';
 import type { ParamSpec, ValueSpec } from './signature.js';
 import { IInspectable, IUnknown } from './unknown.js';
@@ -56,24 +57,21 @@ let queryOut: BigUint64Array | null = new BigUint64Array(new ArrayBuffer(8));
  * dispose, detach and disposeAsync refuse, saying what to do; the owner releases it with
  * {@link releaseOwned}.
  */
-const owners = new WeakMap<ComPtr<any>, string>();
+let setOwner: (ptr: ComPtr<any>, owner: string | undefined) => void;
 
 /** @internal Marks `ptr` as owned by `owner` (a description for the error message). */
 export function ownPointer(ptr: ComPtr<any>, owner: string): void {
-  owners.set(ptr, owner);
+  setOwner(ptr, owner);
 }
 
 /** @internal The owner's release of a pointer it owns: at once, or on a koffi worker thread for a foreign one. */
 export function releaseOwned(ptr: ComPtr<any>, async: boolean): Promise<void> | void {
-  owners.delete(ptr);
+  setOwner(ptr, undefined);
   return async ? ptr.disposeAsync() : ptr.dispose();
 }
 
-function checkNotOwned(ptr: ComPtr<any>, what: string): void {
-  const owner = owners.get(ptr);
-  if (owner !== undefined) {
-    throw new TypeError(`${what}: this ComPtr belongs to ${owner}, which releases it; dispose that object instead, or take a pointer of your own with .as(${ptr.interface.name}) or .clone()`);
-  }
+function ownedError(ptr: ComPtr<any>, what: string, owner: string): TypeError {
+  return new TypeError(`${what}: this ComPtr belongs to ${owner}, which releases it; dispose that object instead, or take a pointer of your own with .as(${ptr.interface.name}) or .clone()`);
 }
 
 /**
@@ -113,6 +111,8 @@ let young: ComPtr<any>[] = [];
 let youngScheduled = false;
 const YOUNG_LIMIT = 4096;
 let registerYoung: () => void;
+/** ComPtr.attach without its checks, for pointers that a compiled caller knows are non-null. */
+let wrapPointer: (ptr: Pointer, iface: ComInterface<any>) => ComPtr<any>;
 
 
 /** ComPtr wrappers not yet disposed or finalized. */
@@ -126,8 +126,12 @@ export class ComPtr<M extends object = {}> {
   readonly #held: Held;
   /** The vtable's decoded functions, once a method is called (the vtable is read then). */
   #functions: (CachedFunction | undefined)[] | undefined;
+  /** Who releases this pointer, when another object owns it (see {@link ownPointer}). */
+  #owner: string | undefined;
 
   static {
+    setOwner = (ptr, owner): void => void (ptr.#owner = owner);
+    wrapPointer = (ptr, iface) => new (classFor(iface))(ptr, iface);
     registerYoung = (): void => {
       youngScheduled = false;
       const batch = young;
@@ -303,7 +307,7 @@ export class ComPtr<M extends object = {}> {
 
   /** Gives up this ComPtr's reference to the caller (e.g. to fill an out-parameter). */
   detach(): Pointer {
-    checkNotOwned(this, 'ComPtr.detach');
+    if (this.#owner !== undefined) throw ownedError(this, 'ComPtr.detach', this.#owner);
     const ptr = this.pointer;
     this.#held.ptr = null;
     liveWrappers--;
@@ -314,7 +318,7 @@ export class ComPtr<M extends object = {}> {
   dispose(): void {
     const ptr = this.#held.ptr;
     if (ptr === null) return;
-    checkNotOwned(this, 'ComPtr.dispose');
+    if (this.#owner !== undefined) throw ownedError(this, 'ComPtr.dispose', this.#owner);
     this.#held.ptr = null;
     liveWrappers--;
     if (this.#release(ptr) === 0) lastReleased();
@@ -329,7 +333,7 @@ export class ComPtr<M extends object = {}> {
   disposeAsync(): Promise<void> {
     const ptr = this.#held.ptr;
     if (ptr === null) return Promise.resolve();
-    checkNotOwned(this, 'ComPtr.disposeAsync');
+    if (this.#owner !== undefined) throw ownedError(this, 'ComPtr.disposeAsync', this.#owner);
     const release = (this.#held.release ?? through()?.release ?? this.#function(IUnknown.methods[2]!)) as NativeFn & { async(...args: unknown[]): void };
     this.detach();
     return new Promise((resolve) => release.async(ptr, () => resolve()));
@@ -743,7 +747,7 @@ export function methodCaller(method: MethodInfo, install?: (compiled: (this: Com
   let plan: CallPlan | undefined;
   return function (this: ComPtr<any>, ...args: unknown[]): unknown {
     if (compiled === undefined) {
-      compiled = compiling ? compileCaller((plan = planOf(method))) : null;
+      compiled = compileCaller((plan = planOf(method)));
       // From now on the prototype holds the compiled caller itself, with no wrapper in between.
       if (compiled !== null) install?.(compiled);
     }
@@ -751,24 +755,21 @@ export function methodCaller(method: MethodInfo, install?: (compiled: (this: Com
   };
 }
 
-let compiling = true;
-
-/** @internal Tests: whether callers are compiled (false: every call takes the general path). */
-export function setCompiledCallers(enabled: boolean): void {
-  compiling = enabled;
-}
-
 /** What compiled callers reach: the general path's pieces, named for the code below. */
-const helpers = { functionOf: (target: ComPtr<any>, method: MethodInfo): NativeFn => ComPtr.functionOf(target, method), toNativeIn, arrayIn, fromNativeOut, receivedArray, results, clearErrorInfo, takeErrorInfo, Guid };
+const helpers = {
+  functionOf: (target: ComPtr<any>, method: MethodInfo): NativeFn => ComPtr.functionOf(target, method),
+  wrap: (ptr: Pointer, iface: ComInterface<any>): ComPtr<any> => wrapPointer(ptr, iface),
+  toNativeIn, arrayIn, fromNativeOut, receivedArray, results, clearErrorInfo, takeErrorInfo, takeHString, declaredInterface, Guid,
+};
 
 /**
  * A caller compiled for one method: straight-line JS with the method's own argument count, each
  * parameter's conversion and its out-memory's view in local variables, so that V8 optimizes it
  * for this shape alone and the call costs little more than koffi's (scripts/bench.mjs, "outgoing
  * call", against a raw koffi call with the same typed-array out-memory). The generated text holds
- * only names made here (a0, v0, …), never a name from an interface definition. Returns null
- * where the runtime does not allow `new Function` (Node's --disallow-code-generation-from-strings,
- * a CSP): the caller then takes the general path, which does the same work with loops.
+ * only names made here (a0, v0, …), never a name from an interface definition (compile.ts).
+ * Returns null where the runtime does not allow compiling: the caller then takes the general
+ * path, which does the same work with loops.
  */
 function compileCaller(plan: CallPlan): ((this: ComPtr<any>, ...args: unknown[]) => unknown) | null {
   const { params, modes, cellOf } = plan;
@@ -811,7 +812,13 @@ function compileCaller(plan: CallPlan): ((this: ComPtr<any>, ...args: unknown[])
     // Read (and for HSTRINGs, interfaces, GUIDs and structs, converted) while the memory is this call's.
     const direct = param.kind === 'value' && typeof param.native === 'string' && SCALAR_NATIVES.has(param.native);
     const raw = direct ? `v${c}[0]${param.native === 'bool' ? ' !== 0' : ''}` : `cells[${c}].read(v${c})`;
-    const converted = param.kind === 'value' || param.kind === 'pointer' ? raw : param.kind === 'guid' ? `h.Guid.fromBytes(${raw})` : `h.fromNativeOut(params[${i}], ${raw}, method)`;
+    let converted: string;
+    if (param.kind === 'value' || param.kind === 'pointer') converted = raw;
+    else if (param.kind === 'guid') converted = `h.Guid.fromBytes(${raw})`;
+    else if (param.kind === 'hstring') converted = `h.takeHString(v${c}[0] === 0n ? null : v${c}[0])`;
+    else if (param.kind === 'interface') converted = `(v${c}[0] === 0n ? null : h.wrap(v${c}[0], interfaces[${i}] ??= h.declaredInterface(params[${i}], method.owner)))`;
+    else if (param.kind === 'struct') converted = `(readers[${i}] ??= params[${i}].struct.outReader())(v${c})`;
+    else converted = `h.fromNativeOut(params[${i}], ${raw}, method)`;
     read.push(`r${i} = ${converted};`);
     value.push(`r${i}`);
   });
@@ -819,7 +826,8 @@ function compileCaller(plan: CallPlan): ((this: ComPtr<any>, ...args: unknown[])
   const results = returned ? ['result', ...value] : value;
   const body = `
     const { params, method, plan, cells } = context;
-    return function ${JSON.stringify(plan.method.name).slice(1, -1).replace(/[^A-Za-z0-9_$]/g, '_') || 'call'}(${ins.join(', ')}) {
+    const interfaces = [], readers = [];
+    return function call_${plan.method.name.replace(/[^A-Za-z0-9_$]/g, '_')}(${ins.join(', ')}) {
       if (arguments.length > ${ins.length}) throw new TypeError(plan.where + ' takes ${ins.length} argument${ins.length === 1 ? '' : 's'}, got ' + arguments.length);
       const fn = h.functionOf(this, method);
       const self = this.pointer;
@@ -840,12 +848,7 @@ function compileCaller(plan: CallPlan): ((this: ComPtr<any>, ...args: unknown[])
       }
       return ${results.length === 0 ? 'undefined' : results.length === 1 ? results[0] : `[${results.join(', ')}]`};
     };`;
-  try {
-    // eslint-disable-next-line no-new-func -- see the comment above: the text is ours alone
-    return new Function('h', 'context', body)(helpers, { params, method: plan.method, plan, cells }) as (this: ComPtr<any>, ...args: unknown[]) => unknown;
-  } catch {
-    return null;
-  }
+  return compile(['h', 'context'], body, [helpers, { params, method: plan.method, plan, cells }]);
 }
 
 /** Out-parameter types whose typed-array element is the JS value itself (bool: compared with 0). */

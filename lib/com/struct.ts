@@ -2,6 +2,7 @@
 // layout for the native side and conversions for fields whose JS form differs from koffi's
 // (GUID fields become Guid, nested structs convert recursively).
 import { koffi, type NativeType } from '../ffi/koffi.js';
+import { compile } from './compile.js';
 import { fixedArray, structLayout } from '../ffi/layout.js';
 import { sizeOf } from '../ffi/memory.js';
 import type { Pointer } from '../ffi/koffi.js';
@@ -29,37 +30,52 @@ export class StructType<T extends object = Record<string, unknown>> {
   /**
    * The struct's fields read from its bytes (an out-parameter's memory), in the form koffi's
    * decode gives them (nested structs as records, HSTRINGs as handles, GUIDs as their Data1-4),
-   * for {@link toJS}. Ten times cheaper than koffi.decode on a buffer, which builds the record
-   * through its type machinery; the offsets are koffi's own (koffi.offsetof), so the layout is the
-   * one koffi passes by value.
+   * for {@link toJS}. Several times cheaper than koffi.decode on a buffer, which builds the record
+   * through its type machinery: a reader compiled for this struct (compile.ts) reads each field
+   * at its offset, koffi's own (koffi.offsetof), so the layout is the one koffi passes by value.
    */
-  readRaw(bytes: Uint8Array): unknown {
-    const view = new DataView(bytes.buffer, bytes.byteOffset, this.size);
-    return (this.#reader ??= this.#makeReader())(view, 0);
+  readRaw(bytes: DataView | Uint8Array): unknown {
+    const view = bytes instanceof DataView ? bytes : new DataView(bytes.buffer, bytes.byteOffset, this.size);
+    return (this.#reader ??= compile<(view: DataView) => unknown>([], `return function read_struct(v) { return ${this.#expression(0)}; };`, []) ?? ((v) => this.#read(v, 0)))(view);
   }
 
-  #reader: ((view: DataView, at: number) => unknown) | undefined;
+  #reader: ((view: DataView) => unknown) | undefined;
 
-  #makeReader(): (view: DataView, at: number) => unknown {
-    const fields = this.#fields.map(([field, type]) => {
-      const offset = koffi.offsetof(this.native, field);
-      if (type instanceof StructType) {
-        const nested = type.#makeReader();
-        return (view: DataView, at: number, record: Record<string, unknown>): void => void (record[field] = nested(view, at + offset));
-      }
-      const read = FIELD_READERS[type];
-      if (read === undefined) throw new TypeError(`${this.name}.${field}: no reader for field type ${type}`);
-      return (view: DataView, at: number, record: Record<string, unknown>): void => void (record[field] = read(view, at + offset));
-    });
+  /**
+   * @internal The JS value of an out-parameter's struct from its bytes: {@link readRaw}, then
+   * {@link toJS} taking the HSTRINGs it holds (for a struct of plain fields, the record itself).
+   */
+  outReader(): (view: DataView) => T {
+    this.readRaw(new DataView(new ArrayBuffer(this.size))); // compiles the reader
+    const read = this.#reader!;
+    return this.#plain ? (read as (view: DataView) => T) : (view) => this.toJS(read(view), true);
+  }
+
+  /** JS text of the raw record at byte `at` of the DataView `v`: field names as JSON strings. */
+  #expression(at: number): string {
     if (this.#fields.length === 0) {
-      // GUID: its layout is Data1-4, not a field list.
-      return (view, at) => ({ Data1: view.getUint32(at, true), Data2: view.getUint16(at + 4, true), Data3: view.getUint16(at + 6, true), Data4: Array.from(new Uint8Array(view.buffer, view.byteOffset + at + 8, 8)) });
+      // GUID: Data1-4, not a field list.
+      const data4 = Array.from({ length: 8 }, (_, i) => `v.getUint8(${at + 8 + i})`).join(', ');
+      return `{ Data1: v.getUint32(${at}, true), Data2: v.getUint16(${at + 4}, true), Data3: v.getUint16(${at + 6}, true), Data4: [${data4}] }`;
     }
-    return (view, at) => {
-      const record: Record<string, unknown> = {};
-      for (const read of fields) read(view, at, record);
-      return record;
-    };
+    const fields = this.#fields.map(([field, type]) => {
+      const offset = at + koffi.offsetof(this.native, field);
+      return `${JSON.stringify(field)}: ${type instanceof StructType ? type.#expression(offset) : FIELD_CODE[type]!(offset)}`;
+    });
+    return `{ ${fields.join(', ')} }`;
+  }
+
+  /** The same record, read by a loop (where code is not compiled). */
+  #read(view: DataView, at: number): unknown {
+    if (this.#fields.length === 0) {
+      return { Data1: view.getUint32(at, true), Data2: view.getUint16(at + 4, true), Data3: view.getUint16(at + 6, true), Data4: Array.from(new Uint8Array(view.buffer, view.byteOffset + at + 8, 8)) };
+    }
+    const record: Record<string, unknown> = {};
+    for (const [field, type] of this.#fields) {
+      const offset = at + koffi.offsetof(this.native, field);
+      record[field] = type instanceof StructType ? type.#read(view, offset) : FIELD_READERS[type]!(view, offset);
+    }
+    return record;
   }
 
   /**
@@ -132,7 +148,23 @@ class GuidStruct extends StructType<Guid> {
 
 export const GUID_STRUCT: StructType<Guid> = new GuidStruct();
 
-/** A field's value at a byte offset, as koffi decodes it (64-bit integers as bigint, HSTRINGs as handle or null). */
+/** JS text reading a field at a byte offset of `v`, as koffi decodes it (64-bit integers as bigint, HSTRINGs as handle or null). */
+const FIELD_CODE: Readonly<Record<string, (at: number) => string>> = {
+  int8_t: (at) => `v.getInt8(${at})`,
+  uint8_t: (at) => `v.getUint8(${at})`,
+  int16_t: (at) => `v.getInt16(${at}, true)`,
+  uint16_t: (at) => `v.getUint16(${at}, true)`,
+  int32_t: (at) => `v.getInt32(${at}, true)`,
+  uint32_t: (at) => `v.getUint32(${at}, true)`,
+  int64_t: (at) => `v.getBigInt64(${at}, true)`,
+  uint64_t: (at) => `v.getBigUint64(${at}, true)`,
+  float: (at) => `v.getFloat32(${at}, true)`,
+  double: (at) => `v.getFloat64(${at}, true)`,
+  bool: (at) => `v.getUint8(${at}) !== 0`,
+  HSTRING: (at) => `(v.getBigUint64(${at}, true) || null)`,
+};
+
+/** The same, as functions. */
 const FIELD_READERS: Readonly<Record<string, (view: DataView, at: number) => unknown>> = {
   int8_t: (view, at) => view.getInt8(at),
   uint8_t: (view, at) => view.getUint8(at),

@@ -10,9 +10,10 @@ let liveBytes = 0;
  * Allocates `size` zeroed bytes of native memory that never moves, for vtables and COM object
  * headers that native code keeps pointers to. Counted, so tests can prove nothing leaks.
  */
-export function allocate(size: number): Pointer {
+export function allocate(size: number, zeroed = true): Pointer {
   const ptr = koffi.address(koffi.alloc('uint8_t', size));
-  koffi.encode(ptr, 0, 'uint8_t', new Uint8Array(size), size);
+  // `zeroed` false: the caller writes every byte itself.
+  if (zeroed) koffi.encode(ptr, 0, 'uint8_t', new Uint8Array(size), size);
   liveBlocks++;
   liveBytes += size;
   return ptr;

@@ -53,7 +53,9 @@ function bind(): WindowsApi {
   const combase = koffi.load('combase.dll');
   const oleaut32 = koffi.load('oleaut32.dll');
   // Prototypes as in the Windows SDK headers (objbase.h, combaseapi.h, winstring.h,
-  // roerrorapi.h); __stdcall is what WINAPI means, and the only convention on x64 anyway.
+  // roerrorapi.h); __stdcall is what WINAPI means, and the only convention on x64 anyway. The
+  // HSTRING functions' out-parameters are plain pointers: hstring.ts passes typed arrays, which
+  // cost a tenth of koffi's _Out_ boxes (lib/com/out-memory.ts).
   return {
     FormatMessageW: kernel32.func(
       'uint32_t __stdcall FormatMessageW(uint32_t flags, void *source, uint32_t messageId, uint32_t languageId, _Out_ uint16_t *buffer, uint32_t size, void *args)',
@@ -86,17 +88,17 @@ function bind(): WindowsApi {
     SysStringLen: oleaut32.func('uint32_t __stdcall SysStringLen(void *bstr)'),
     SysFreeString: oleaut32.func('void __stdcall SysFreeString(void *bstr)'),
     WindowsCreateString: combase.func(
-      'int32_t __stdcall WindowsCreateString(void *source, uint32_t length, _Out_ void **string)',
+      'int32_t __stdcall WindowsCreateString(void *source, uint32_t length, void *string)',
     ),
     WindowsCreateStringReference: combase.func(
-      'int32_t __stdcall WindowsCreateStringReference(void *source, uint32_t length, void *header, _Out_ void **string)',
+      'int32_t __stdcall WindowsCreateStringReference(void *source, uint32_t length, void *header, void *string)',
     ),
     WindowsDeleteString: combase.func('int32_t __stdcall WindowsDeleteString(void *string)'),
     WindowsDuplicateString: combase.func(
-      'int32_t __stdcall WindowsDuplicateString(void *string, _Out_ void **newString)',
+      'int32_t __stdcall WindowsDuplicateString(void *string, void *newString)',
     ),
     WindowsGetStringRawBuffer: combase.func(
-      'void * __stdcall WindowsGetStringRawBuffer(void *string, _Out_ uint32_t *length)',
+      'void * __stdcall WindowsGetStringRawBuffer(void *string, void *length)',
     ),
     WindowsGetStringLen: combase.func('uint32_t __stdcall WindowsGetStringLen(void *string)'),
   };

@@ -7,7 +7,7 @@ import koffi from 'koffi';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ComError, ComPtr, createHString, defineInterface, defineStruct, deleteHString, Guid, IInspectable, type Com } from '../../lib/com/index.js';
-import { setCompiledCallers } from '../../lib/com/pointer.js';
+import { setCompiling } from '../../lib/com/compile.js';
 import { reenterCallback, valuesObject, winbgtest, winbgtestMissing } from '../support/winbgtest.js';
 
 const lib = winbgtest();
@@ -61,7 +61,7 @@ const IGeneral = valuesInterface('IOutValuesGeneral', 'b0c1d2e3-0002-4a5b-8c6d-7
 
 /** Runs `body` with a values object typed as `iface`, compiled callers on or off. */
 function withValues(iface: typeof ICompiled, compiled: boolean, body: (values: Com<Values>, inner: bigint) => void, reenter?: unknown): void {
-  setCompiledCallers(compiled);
+  setCompiling(compiled);
   const inner = lib!.nativeObjectCreate();
   const object = valuesObject(lib!, SLOTS, { text: 'from C \u{1F600}', object: inner, reenter, createString: createHString, deleteString: deleteHString });
   try {
@@ -72,7 +72,7 @@ function withValues(iface: typeof ICompiled, compiled: boolean, body: (values: C
       values.dispose();
     }
   } finally {
-    setCompiledCallers(true);
+    setCompiling(true);
     object.dispose();
     unknownSlot(inner, 2);
   }
@@ -157,7 +157,7 @@ for (const [label, iface, compiled] of [['compiled', ICompiled, true], ['general
 }
 
 it('asynchronous calls on koffi worker threads: each has out-memory of its own', async () => {
-  setCompiledCallers(true);
+  setCompiling(true);
   const inner = lib!.nativeObjectCreate();
   const object = valuesObject(lib!, SLOTS, { object: inner });
   const values = ComPtr.copyFrom(object.self, ICompiled);

@@ -1,0 +1,25 @@
+// Code compiled at run time for one shape (a method's arguments, a struct's fields): straight-line
+// JS that V8 optimizes for that shape alone, where a loop over a description would pay for the
+// description on every call. The text is made by winbg alone: names it chooses (a0, v1…), numbers,
+// and names from definitions only as JSON string literals (JSON.stringify, which JS parses as the
+// same string), never as code. Where the runtime forbids compiling code (Node's
+// --disallow-code-generation-from-strings, a content security policy), `compile` returns null and
+// the caller keeps its general path, which does the same work.
+
+let enabled = true;
+
+/** @internal Tests: whether code is compiled (false: every caller takes its general path). */
+export function setCompiling(on: boolean): void {
+  enabled = on;
+}
+
+/** `new Function(...names, body)(...values)`, or null where compiling is off or refused. */
+export function compile<T>(names: readonly string[], body: string, values: readonly unknown[]): T | null {
+  if (!enabled) return null;
+  try {
+    // eslint-disable-next-line no-new-func -- the text is winbg's own, see above
+    return new Function(...names, body)(...values) as T;
+  } catch {
+    return null;
+  }
+}
