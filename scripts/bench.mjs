@@ -559,40 +559,141 @@ async function metadata() {
   row(`generator: load + project the Background closure (${types} types)`, median(generate) / 1000, 's');
 }
 
-/** A property read through the generated projection vs a raw koffi call of the same vtable slot. */
+/**
+ * Calls through the generated projection. With a JS callee (a StringMap served by this process:
+ * every side pays koffi's callback): the Size property. With a native callee (winbgtest's values
+ * object as a Windows.Foundation.IPropertyValue): a number, an enum property, a GUID, a struct, an
+ * HSTRING and a ReceiveArray, and an interface (IIterable<Object>.First) disposed each time; each
+ * against the same slot called through koffi with typed-array out-memory (the floor, doing the
+ * same work to make the JS value, as in outgoingNative).
+ */
 async function projectedCall() {
-  log('WinRT call through the projection ...');
+  log('WinRT calls through the projection ...');
   await build('generated/index.js');
-  const { registerActivationFactory, resolveType, runtimeClass } = await build('winrt/index.js');
-  const map = resolveType('Windows.Foundation.Collections.IMap`2<String, String>');
-  const iterable = resolveType('Windows.Foundation.Collections.IIterable`1<Windows.Foundation.Collections.IKeyValuePair`2<String, String>>');
-  const observable = resolveType('Windows.Foundation.Collections.IObservableMap`2<String, String>');
-  const entries = new Map([['a', '1'], ['b', '2']]);
-  const factory = registerActivationFactory('Windows.Foundation.Collections.StringMap', () => ({
-    ActivateInstance: () => ({ interfaces: [map.iface, iterable.iface, observable.iface], get_Size: () => entries.size, HasKey: (k) => entries.has(k) }),
-  }));
-  const instance = runtimeClass('Windows.Foundation.Collections.StringMap').create();
-  const self = instance.comPtr(map.iface).pointer;
-  const slot = map.iface.allMethods.find((m) => m.name === 'get_Size').slot;
-  const proto = koffi.proto('__stdcall', null, 'int32_t', ['void *', koffi.out(koffi.pointer('uint32_t'))]);
-  const raw = koffi.decode(slotAddress(self, slot), proto);
-  const r = compare(
-    (n) => {
-      for (let i = 0; i < n; i++) sink += instance.Size;
-    },
-    (n) => {
-      for (let i = 0; i < n; i++) {
-        const size = [0];
-        if (raw(self, size) < 0) throw new Error('get_Size failed');
-        sink += size[0];
-      }
-    },
-  );
-  instance.dispose();
-  factory[Symbol.dispose]();
-  row('WinRT property read: raw koffi call of the slot', r.baseline, 'ns/call');
-  row('WinRT property read: generated projection (map.Size)', r.candidate, 'ns/call', r.ratio, 'raw koffi');
-  row('WinRT property read: projection overhead', r.candidate - r.baseline, 'ns/call');
+  const { project, registerActivationFactory, resolveType, runtimeClass } = await build('winrt/index.js');
+  {
+    const map = resolveType('Windows.Foundation.Collections.IMap`2<String, String>');
+    const iterable = resolveType('Windows.Foundation.Collections.IIterable`1<Windows.Foundation.Collections.IKeyValuePair`2<String, String>>');
+    const observable = resolveType('Windows.Foundation.Collections.IObservableMap`2<String, String>');
+    const entries = new Map([['a', '1'], ['b', '2']]);
+    const factory = registerActivationFactory('Windows.Foundation.Collections.StringMap', () => ({
+      ActivateInstance: () => ({ interfaces: [map.iface, iterable.iface, observable.iface], get_Size: () => entries.size, HasKey: (k) => entries.has(k) }),
+    }));
+    const instance = runtimeClass('Windows.Foundation.Collections.StringMap').create();
+    // One read through winbg first: the map's vtable was built inside a COM call (ActivateInstance),
+    // and winbg registers its stubs again before its next synchronous call (object.ts, settleStubs);
+    // a raw koffi call before that would reach koffi's limit on callbacks registered in callbacks.
+    sink += instance.Size;
+    const self = instance.comPtr(map.iface).pointer;
+    const slot = map.iface.allMethods.find((m) => m.name === 'get_Size').slot;
+    const floor = koffi.decode(slotAddress(self, slot), koffi.proto('__stdcall', null, 'int32_t', ['void *', 'void *']));
+    const boxed = koffi.decode(slotAddress(self, slot), koffi.proto('__stdcall', null, 'int32_t', ['void *', koffi.out(koffi.pointer('uint32_t'))]));
+    const size = new Uint32Array(new ArrayBuffer(8));
+    const r = compareSides({
+      floor: (n) => { for (let i = 0; i < n; i++) { if (floor(self, size) < 0) throw new Error('get_Size failed'); sink += size[0]; } },
+      boxes: (n) => { for (let i = 0; i < n; i++) { const box = [0]; if (boxed(self, box) < 0) throw new Error('get_Size failed'); sink += box[0]; } },
+      projection: (n) => { for (let i = 0; i < n; i++) sink += instance.Size; },
+    });
+    instance.dispose();
+    factory[Symbol.dispose]();
+    callRows('WinRT property read, JS callee (map.Size)', r);
+  }
+  const native = await nativeValues();
+  if (native === null) return;
+  const { lib, valuesObject } = native;
+  const { Guid, createHString, deleteHString, takeHString } = winbg;
+  const { taskMemFree } = await build('ffi/task-memory.js');
+  const IPropertyValue = resolveType('Windows.Foundation.IPropertyValue');
+  const kinds = { get_Type: 'int32', GetInt32: 'int32', GetString: 'string', GetGuid: 'guid', GetRect: 'rect', GetInt32Array: 'array' };
+  const methods = IPropertyValue.iface.allMethods.filter((m) => m.slot >= 6);
+  const slotNames = methods.map((m) => kinds[m.name] ?? 'int32');
+  const text = 'Windows.ApplicationModel.Background';
+  const object = valuesObject(lib, slotNames, { text, createString: createHString, deleteString: deleteHString });
+  const self = object.self;
+  const value = project(ComPtr.copyFrom(self, IPropertyValue.iface), IPropertyValue);
+  const fn = (name) => koffi.decode(slotAddress(self, methods.find((m) => m.name === name).slot), koffi.proto('__stdcall', null, 'int32_t', ['void *', 'void *']));
+  const check = (hr) => {
+    if (hr < 0) throw new Error(`the values object failed: 0x${(hr >>> 0).toString(16)}`);
+  };
+  const measure = (label, sides) => callRows(`WinRT call, native callee, ${label}`, compareSides(sides));
+  {
+    const floor = fn('GetInt32');
+    const v = new Int32Array(new ArrayBuffer(8));
+    measure('IPropertyValue.GetInt32()', {
+      floor: (n) => { for (let i = 0; i < n; i++) { check(floor(self, v)); sink += v[0]; } },
+      projection: (n) => { for (let i = 0; i < n; i++) sink += value.GetInt32(); },
+    });
+  }
+  {
+    const floor = fn('get_Type');
+    const v = new Int32Array(new ArrayBuffer(8));
+    measure('IPropertyValue.Type (an enum property)', {
+      floor: (n) => { for (let i = 0; i < n; i++) { check(floor(self, v)); sink += v[0]; } },
+      projection: (n) => { for (let i = 0; i < n; i++) sink += value.Type; },
+    });
+  }
+  {
+    const floor = fn('GetGuid');
+    const v = new Uint8Array(new ArrayBuffer(16));
+    measure('IPropertyValue.GetGuid()', {
+      floor: (n) => { for (let i = 0; i < n; i++) { check(floor(self, v)); sink += Guid.fromBytes(v).bytes[0]; } },
+      projection: (n) => { for (let i = 0; i < n; i++) sink += value.GetGuid().bytes[0]; },
+    });
+  }
+  {
+    const floor = fn('GetRect');
+    const v = new Float32Array(new ArrayBuffer(16));
+    measure('IPropertyValue.GetRect() (a struct)', {
+      floor: (n) => { for (let i = 0; i < n; i++) { check(floor(self, v)); sink += { X: v[0], Y: v[1], Width: v[2], Height: v[3] }.Width; } },
+      projection: (n) => { for (let i = 0; i < n; i++) sink += value.GetRect().Width; },
+    });
+  }
+  {
+    const floor = fn('GetString');
+    const v = pointerOut();
+    measure('IPropertyValue.GetString()', {
+      floor: (n) => { for (let i = 0; i < n; i++) { check(floor(self, v)); sink += takeHString(v[0] || null).length; } },
+      projection: (n) => { for (let i = 0; i < n; i++) sink += value.GetString().length; },
+    });
+  }
+  {
+    const slot = methods.find((m) => m.name === 'GetInt32Array').slot;
+    const floor = koffi.decode(slotAddress(self, slot), koffi.proto('__stdcall', null, 'int32_t', ['void *', 'void *', 'void *']));
+    const buffer = new ArrayBuffer(16);
+    const length = new Uint32Array(buffer, 0, 1);
+    const pointer = new BigUint64Array(buffer, 8, 1);
+    measure('IPropertyValue.GetInt32Array() (a ReceiveArray)', {
+      floor: (n) => {
+        for (let i = 0; i < n; i++) {
+          check(floor(self, length, pointer));
+          sink += Array.from(koffi.decode(pointer[0], 'int32_t', length[0])).length;
+          taskMemFree(pointer[0]);
+        }
+      },
+      projection: (n) => { for (let i = 0; i < n; i++) sink += value.GetInt32Array().length; },
+    });
+  }
+  value.dispose();
+  object.dispose();
+  {
+    // An interface out-parameter: IIterable<Object>.First() returns an IIterator<Object> (the
+    // values object returns the same other object each time, AddRef'd), disposed each time.
+    const iterableType = resolveType('Windows.Foundation.Collections.IIterable`1<Object>');
+    const iteratorType = resolveType('Windows.Foundation.Collections.IIterator`1<Object>');
+    const returned = valuesObject(lib, iteratorType.iface.allMethods.filter((m) => m.slot >= 6).map(() => 'int32'), {});
+    const holder = valuesObject(lib, ['object'], { object: returned.self });
+    const iterable = project(ComPtr.copyFrom(holder.self, iterableType.iface), iterableType);
+    const floor = koffi.decode(slotAddress(holder.self, 6), koffi.proto('__stdcall', null, 'int32_t', ['void *', 'void *']));
+    const release = koffi.decode(slotAddress(returned.self, 2), koffi.proto('__stdcall', null, 'uint32_t', ['void *']));
+    const v = pointerOut();
+    measure('IIterable<Object>.First() (an interface, disposed)', {
+      floor: (n) => { for (let i = 0; i < n; i++) { check(floor(holder.self, v)); sink += release(v[0]); } },
+      projection: (n) => { for (let i = 0; i < n; i++) iterable.First().dispose(); },
+    });
+    iterable.dispose();
+    holder.dispose();
+    returned.dispose();
+  }
 }
 
 /**

@@ -296,7 +296,10 @@ export class ComPtr<M extends object = {}> {
   identity(): Pointer {
     const result = this.#queryRaw(IUnknown.iid);
     if (typeof result === 'number') throw new ComError(result, `QueryInterface from ${this.interface.name} for IUnknown`);
-    releaseInterface(result); // through its own vtable: an object's IUnknown may be another vtable's
+    // Through its own vtable: an object's IUnknown may be another vtable's.
+    const release = through()?.release;
+    if (release) release(result);
+    else releaseInterface(result);
     return result;
   }
 

@@ -36,7 +36,8 @@ let receiveAgain: (object: WinRTObject, pointer: ComPtr<any>, type: ResolvedType
  */
 export class WinRTObject {
   #type: ResolvedType;
-  readonly #pointers = new Map<ComInterface<any>, ComPtr<any>>();
+  /** The other interfaces' pointers, once one is used (most objects are used through one). */
+  #pointers: Map<ComInterface<any>, ComPtr<any>> | null = null;
   readonly #primary: ComPtr<any>;
   readonly #identity: Pointer;
   #receipts = 1;
@@ -46,7 +47,6 @@ export class WinRTObject {
     this.#type = type;
     this.#primary = pointer;
     this.#identity = identity;
-    this.#pointers.set(pointer.interface, pointer);
     ownPointer(pointer, `a projected ${type.name}`);
   }
 
@@ -54,9 +54,9 @@ export class WinRTObject {
     receiveAgain = (object, pointer, type, lent) => {
       if (object.#receipts === 0) return false; // released already: the caller makes a new one
       if (!lent) object.#receipts++;
-      if (object.#pointers.has(pointer.interface)) pointer.dispose();
+      if (pointer.interface === object.#primary.interface || object.#pointers?.has(pointer.interface)) pointer.dispose();
       else {
-        object.#pointers.set(pointer.interface, pointer);
+        (object.#pointers ??= new Map()).set(pointer.interface, pointer);
         ownPointer(pointer, `a projected ${object.#type.name}`);
       }
       if (type.kind === 'class' && object.#type.kind !== 'class') object.#type = type;
@@ -77,10 +77,10 @@ export class WinRTObject {
   comPtr<M extends object = {}>(iface?: ComInterface<M>): Com<M> {
     if (iface === undefined || iface === this.#primary.interface) return this.#primary as Com<M>;
     const wanted: ComInterface<any> = iface;
-    const cached = this.#pointers.get(wanted);
+    const cached = this.#pointers?.get(wanted);
     if (cached) return cached as Com<M>;
     const pointer: ComPtr<any> = this.#primary.as(wanted);
-    this.#pointers.set(wanted, pointer);
+    (this.#pointers ??= new Map()).set(wanted, pointer);
     ownPointer(pointer, `a projected ${this.#type.name}`);
     return pointer as Com<M>;
   }
@@ -115,8 +115,9 @@ export class WinRTObject {
   #giveBack(): ComPtr<any>[] {
     if (this.#receipts === 0 || --this.#receipts > 0) return [];
     forget(this.#identity, this);
-    const pointers = [...this.#pointers.values()];
-    this.#pointers.clear();
+    if (this.#pointers === null) return [this.#primary];
+    const pointers = [this.#primary, ...this.#pointers.values()];
+    this.#pointers = null;
     return pointers;
   }
 
@@ -132,14 +133,50 @@ export class WinRTObject {
 // One wrapper per COM identity, held weakly: the entry goes when the wrapper is released or
 // collected. While a wrapper lives it holds a reference, so its identity's address cannot be
 // reused by another object.
-const byIdentity = new Map<Pointer, WeakRef<WinRTObject>>();
+//
+// A WeakRef costs a microsecond in V8, and a FinalizationRegistry entry with an unregister token
+// more than half of one, while most wrappers are disposed as soon as they are used (a result
+// read and released). So a new wrapper is held strongly, as the ComPtr layer does with its own
+// (pointer.ts, `young`), until the next microtask: then, if it is still held, it becomes a
+// WeakRef and is registered; a wrapper disposed before never costs either. Registrations are
+// never unregistered: the finalizer only deletes the entry if it is still the collected one's.
+const byIdentity = new Map<Pointer, WinRTObject | WeakRef<WinRTObject>>();
 const collected = new FinalizationRegistry<Pointer>((identity) => {
-  if (byIdentity.get(identity)?.deref() === undefined) byIdentity.delete(identity);
+  if (current(identity) === undefined) byIdentity.delete(identity);
 });
+let youngObjects: (Pointer | WinRTObject)[] = []; // identity, object, identity, object…
+let youngScheduled = false;
+
+function current(identity: Pointer): WinRTObject | undefined {
+  const entry = byIdentity.get(identity);
+  return entry instanceof WeakRef ? entry.deref() : entry;
+}
+
+function remember(identity: Pointer, object: WinRTObject): void {
+  byIdentity.set(identity, object);
+  youngObjects.push(identity, object);
+  if (youngObjects.length >= 8192) holdWeakly();
+  else if (!youngScheduled) {
+    youngScheduled = true;
+    queueMicrotask(holdWeakly);
+  }
+}
+
+function holdWeakly(): void {
+  youngScheduled = false;
+  const batch = youngObjects;
+  youngObjects = [];
+  for (let i = 0; i < batch.length; i += 2) {
+    const identity = batch[i] as Pointer;
+    const object = batch[i + 1] as WinRTObject;
+    if (byIdentity.get(identity) !== object) continue; // released meanwhile
+    byIdentity.set(identity, new WeakRef(object));
+    collected.register(object, identity);
+  }
+}
 
 function forget(identity: Pointer, object: WinRTObject): void {
-  if (byIdentity.get(identity)?.deref() === object) byIdentity.delete(identity);
-  collected.unregister(object);
+  if (current(identity) === object) byIdentity.delete(identity);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -248,21 +285,24 @@ export function wrap(pointer: ComPtr<any>, type: ResolvedType, lent = false): Wi
     pointer.dispose();
     throw error;
   }
-  const existing = byIdentity.get(identity)?.deref();
+  const existing = current(identity);
   if (existing && receiveAgain(existing, pointer, type, lent)) {
     const current = Object.getPrototypeOf(existing).constructor as ProjectedClass;
     const next = withType(current, type);
     if (next !== current) Object.setPrototypeOf(existing, next.prototype);
     return existing;
   }
-  const object = new (classFor([type]))(pointer, type, identity);
-  byIdentity.set(identity, new WeakRef(object));
-  collected.register(object, identity, object);
+  let cls = classOfType.get(type);
+  if (cls === undefined) classOfType.set(type, (cls = classFor([type])));
+  const object = new cls(pointer, type, identity);
+  remember(identity, object);
   return object;
 }
 
 type ProjectedClass = Constructor & { readonly types: readonly ResolvedType[]; readonly interfaceNames: ReadonlySet<string> };
 const transitions = new WeakMap<ProjectedClass, Map<string, ProjectedClass>>();
+/** classFor([type]), without building its key for every object. */
+const classOfType = new WeakMap<ResolvedType, ProjectedClass>();
 
 /** The class of an object of `current`'s types that is also a `type`: `current` when it has every member already. */
 function withType(current: ProjectedClass, type: ResolvedType): ProjectedClass {
