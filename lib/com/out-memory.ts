@@ -23,6 +23,8 @@ export interface OutCell {
   view(buffer: ArrayBuffer, offset: number): View;
   /** Sets the memory to zero (null, 0, false) before a call, so what the callee leaves unset reads as such. */
   clear(view: View): void;
+  /** The same as JS text, for a compiled caller whose view is the variable `name` (compile.ts). */
+  clearCode(name: string): string;
   /** The raw value the callee wrote. */
   read(view: View): unknown;
 }
@@ -35,6 +37,7 @@ function scalarCell(Type: ViewConstructor, bytes: number, read: (view: View) => 
     size: bytes,
     view: (buffer, offset) => new Type(buffer, offset, 1),
     clear: (view) => void (view[0] = zero as never),
+    clearCode: (name) => `${name}[0] = ${zero === 0n ? '0n' : '0'};`,
     read,
   };
 }
@@ -69,24 +72,43 @@ function bytesCell(size: number, read: (view: Uint8Array) => unknown): OutCell {
     view: (buffer, offset) => new Uint8Array(buffer, offset, size),
     // A loop is cheaper than fill() for a GUID's or a small struct's bytes (no builtin call).
     clear: size <= 32 ? (view) => { for (let i = 0; i < size; i++) view[i] = 0; } : (view) => void (view as Uint8Array).fill(0),
+    clearCode: (name) => `for (let i = 0; i < ${size}; i++) ${name}[i] = 0;`,
     read: read as (view: View) => unknown,
   };
 }
 
 const GUID_CELL = bytesCell(16, (view) => view);
 
-/** A struct's bytes as a DataView (koffi passes any ArrayBufferView as a pointer to its bytes). */
+/**
+ * A struct's bytes: a Uint8Array for koffi to pass (Deno's koffi refuses a DataView for a
+ * pointer), carrying the DataView its fields are read through.
+ */
+class StructBytes extends Uint8Array {
+  readonly data: DataView;
+  constructor(buffer: ArrayBuffer, offset: number, size: number) {
+    super(buffer, offset, size);
+    this.data = new DataView(buffer, offset, size);
+  }
+}
+
 function structCell(size: number, read: (view: DataView) => unknown): OutCell {
   return {
     size,
-    view: (buffer, offset) => new DataView(buffer, offset, size) as unknown as View,
+    view: (buffer, offset) => new StructBytes(buffer, offset, size),
     clear: (view) => {
-      const bytes = view as unknown as DataView;
+      const bytes = (view as StructBytes).data;
       let at = 0;
       for (; at + 8 <= size; at += 8) bytes.setBigUint64(at, 0n);
       for (; at < size; at++) bytes.setUint8(at, 0);
     },
-    read: read as unknown as (view: View) => unknown,
+    clearCode: (name) => {
+      const stores: string[] = [];
+      let at = 0;
+      for (; at + 8 <= size; at += 8) stores.push(`${name}.data.setBigUint64(${at}, 0n);`);
+      for (; at < size; at++) stores.push(`${name}.data.setUint8(${at}, 0);`);
+      return stores.join(' ');
+    },
+    read: (view) => read((view as StructBytes).data),
   };
 }
 

@@ -804,7 +804,7 @@ function compileCaller(plan: CallPlan): ((this: ComPtr<any>, ...args: unknown[])
     const c = cellOf[i]!;
     const cellsOfParam = mode === RECEIVE ? [c, c + 1] : [c];
     for (const k of cellsOfParam) {
-      clear.push(`const v${k} = views[${k}]; cells[${k}].clear(v${k});`);
+      clear.push(`const v${k} = views[${k}]; ${cells[k]!.clearCode(`v${k}`)}`);
       native.push(`v${k}`);
     }
     if (mode === RECEIVE) {
@@ -820,7 +820,7 @@ function compileCaller(plan: CallPlan): ((this: ComPtr<any>, ...args: unknown[])
     else if (param.kind === 'guid') converted = `h.Guid.fromBytes(${raw})`;
     else if (param.kind === 'hstring') converted = `h.takeHString(v${c}[0] === 0n ? null : v${c}[0])`;
     else if (param.kind === 'interface') converted = `(v${c}[0] === 0n ? null : h.wrap(v${c}[0], interfaces[${i}] ??= h.declaredInterface(params[${i}], method.owner)))`;
-    else if (param.kind === 'struct') converted = `(readers[${i}] ??= params[${i}].struct.outReader())(v${c})`;
+    else if (param.kind === 'struct') converted = `(readers[${i}] ??= params[${i}].struct.outReader())(v${c}.data)`;
     else converted = `h.fromNativeOut(params[${i}], ${raw}, method)`;
     read.push(`r${i} = ${converted};`);
     value.push(`r${i}`);
