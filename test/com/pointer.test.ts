@@ -147,6 +147,34 @@ test('IInspectable-derived wrappers expose only their own methods', () => {
   assert.ok(INamed.extends(IInspectable));
 });
 
+test('wrappers made in one synchronous run: the disposed are released once, a forgotten one by the garbage collector', async () => {
+  // More than the 4096 new wrappers the ComPtr layer holds before registering them for finalization.
+  const calc = createObject<Calculator>(new Impl());
+  const raw = calc.pointer;
+  addRef(raw);
+  for (let i = 0; i < 5000; i++) ComPtr.copyFrom(raw, ICalculator).dispose();
+  assert.is(refs(raw), 2, 'every disposed wrapper gave its reference back, once');
+  (function forget(): void {
+    for (let i = 0; i < 5000; i++) {
+      const wrapper = ComPtr.copyFrom(raw, ICalculator);
+      if (i !== 2500) wrapper.dispose(); // the 2501st is forgotten
+    }
+  })();
+  assert.is(refs(raw), 3);
+  calc.dispose();
+  if (!collectGarbage()) {
+    assert.is(refs(raw), 2);
+    release(raw);
+    return;
+  }
+  for (let i = 0; i < 50 && refs(raw) > 1; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    collectGarbage();
+  }
+  assert.is(refs(raw), 1, 'the forgotten one was released by its finalizer, and no disposed one again');
+  assert.is(release(raw), 0);
+});
+
 test('a forgotten ComPtr is released once by the garbage collector', async () => {
   const calc = createObject<Calculator>(new Impl());
   const raw = calc.pointer;
