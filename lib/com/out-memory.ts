@@ -98,14 +98,15 @@ function structCell(size: number, read: (view: DataView) => unknown): OutCell {
     clear: (view) => {
       const bytes = (view as StructBytes).data;
       let at = 0;
-      for (; at + 8 <= size; at += 8) bytes.setBigUint64(at, 0n);
+      for (; at + 4 <= size; at += 4) bytes.setUint32(at, 0);
       for (; at < size; at++) bytes.setUint8(at, 0);
     },
     clearCode: (name) => {
-      const stores: string[] = [];
+      // 32-bit stores: V8 compiles DataView's number accessors inline, its BigInt ones not always.
+      const stores: string[] = [`const ${name}d = ${name}.data;`];
       let at = 0;
-      for (; at + 8 <= size; at += 8) stores.push(`${name}.data.setBigUint64(${at}, 0n);`);
-      for (; at < size; at++) stores.push(`${name}.data.setUint8(${at}, 0);`);
+      for (; at + 4 <= size; at += 4) stores.push(`${name}d.setUint32(${at}, 0);`);
+      for (; at < size; at++) stores.push(`${name}d.setUint8(${at}, 0);`);
       return stores.join(' ');
     },
     read: (view) => read((view as StructBytes).data),

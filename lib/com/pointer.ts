@@ -111,8 +111,6 @@ let young: ComPtr<any>[] = [];
 let youngScheduled = false;
 const YOUNG_LIMIT = 4096;
 let registerYoung: () => void;
-/** ComPtr.attach without its checks, for pointers that a compiled caller knows are non-null. */
-let wrapPointer: (ptr: Pointer, iface: ComInterface<any>) => ComPtr<any>;
 
 
 /** ComPtr wrappers not yet disposed or finalized. */
@@ -123,7 +121,10 @@ export function liveComPtrs(): number {
 export class ComPtr<M extends object = {}> {
   /** The interface this pointer is typed as. */
   readonly interface: ComInterface<M>;
-  readonly #held: Held;
+  /** The interface pointer, null once disposed or detached. */
+  #ptr: Pointer | null;
+  /** What the finalizer releases, once the wrapper is registered (see `young`). */
+  #held: Held | null = null;
   /** The vtable's decoded functions, once a method is called (the vtable is read then). */
   #functions: (CachedFunction | undefined)[] | undefined;
   /** Who releases this pointer, when another object owns it (see {@link ownPointer}). */
@@ -131,16 +132,18 @@ export class ComPtr<M extends object = {}> {
 
   static {
     setOwner = (ptr, owner): void => void (ptr.#owner = owner);
-    wrapPointer = (ptr, iface) => new (classFor(iface))(ptr, iface);
+
     registerYoung = (): void => {
       youngScheduled = false;
       const batch = young;
       young = [];
       for (const wrapper of batch) {
-        const held = wrapper.#held;
-        if (held.ptr === null) continue;
+        const ptr = wrapper.#ptr;
+        if (ptr === null) continue;
         try {
-          if (through() === null) held.release = wrapper.#function(IUnknown.methods[2]!) as Held['release'];
+          const release = through() === null ? (wrapper.#function(IUnknown.methods[2]!) as Held['release']) : null;
+          const held: Held = { ptr, release };
+          wrapper.#held = held;
           forgotten.register(wrapper, held);
         } catch {
           // a vtable without Release: nothing could release it later either
@@ -152,7 +155,7 @@ export class ComPtr<M extends object = {}> {
   /** @internal Use {@link ComPtr.attach} or {@link ComPtr.copyFrom}. */
   constructor(ptr: Pointer, iface: ComInterface<M>) {
     this.interface = iface;
-    this.#held = { ptr, release: null };
+    this.#ptr = ptr;
     liveWrappers++;
     young.push(this);
     if (young.length >= YOUNG_LIMIT) registerYoung();
@@ -162,9 +165,16 @@ export class ComPtr<M extends object = {}> {
     }
   }
 
+  /** This wrapper holds no reference any more, and its finalizer (if registered) finds none. */
+  #forget(): void {
+    this.#ptr = null;
+    if (this.#held !== null) this.#held.ptr = null;
+    liveWrappers--;
+  }
+
   /** Release of this object: through the machine code, or its vtable's own function. */
   #release(ptr: Pointer): number {
-    const release = this.#held.release ?? through()?.release ?? this.#function(IUnknown.methods[2]!, ptr);
+    const release = this.#held?.release ?? through()?.release ?? this.#function(IUnknown.methods[2]!, ptr);
     return release(ptr) as number;
   }
 
@@ -195,13 +205,13 @@ export class ComPtr<M extends object = {}> {
 
   /** The interface pointer. Throws once the ComPtr is disposed. */
   get pointer(): Pointer {
-    const ptr = this.#held.ptr;
+    const ptr = this.#ptr;
     if (ptr === null) throw new ComError(E_POINTER, `${this.interface.name}: this ComPtr was disposed`);
     return ptr;
   }
 
   get disposed(): boolean {
-    return this.#held.ptr === null;
+    return this.#ptr === null;
   }
 
   /** The JS object behind this pointer when it is a JS COM object of this process. */
@@ -312,18 +322,16 @@ export class ComPtr<M extends object = {}> {
   detach(): Pointer {
     if (this.#owner !== undefined) throw ownedError(this, 'ComPtr.detach', this.#owner);
     const ptr = this.pointer;
-    this.#held.ptr = null;
-    liveWrappers--;
+    this.#forget();
     return ptr;
   }
 
   /** Releases the reference. A second call does nothing. */
   dispose(): void {
-    const ptr = this.#held.ptr;
+    const ptr = this.#ptr;
     if (ptr === null) return;
     if (this.#owner !== undefined) throw ownedError(this, 'ComPtr.dispose', this.#owner);
-    this.#held.ptr = null;
-    liveWrappers--;
+    this.#forget();
     if (this.#release(ptr) === 0) lastReleased();
   }
 
@@ -334,10 +342,10 @@ export class ComPtr<M extends object = {}> {
    * object there may need the very thread that waits, so a release from this thread would block.
    */
   disposeAsync(): Promise<void> {
-    const ptr = this.#held.ptr;
+    const ptr = this.#ptr;
     if (ptr === null) return Promise.resolve();
     if (this.#owner !== undefined) throw ownedError(this, 'ComPtr.disposeAsync', this.#owner);
-    const release = (this.#held.release ?? through()?.release ?? this.#function(IUnknown.methods[2]!)) as NativeFn & { async(...args: unknown[]): void };
+    const release = (this.#held?.release ?? through()?.release ?? this.#function(IUnknown.methods[2]!)) as NativeFn & { async(...args: unknown[]): void };
     this.detach();
     return new Promise((resolve) => release.async(ptr, () => resolve()));
   }
@@ -761,7 +769,7 @@ export function methodCaller(method: MethodInfo, install?: (compiled: (this: Com
 /** What compiled callers reach: the general path's pieces, named for the code below. */
 const helpers = {
   functionOf: (target: ComPtr<any>, method: MethodInfo): NativeFn => ComPtr.functionOf(target, method),
-  wrap: (ptr: Pointer, iface: ComInterface<any>): ComPtr<any> => wrapPointer(ptr, iface),
+  classFor: (iface: ComInterface<any>) => classFor(iface),
   toNativeIn, arrayIn, fromNativeOut, receivedArray, results, clearErrorInfo, takeErrorInfo, takeHString, declaredInterface, Guid,
 };
 
@@ -783,6 +791,7 @@ function compileCaller(plan: CallPlan): ((this: ComPtr<any>, ...args: unknown[])
   const clear: string[] = [];
   const read: string[] = [];
   const value: string[] = [];
+  const readers: ((view: DataView) => unknown)[] = []; // struct outs' compiled readers, by parameter
   params.forEach((param, i) => {
     const mode = modes[i]!;
     if (mode === VALUE || mode === CONVERT || mode === ARRAY) {
@@ -819,8 +828,14 @@ function compileCaller(plan: CallPlan): ((this: ComPtr<any>, ...args: unknown[])
     if (param.kind === 'value' || param.kind === 'pointer') converted = raw;
     else if (param.kind === 'guid') converted = `h.Guid.fromBytes(${raw})`;
     else if (param.kind === 'hstring') converted = `h.takeHString(v${c}[0] === 0n ? null : v${c}[0])`;
-    else if (param.kind === 'interface') converted = `(v${c}[0] === 0n ? null : h.wrap(v${c}[0], interfaces[${i}] ??= h.declaredInterface(params[${i}], method.owner)))`;
-    else if (param.kind === 'struct') converted = `(readers[${i}] ??= params[${i}].struct.outReader())(v${c}.data)`;
+    else if (param.kind === 'interface') {
+      // The wrapper's class looked up once per caller, not per result (classFor's map).
+      converted = `(v${c}[0] === 0n ? null : new (classes[${i}] ??= h.classFor(interfaces[${i}] ??= h.declaredInterface(params[${i}], method.owner)))(v${c}[0], interfaces[${i}]))`;
+    }
+    else if (param.kind === 'struct') {
+      readers[i] = param.struct!.outReader();
+      converted = `readers[${i}](v${c}d)`;
+    }
     else converted = `h.fromNativeOut(params[${i}], ${raw}, method)`;
     read.push(`r${i} = ${converted};`);
     value.push(`r${i}`);
@@ -828,8 +843,8 @@ function compileCaller(plan: CallPlan): ((this: ComPtr<any>, ...args: unknown[])
   const returned = plan.returned;
   const results = returned ? ['result', ...value] : value;
   const body = `
-    const { params, method, plan, cells } = context;
-    const interfaces = [], readers = [];
+    const { params, method, plan, cells, readers } = context;
+    const interfaces = [], classes = [];
     return function call_${plan.method.name.replace(/[^A-Za-z0-9_$]/g, '_')}(${ins.join(', ')}) {
       if (arguments.length > ${ins.length}) throw new TypeError(plan.where + ' takes ${ins.length} argument${ins.length === 1 ? '' : 's'}, got ' + arguments.length);
       const fn = h.functionOf(this, method);
@@ -851,7 +866,7 @@ function compileCaller(plan: CallPlan): ((this: ComPtr<any>, ...args: unknown[])
       }
       return ${results.length === 0 ? 'undefined' : results.length === 1 ? results[0] : `[${results.join(', ')}]`};
     };`;
-  return compile(['h', 'context'], body, [helpers, { params, method: plan.method, plan, cells }]);
+  return compile(['h', 'context'], body, [helpers, { params, method: plan.method, plan, cells, readers }]);
 }
 
 /** Out-parameter types whose typed-array element is the JS value itself (bool: compared with 0). */
