@@ -686,10 +686,27 @@ async function projectedCall() {
     const floor = koffi.decode(slotAddress(holder.self, 6), koffi.proto('__stdcall', null, 'int32_t', ['void *', 'void *']));
     const release = koffi.decode(slotAddress(returned.self, 2), koffi.proto('__stdcall', null, 'uint32_t', ['void *']));
     const v = pointerOut();
-    measure('IIterable<Object>.First() (an interface, disposed)', {
+    // One wrapper per COM object (as C#/WinRT keeps one RCW per object) takes the object's
+    // identity, QueryInterface(IUnknown) and its Release, for every interface received: the
+    // floor of that, raw, is the second baseline.
+    const query = koffi.decode(slotAddress(returned.self, 0), koffi.proto('__stdcall', null, 'int32_t', ['void *', 'void *', 'void *']));
+    const iidUnknown = winbg.IUnknown.iid.bytes;
+    const identity = pointerOut();
+    const r = compareSides({
       floor: (n) => { for (let i = 0; i < n; i++) { check(floor(holder.self, v)); sink += release(v[0]); } },
+      identity: (n) => {
+        for (let i = 0; i < n; i++) {
+          check(floor(holder.self, v));
+          check(query(v[0], iidUnknown, identity));
+          sink += release(identity[0]) + release(v[0]);
+        }
+      },
       projection: (n) => { for (let i = 0; i < n; i++) iterable.First().dispose(); },
     });
+    const label = 'WinRT call, native callee, IIterable<Object>.First() (an interface, disposed)';
+    callRows(label, r);
+    row(`${label}: raw koffi with the identity QueryInterface and Release (the floor of one wrapper per object)`, r.identity.ns, 'ns/call', r.identity.ratio, 'the floor');
+    row(`${label}: generated projection, against the identity floor`, r.projection.ns, 'ns/call', r.projection.ns / r.identity.ns, 'the identity floor');
     iterable.dispose();
     holder.dispose();
     returned.dispose();

@@ -436,13 +436,20 @@ function invoker(type: InterfaceType, method: MethodDescriptor, pointerOf: (self
   if (ins.length === 0 && outTypes.length === 1 && !outTypes[0]!.array && !receiveFlags[0]) {
     // A property read (or any method of one result and no argument): the hot path, no arrays.
     const outType = outTypes[0]!.type;
+    // The ComPtr method, taken from its class once it is compiled (its first call installs it):
+    // a keyed lookup by name here would see every projected member's name, and be slow for all.
+    let direct: (() => unknown) | undefined;
+    let calls = 0;
     return (self, args) => {
       if (args.length > 0) throw new TypeError(`${where} takes no arguments, got ${args.length}`);
       const pointer = pointerOf(self, type.iface) as unknown as Record<string, () => unknown>;
-      const result = pointer[name]!();
+      const result = direct !== undefined ? direct.call(pointer) : pointer[name]!();
+      if (direct === undefined && ++calls > 1) direct = pointer[name];
       return result instanceof ComPtr ? project(result, outType()) : result;
     };
   }
+  let direct: ((...a: unknown[]) => unknown) | undefined;
+  let calls = 0;
   return (self, args) => {
     if (args.length > ins.length) throw new TypeError(`${where} takes ${ins.length} argument${ins.length === 1 ? '' : 's'}, got ${args.length}`);
     const converted = ins.map(([paramName, , flow], i) => {
@@ -454,9 +461,11 @@ function invoker(type: InterfaceType, method: MethodDescriptor, pointerOf: (self
       return toABI(value, inTypes[i]!(), `${where}: ${paramName}`);
     });
     const pointer = pointerOf(self, type.iface);
-    const fn = (pointer as unknown as Record<string, (...a: unknown[]) => unknown>)[name];
+    const fn = direct ?? (pointer as unknown as Record<string, (...a: unknown[]) => unknown>)[name];
     if (typeof fn !== 'function') throw new ComError(-2147467263 /* E_NOTIMPL */, `${where} is not callable`);
     const result = fn.apply(pointer, converted);
+    // As above: the compiled ComPtr method from the second call on.
+    if (direct === undefined && ++calls > 1) direct = (pointer as unknown as Record<string, (...a: unknown[]) => unknown>)[name];
     // Fill arrays were filled in place by the ComPtr layer; project their elements too.
     ins.forEach(([, , flow], i) => {
       if (flow === 'fill') (converted[i] as unknown[]).forEach((v, k, a) => (a[k] = project(v, inTypes[i]!())));
