@@ -1,6 +1,7 @@
 // winbg/diagnostics: what is alive, for tests and leak hunts — JS COM objects, ComPtr wrappers,
 // winbg's native memory and koffi's registered callbacks — and whether IUnknown runs as native
 // code here. Not needed to write or serve a task.
+import '../com/index.js';
 export { liveComObjects } from '../com/object.js';
 export { liveComPtrs } from '../com/pointer.js';
 export { registeredCallbacks } from '../ffi/koffi.js';
