@@ -4,6 +4,11 @@
 // `idl` writes COM IDL of WinRT interfaces for widl; `doctor`, `register`, `unregister` and `list`
 // diagnose and manage task registrations; `host`
 // runs a module's task under the portable host; `demo` runs the prime sample end to end.
+//
+// Each command imports what it needs when it runs, through a package entry where there is one
+// (winbg/tasks): tsup makes a chunk per set of entries (dynamic imports included) that load a
+// module, and a command reaching into part of a layer would split it, one more module for every
+// served task to load.
 import { readFileSync } from 'node:fs';
 
 const USAGE = `usage:
