@@ -4,7 +4,7 @@
 // and implements: interfaces (instantiated generics included, with their pinterface IIDs),
 // delegates, runtime classes, structs and enums.
 import { Guid } from '../com/guid.js';
-import { ComInterface, type LocalType, type MethodSource } from '../com/interface.js';
+import { ComInterface, type LocalType, type MethodSource, type MethodSources } from '../com/interface.js';
 import { defineStruct, GUID_STRUCT, type StructType } from '../com/struct.js';
 import { IInspectable, IUnknown } from '../com/unknown.js';
 import { guidSignature, iidFromSignature, pinterfaceSignature, PRIMITIVE_SIGNATURES } from './signature.js';
@@ -123,6 +123,11 @@ export interface TypeName {
   readonly array: boolean;
 }
 
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*(`\d+)?$/;
+const NAME_CHARS = /[A-Za-z0-9_.`]+/y;
+/** A name without type arguments, array brackets or spaces: the whole of a TypeName. */
+const PLAIN_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
+
 /**
  * Parses 'Windows.Foundation.Collections.IMapView`2<Guid, Windows.Foundation.Uri>' and the like.
  * A generic name may leave out its arity ('IVector<String>' is 'IVector`1<String>').
@@ -130,6 +135,8 @@ export interface TypeName {
  */
 export function parseTypeName(text: string): TypeName {
   if (typeof text !== 'string') throw new TypeError(`expected a WinRT type name, got ${typeof text}`);
+  // Most names are plain ('Windows.ApplicationModel.Background.IBackgroundTask'): one test.
+  if (PLAIN_NAME.test(text)) return { name: text, args: [], array: false };
   let at = 0;
   const fail = (what: string): never => {
     throw new TypeError(`Invalid WinRT type name ${JSON.stringify(text)}: ${what} at position ${at}`);
@@ -141,9 +148,10 @@ export function parseTypeName(text: string): TypeName {
     if (depth > 32) fail('type arguments nested too deeply');
     space();
     const start = at;
-    while (at < text.length && /[A-Za-z0-9_.`]/.test(text[at]!)) at++;
+    NAME_CHARS.lastIndex = at;
+    at = NAME_CHARS.test(text) ? NAME_CHARS.lastIndex : at;
     let name = text.slice(start, at);
-    if (!/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*(`\d+)?$/.test(name)) fail('expected a name');
+    if (!NAME.test(name)) fail('expected a name');
     const args: TypeName[] = [];
     space();
     if (text[at] === '<') {
@@ -344,10 +352,13 @@ function buildInterface(name: string, iid: Guid, descriptor: TypeDescriptor & { 
       return { unavailable: error instanceof Error ? error.message : String(error) };
     }
   };
-  const methods: Record<string, MethodSource> =
-    descriptor.kind === 'delegate'
-      ? { Invoke: source(descriptor.params, descriptor.returns) }
-      : Object.fromEntries(descriptor.methods.map(([method, params, returns]) => [method, source(params, returns)]));
+  // Written when the methods are first parsed: resolving an interface looks up none of the types
+  // its methods use (a served task resolves IBackgroundTask, whose Run takes an instance whose
+  // methods use a dozen more). A later method of the same name replaces an earlier one in place.
+  const byName = new Map<string, readonly [params: readonly ParamDescriptor[], returns: string | null | undefined]>();
+  if (descriptor.kind === 'delegate') byName.set('Invoke', [descriptor.params, descriptor.returns]);
+  else for (const [method, params, returns] of descriptor.methods) byName.set(method, [params, returns]);
+  const methods: MethodSources = { names: [...byName.keys()], source: (method) => source(...byName.get(method)!) };
   const cache = new Map<string, LocalType>();
   const lookup = (token: string): LocalType | undefined => {
     if (cache.has(token)) return cache.get(token);
