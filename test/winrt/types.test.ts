@@ -155,6 +155,24 @@ text('a type given as text is parsed on its first lookup, and resolves like the 
   assert.throws(() => resolveType('Test.Text.Missing'), /Unknown WinRT type Test\.Text\.Missing: no projection of Test\.Text is loaded/);
 });
 
+text('resolving an interface looks up none of the types its methods use: they are looked up when its methods are parsed', () => {
+  const looked: string[] = [];
+  registerTypes('Test.Lazy', {
+    get Color(): string {
+      looked.push('Color');
+      return '{"kind":"enum","type":"Int32","values":{"Red":0}}';
+    },
+    IPainter: '{"kind":"interface","iid":"33333333-2222-3333-4444-666666666666","methods":[["Paint",[["color","Test.Lazy.Color"]]],["Mix",[],"Test.Lazy.Missing"]]}',
+  });
+  const painter = resolveType('Test.Lazy.IPainter');
+  assert.is(painter.kind === 'interface' && painter.iface.slotCount, 8, 'IInspectable\'s six slots and its two');
+  assert.equal(looked, [], 'Color not looked up yet');
+  const [paint, mix] = painter.kind === 'interface' ? painter.iface.methods : [];
+  assert.equal(looked, ['Color']);
+  assert.is(paint!.unavailable, undefined);
+  assert.match(mix!.unavailable ?? '', /Test\.Lazy\.Missing, which is not projected/, 'a method using a type not projected is still a placeholder');
+});
+
 text('a later registration of a type replaces an earlier one, text or record', () => {
   registerTypes('Test.Later', { Mode: '{"kind":"enum","type":"Int32","values":{"A":0}}', Kept: { kind: 'enum', type: 'Int32', values: { K: 1 } } });
   assert.equal(descriptorOf('Test.Later.Mode'), { kind: 'enum', type: 'Int32', values: { A: 0 } });
