@@ -112,8 +112,10 @@ export function registerTypesText(namespace: string, text: string): void {
   register(namespace, new NamespaceText(text));
 }
 
+const NAMESPACE = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
+
 function checkNamespace(caller: string, namespace: string): void {
-  if (typeof namespace !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(namespace)) {
+  if (typeof namespace !== 'string' || !NAMESPACE.test(namespace)) {
     throw new TypeError(`${caller}: namespace must be a dotted name such as 'Windows.Foundation', got ${JSON.stringify(namespace)}`);
   }
 }
