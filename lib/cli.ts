@@ -4,8 +4,12 @@
 // `idl` writes COM IDL of WinRT interfaces for widl; `doctor`, `register`, `unregister` and `list`
 // diagnose and manage task registrations; `host`
 // runs a module's task under the portable host; `demo` runs the prime sample end to end.
+//
+// Each command imports what it needs when it runs, through a package entry where there is one
+// (winbg/tasks): tsup makes a chunk per set of entries (dynamic imports included) that load a
+// module, and a command reaching into part of a layer would split it, one more module for every
+// served task to load.
 import { readFileSync } from 'node:fs';
-import { describe } from './winrt/describe.js';
 
 const USAGE = `usage:
   winbg help [<command>] | --help | -h  this text, or one command's; winbg <command> --help too
@@ -102,6 +106,7 @@ async function main(args: string[]): Promise<number> {
     case 'describe': {
       if (rest.length !== 1) throw new UsageError('describe takes one type name');
       await import('./generated/index.js');
+      const { describe } = await import('./winrt/describe.js');
       process.stdout.write(`${JSON.stringify(describe(rest[0]!), null, 2)}\n`);
       return 0;
     }
@@ -170,12 +175,12 @@ async function main(args: string[]): Promise<number> {
       return findings.some((f) => f.level === 'error') ? 1 : 0;
     }
     case 'list': {
-      const { listBackgroundTasks } = await import('./tasks/registration.js');
+      const { listBackgroundTasks } = await import('./tasks/index.js');
       for (const registration of listBackgroundTasks()) process.stdout.write(`${registration.name}\t${registration.taskId}\n`);
       return 0;
     }
     case 'register': {
-      const tasks = await import('./tasks/registration.js');
+      const tasks = await import('./tasks/index.js');
       const name = optionValue(rest, '--name');
       const clsid = optionValue(rest, '--clsid');
       if (!name || !clsid) throw new UsageError('register needs --name and --clsid');
@@ -202,7 +207,7 @@ async function main(args: string[]): Promise<number> {
       return 0;
     }
     case 'unregister': {
-      const { unregisterBackgroundTask } = await import('./tasks/registration.js');
+      const { unregisterBackgroundTask } = await import('./tasks/index.js');
       const name = optionValue(rest, '--name');
       if (!name) throw new UsageError('unregister needs --name');
       const removed = unregisterBackgroundTask(name, { cancel: rest.includes('--cancel') });

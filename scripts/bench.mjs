@@ -736,6 +736,23 @@ function publishedBundle() {
 }
 
 /**
+ * The files of the bundle that importing `entry` loads (its static imports, transitively) and
+ * their size: Node 20's ES module loader costs about a millisecond a module on a small machine,
+ * so their number matters as much as their size.
+ */
+function staticGraph(entry) {
+  const seen = new Set();
+  const walk = (file) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const source = fs.readFileSync(file, 'utf8');
+    for (const m of source.matchAll(/^(?:import|export)\b[^;'"]*?(?:from\s*)?["'](\.{1,2}\/[^"']+)["']/gm)) walk(path.resolve(path.dirname(file), m[1]));
+  };
+  walk(entry);
+  return { files: seen.size, bytes: [...seen].reduce((sum, file) => sum + fs.statSync(file).size, 0) };
+}
+
+/**
  * Process start to exit, serving one task: a child imports winbg/tasks, defines a task and serves
  * it in process until its class objects are registered, then stops. Issue 14's goal is 1.3x a
  * plain Node process. Baselines of the same rounds: a plain Node process (an ES module -e script,
@@ -752,8 +769,14 @@ function serverStart() {
     const server = serve(task, { inProcess: true, handleSignals: false, onEvent: (e) => { if (e.type === 'registered') ${now} } });
     server.stop();`;
   const bundle = publishedBundle();
+  // An ES module file that loads koffi: Node's loader of module files (fs/promises, readline and
+  // the rest behind it) starts with the first file imported, which a plain -e script never does.
+  const koffiFile = path.join(projectRoot, '.cache', 'bench-start', 'koffi.mjs');
+  fs.mkdirSync(path.dirname(koffiFile), { recursive: true });
+  fs.writeFileSync(koffiFile, `import { createRequire } from 'node:module';\ncreateRequire(${JSON.stringify(path.join(projectRoot, 'package.json'))})('koffi');\n`);
   const scripts = {
     plain: now,
+    koffiFile: `await import(${JSON.stringify(pathToFileURL(koffiFile).href)}); ${now}`,
     koffi: `import { createRequire } from 'node:module'; createRequire(${JSON.stringify(path.join(projectRoot, 'package.json'))})('koffi'); ${now}`,
     koffiModule: `await import('koffi'); ${now}`,
     build: serving(path.join(projectRoot, '.build', 'lib', 'tasks', 'index.js')),
@@ -774,14 +797,21 @@ function serverStart() {
   const wall = (name) => median(runs[name].map((m) => m.wall));
   const inside = (name) => median(runs[name].map((m) => m.inside));
   const plain = wall('plain');
+  if (bundle) {
+    const graph = staticGraph(bundle);
+    row('server: modules of the published bundle that winbg/tasks loads', graph.files, 'files');
+    row('server: their size', graph.bytes / 1024, 'KiB');
+  }
   row('server: a plain Node process start to exit', plain, 'ms');
   row('server: Node loading koffi as winbg does (CommonJS entry), start to exit: the floor', wall('koffi'), 'ms', wall('koffi') / plain, 'a plain Node process');
   row('server: Node loading koffi\'s ES module entry, start to exit', wall('koffiModule'), 'ms', wall('koffiModule') / plain, 'a plain Node process');
+  row('server: Node importing an ES module file that loads koffi, start to exit', wall('koffiFile'), 'ms', wall('koffiFile') / plain, 'a plain Node process');
   for (const [name, what] of [['build', '.build'], ['bundle', 'the published bundle']]) {
     if (!runs[name]) continue;
     row(`server: process start to class objects registered, in the process (${what})`, inside(name), 'ms', inside(name) / inside('plain'), 'a plain Node process\'s script start');
     row(`server: process start to exit, serving one task (${what})`, wall(name), 'ms', wall(name) / plain, 'a plain Node process');
     row(`server: process start to exit, serving one task (${what}) vs the floor`, wall(name), 'ms', wall(name) / wall('koffi'), 'Node loading koffi');
+    row(`server: process start to exit, serving one task (${what}) vs an ES module file loading koffi`, wall(name), 'ms', wall(name) / wall('koffiFile'), 'that');
   }
 }
 

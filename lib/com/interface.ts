@@ -22,6 +22,13 @@ export interface MethodInfo {
 /** A method source: a signature, or a placeholder for a slot that cannot be described. */
 export type MethodSource = string | { readonly unavailable: string };
 
+/**
+ * An interface's methods in slot order: their sources by name, or (for projections) their names
+ * and a function that writes a method's source when the methods are first parsed, so that
+ * resolving an interface resolves none of the types its methods use.
+ */
+export type MethodSources = Readonly<Record<string, MethodSource>> | { readonly names: readonly string[]; readonly source: (name: string) => MethodSource };
+
 export interface InterfaceDefinition {
   /** The interface's name, as signatures and messages refer to it (e.g. 'IBackgroundTask'). */
   readonly name: string;
@@ -57,19 +64,27 @@ export class ComInterface<M extends object = {}> {
   readonly base: ComInterface<any> | null;
   /** Total vtable slots, the base's included. */
   readonly slotCount: number;
-  readonly #sources: readonly (readonly [string, MethodSource])[];
+  readonly #names: readonly string[];
+  readonly #source: (name: string) => MethodSource;
   readonly #types: LocalTypes;
   #methods: readonly MethodInfo[] | undefined;
   declare readonly __methods?: M;
 
   /** @internal Use {@link defineInterface}. */
-  constructor(name: string, iid: Guid, base: ComInterface<any> | null, methods: Readonly<Record<string, MethodSource>>, types: LocalTypes = {}) {
+  constructor(name: string, iid: Guid, base: ComInterface<any> | null, methods: MethodSources, types: LocalTypes = {}) {
     this.name = name;
     this.iid = iid;
     this.base = base;
-    this.#sources = Object.entries(methods);
+    if (isLazy(methods)) {
+      this.#names = methods.names;
+      this.#source = methods.source;
+    } else {
+      const sources = methods as Readonly<Record<string, MethodSource>>;
+      this.#names = Object.keys(sources);
+      this.#source = (method) => sources[method]!;
+    }
     this.#types = types;
-    this.slotCount = (base?.slotCount ?? 0) + this.#sources.length;
+    this.slotCount = (base?.slotCount ?? 0) + this.#names.length;
   }
 
   /**
@@ -80,14 +95,13 @@ export class ComInterface<M extends object = {}> {
   get methods(): readonly MethodInfo[] {
     if (this.#methods) return this.#methods;
     const first = this.base?.slotCount ?? 0;
-    this.#methods = this.#sources.map(([name, source], index) => {
+    this.#methods = this.#names.map((name, index) => {
+      const source = this.#source(name);
       const where = `${this.name}.${name}`;
       if (typeof source === 'object' && source !== null && typeof source.unavailable === 'string') {
-        const signature = parseSignature('HRESULT ()', where, () => undefined);
-        return { name, slot: first + index, owner: this, signature, prototypes: methodPrototypes(signature), unavailable: `${where}: ${source.unavailable}` };
+        return new Method(name, first + index, this, parseSignature('HRESULT ()', where, () => undefined), `${where}: ${source.unavailable}`);
       }
-      const signature = parseSignature(source as string, where, (type) => this.lookup(type));
-      return { name, slot: first + index, owner: this, signature, prototypes: methodPrototypes(signature) };
+      return new Method(name, first + index, this, parseSignature(source as string, where, (type) => this.lookup(type)));
     });
     return this.#methods;
   }
@@ -141,6 +155,35 @@ export class ComInterface<M extends object = {}> {
 
   toString(): string {
     return `${this.name} {${this.iid}}`;
+  }
+}
+
+const isLazy = (methods: MethodSources): methods is Extract<MethodSources, { names: readonly string[] }> =>
+  Array.isArray((methods as { names?: unknown }).names) && typeof (methods as { source?: unknown }).source === 'function';
+
+/**
+ * A parsed method. Its koffi prototypes are made on first use: a JS vtable needs them for every
+ * slot whose stub is a koffi callback (not IUnknown's, when it is native code), a caller only for
+ * the slots it calls.
+ */
+class Method implements MethodInfo {
+  readonly name: string;
+  readonly slot: number;
+  readonly owner: ComInterface<any>;
+  readonly signature: ParsedSignature;
+  readonly unavailable?: string;
+  #prototypes: MethodPrototypes | undefined;
+
+  constructor(name: string, slot: number, owner: ComInterface<any>, signature: ParsedSignature, unavailable?: string) {
+    this.name = name;
+    this.slot = slot;
+    this.owner = owner;
+    this.signature = signature;
+    if (unavailable !== undefined) this.unavailable = unavailable;
+  }
+
+  get prototypes(): MethodPrototypes {
+    return (this.#prototypes ??= methodPrototypes(this.signature));
   }
 }
 

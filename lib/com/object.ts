@@ -10,7 +10,7 @@
 // winbg call, or within 50 ms on a timer). IUnknown follows the COM rules
 // (https://learn.microsoft.com/windows/win32/com/rules-for-implementing-queryinterface):
 // identity through IUnknown, symmetric/transitive QI, E_NOINTERFACE with *ppv = NULL.
-import { clearInterval, setInterval } from 'node:timers';
+import { createRequire } from 'node:module';
 import { isWindows, koffi, type Pointer } from '../ffi/koffi.js';
 import { allocate, beforeAccounting, POINTER_SIZE, readPointer, release, writeInt32, writePointer, writeUint32 } from '../ffi/memory.js';
 import { nativeUnknown } from '../ffi/native-unknown.js';
@@ -76,6 +76,10 @@ export interface Entry {
   readonly identity: Identity;
   readonly slot: number;
 }
+
+// node:timers' (not the global, a number without unref() in Deno), through require(): its ES module
+// import evaluates its lazy export `promises`, loading timers/promises at the start of every process.
+const { clearInterval, setInterval } = createRequire(import.meta.url)('node:timers') as typeof import('node:timers');
 
 const entries = new Map<Pointer, Entry>();
 /** Headers (blocks) of objects not yet freed. */

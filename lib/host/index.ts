@@ -1,5 +1,10 @@
 // winbg/host: Windows' background task infrastructure, emulated in JS, so that background task
 // code written against the generated projection runs, unchanged, on any OS.
+// A host runs the tasks that winbg/tasks registers and serves (it implements their IWinbgRunReport):
+// loaded with it, so that the bundle keeps winbg/tasks in one chunk and a served task loads one
+// module fewer.
+import '../tasks/index.js';
+
 export {
   createHost, BackgroundHost, GRACE_PERIOD_EXPIRED,
   type HostOptions, type RegistrationInfo, type CancellationReasonName, type SystemTriggerName, type AccessStatusName,

@@ -7,7 +7,7 @@
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { isWindows } from '../ffi/koffi.js';
-import { packageIdentity } from '../tasks/identity.js';
+import { packageIdentity } from '../tasks/index.js'; // the whole of winbg/tasks: one chunk of the bundle
 import '../generated/descriptors.js'; // the projection's types, each namespace parsed when first resolved
 import { runtimeClass } from '../winrt/activation.js';
 

@@ -5,7 +5,7 @@
 // the end; a later run continues after the last complete prime in the file (a torn record from a
 // crash is trimmed first); and the event loop gets a turn every few milliseconds, so that
 // Canceled is seen at once and the run ends within a slice, flushed and synced.
-import { defineBackgroundTask, type BackgroundTask } from '../tasks/task.js';
+import { defineBackgroundTask, type BackgroundTask } from '../tasks/index.js'; // the whole of winbg/tasks: one chunk of the bundle
 import { defaultPrimesFile, type DataFolderOptions } from './data-folder.js';
 import { PrimeLogWriter, recoverPrimeLog } from './prime-log.js';
 import { primeSegments } from './sieve.js';

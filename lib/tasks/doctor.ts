@@ -7,8 +7,7 @@ import { nativeUnknownUnavailable } from '../ffi/native-unknown.js';
 import { Guid } from '../com/guid.js';
 import { ComError } from '../com/hresult.js';
 import { checkManifest } from '../manifest/index.js';
-import { packageIdentity } from './identity.js';
-import { listBackgroundTasks, explain } from './registration.js';
+import { explain, listBackgroundTasks, packageIdentity } from './index.js'; // the whole of winbg/tasks: one chunk of the bundle
 
 export interface Finding {
   readonly check: string;

@@ -5,15 +5,16 @@
 // asks for. A record is advice: one that is missing, unreadable or of another TaskId makes those
 // parts "unverified", never an error.
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import type { Guid } from '../com/guid.js';
 
-// node:fs and node:os through require(): an ES module import of a built-in makes Node evaluate
-// every lazy export of it (fs.promises and the streams and readline behind it), milliseconds of the
-// start of every process that imports winbg/tasks, most of which serve a task and write no record.
+// node:fs, node:path and node:os through require(): an ES module import of a built-in makes Node
+// evaluate every lazy export of it (fs.promises and the streams and readline behind it), and
+// node:os is loaded by nothing else: milliseconds of the start of every process that imports
+// winbg/tasks, most of which serve a task and write no record.
 const require = createRequire(import.meta.url);
 const { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } = require('node:fs') as typeof import('node:fs');
-const { homedir } = require('node:os') as typeof import('node:os');
+const { join } = require('node:path') as typeof import('node:path');
+const homedir = (): string => (require('node:os') as typeof import('node:os')).homedir();
 
 /** The parts of a registration that only its maker knows. */
 export interface RegistrationRecord {

@@ -1,6 +1,6 @@
 // `winbg describe`: a projected type's ABI — vtable slots after IUnknown/IInspectable, with ABI
 // and metadata names — as the projection registered it.
-import { descriptorOf, resolveType, type MethodDescriptor, type ParamDescriptor, type ResolvedType } from './types.js';
+import { descriptorOf, resolveType, type MethodDescriptor, type ParamDescriptor, type ResolvedType } from './index.js'; // the whole of winrt/: one chunk of the bundle
 
 export interface Description {
   readonly name: string;

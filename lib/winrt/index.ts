@@ -1,5 +1,5 @@
 // winbg/winrt: the Windows Runtime on top of the COM runtime.
-export { registerTypes, resolveType, parseTypeName, formatTypeName, guidOf, signatureOf, descriptorOf, registeredTypeNames } from './types.js';
+export { registerTypes, registerTypesText, resolveType, parseTypeName, formatTypeName, guidOf, signatureOf, descriptorOf, registeredTypeNames } from './types.js';
 export type { TypeDescriptor, MethodDescriptor, ParamDescriptor, ResolvedType, ResolvedInterface, TypeName } from './types.js';
 export { iidFromSignature, pinterfaceSignature } from './signature.js';
 export { WinRTObject, project, wrap, type Subscription } from './projection.js';

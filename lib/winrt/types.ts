@@ -4,7 +4,7 @@
 // and implements: interfaces (instantiated generics included, with their pinterface IIDs),
 // delegates, runtime classes, structs and enums.
 import { Guid } from '../com/guid.js';
-import { ComInterface, type LocalType, type MethodSource } from '../com/interface.js';
+import { ComInterface, type LocalType, type MethodSource, type MethodSources } from '../com/interface.js';
 import { defineStruct, GUID_STRUCT, type StructType } from '../com/struct.js';
 import { IInspectable, IUnknown } from '../com/unknown.js';
 import { guidSignature, iidFromSignature, pinterfaceSignature, PRIMITIVE_SIGNATURES } from './signature.js';
@@ -42,8 +42,38 @@ export type TypeDescriptor =
       readonly statics?: readonly string[];
     };
 
-/** What registerTypes was given, by namespace, latest last: descriptors, or their JSON text. */
-const namespaces = new Map<string, Readonly<Record<string, TypeDescriptor | string>>[]>();
+/**
+ * A namespace registered as text (registerTypesText): a type a line, its name, a space and its
+ * descriptor's JSON. Kept whole and searched on each first lookup: the text of every projected
+ * type is a few hundred kilobytes, which V8 reads as one string literal per namespace several
+ * times faster than as an object literal with a property per type.
+ */
+class NamespaceText {
+  /** The text after a line break, so that every type's line starts with one. */
+  readonly #text: string;
+
+  constructor(text: string) {
+    this.#text = `\n${text}`;
+  }
+
+  /** The JSON text of type `name`, if the namespace has it. */
+  entry(name: string): string | undefined {
+    const at = this.#text.indexOf(`\n${name} `);
+    if (at < 0) return undefined;
+    const start = at + name.length + 2;
+    const end = this.#text.indexOf('\n', start);
+    return this.#text.slice(start, end < 0 ? undefined : end);
+  }
+
+  names(): string[] {
+    return [...this.#text.matchAll(/\n(\S+) /g)].map((m) => m[1]!);
+  }
+}
+
+type Registration = Readonly<Record<string, TypeDescriptor | string>> | NamespaceText;
+
+/** What registerTypes and registerTypesText were given, by namespace, latest last. */
+const namespaces = new Map<string, Registration[]>();
 /** Descriptors looked up so far (a type registered as text is parsed on its first lookup). */
 const descriptors = new Map<string, TypeDescriptor>();
 const hasOwn = (record: object, key: string): boolean => Object.prototype.hasOwnProperty.call(record, key);
@@ -59,17 +89,47 @@ const hasOwn = (record: object, key: string): boolean => Object.prototype.hasOwn
  * resolveType('Contoso.Sample.Color'); // parses Color's text here
  */
 export function registerTypes(namespace: string, types: Readonly<Record<string, TypeDescriptor | string>>): void {
-  if (typeof namespace !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(namespace)) {
-    throw new TypeError(`registerTypes: namespace must be a dotted name such as 'Windows.Foundation', got ${JSON.stringify(namespace)}`);
-  }
+  checkNamespace('registerTypes', namespace);
   if (types === null || typeof types !== 'object' || Array.isArray(types)) {
     throw new TypeError(`registerTypes(${JSON.stringify(namespace)}): types must be a record of descriptors by name, got ${types === null ? 'null' : Array.isArray(types) ? 'an array' : typeof types}`);
   }
-  const records = namespaces.get(namespace) ?? [];
-  records.push(types);
-  namespaces.set(namespace, records);
-  for (const name of Object.keys(types)) descriptors.delete(`${namespace}.${name}`);
+  register(namespace, types);
 }
+
+/**
+ * Called by generated projections: the types of one namespace as one text, a type a line: its
+ * short name, a space, and its descriptor's JSON. Each type is found and parsed on its first
+ * lookup, as registerTypes' JSON text is; a later registration of a type replaces an earlier one.
+ *
+ * @example
+ * registerTypesText('Contoso.Sample', 'Color {"kind":"enum","type":"Int32","values":{"Red":0}}\nSize {"kind":"struct","fields":[["Width","Int32"]]}');
+ */
+export function registerTypesText(namespace: string, text: string): void {
+  checkNamespace('registerTypesText', namespace);
+  if (typeof text !== 'string' || !/^(?:[A-Za-z_][A-Za-z0-9_`]* \S|$)/.test(text)) {
+    throw new TypeError(`registerTypesText(${JSON.stringify(namespace)}): text must hold a type a line (its name, a space, its descriptor's JSON), got ${typeof text === 'string' ? JSON.stringify(text.slice(0, 40)) : typeof text}`);
+  }
+  register(namespace, new NamespaceText(text));
+}
+
+const NAMESPACE = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
+
+function checkNamespace(caller: string, namespace: string): void {
+  if (typeof namespace !== 'string' || !NAMESPACE.test(namespace)) {
+    throw new TypeError(`${caller}: namespace must be a dotted name such as 'Windows.Foundation', got ${JSON.stringify(namespace)}`);
+  }
+}
+
+function register(namespace: string, registration: Registration): void {
+  const records = namespaces.get(namespace) ?? [];
+  records.push(registration);
+  namespaces.set(namespace, records);
+  // Only a type already looked up has a descriptor to forget (none, as a process starts).
+  if (descriptors.size === 0) return;
+  for (const name of namesOf(registration)) descriptors.delete(`${namespace}.${name}`);
+}
+
+const namesOf = (registration: Registration): string[] => (registration instanceof NamespaceText ? registration.names() : Object.keys(registration));
 
 /** The descriptor of a type by its full name, parsed from its registered text on first use. */
 function lookup(fullName: string): TypeDescriptor | undefined {
@@ -81,10 +141,17 @@ function lookup(fullName: string): TypeDescriptor | undefined {
   if (records === undefined) return undefined;
   const name = fullName.slice(dot + 1);
   for (let i = records.length - 1; i >= 0; i--) {
-    if (!hasOwn(records[i]!, name)) continue;
-    const entry = records[i]![name]!;
+    const record = records[i]!;
+    let entry: TypeDescriptor | string | undefined;
+    if (record instanceof NamespaceText) {
+      entry = record.entry(name);
+      if (entry === undefined) continue;
+    } else {
+      if (!hasOwn(record, name)) continue;
+      entry = record[name];
+    }
     let descriptor: TypeDescriptor;
-    if (typeof entry !== 'string') descriptor = entry;
+    if (typeof entry !== 'string') descriptor = entry!;
     else {
       try {
         descriptor = JSON.parse(entry) as TypeDescriptor;
@@ -109,7 +176,7 @@ export function descriptorOf(fullName: string): TypeDescriptor | undefined {
 /** Every registered type name, sorted. */
 export function registeredTypeNames(): string[] {
   const names = new Set<string>();
-  for (const [namespace, records] of namespaces) for (const record of records) for (const name of Object.keys(record)) names.add(`${namespace}.${name}`);
+  for (const [namespace, records] of namespaces) for (const record of records) for (const name of namesOf(record)) names.add(`${namespace}.${name}`);
   return [...names].sort();
 }
 
@@ -123,6 +190,11 @@ export interface TypeName {
   readonly array: boolean;
 }
 
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*(`\d+)?$/;
+const NAME_CHARS = /[A-Za-z0-9_.`]+/y;
+/** A name without type arguments, array brackets or spaces: the whole of a TypeName. */
+const PLAIN_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
+
 /**
  * Parses 'Windows.Foundation.Collections.IMapView`2<Guid, Windows.Foundation.Uri>' and the like.
  * A generic name may leave out its arity ('IVector<String>' is 'IVector`1<String>').
@@ -130,6 +202,8 @@ export interface TypeName {
  */
 export function parseTypeName(text: string): TypeName {
   if (typeof text !== 'string') throw new TypeError(`expected a WinRT type name, got ${typeof text}`);
+  // Most names are plain ('Windows.ApplicationModel.Background.IBackgroundTask'): one test.
+  if (PLAIN_NAME.test(text)) return { name: text, args: [], array: false };
   let at = 0;
   const fail = (what: string): never => {
     throw new TypeError(`Invalid WinRT type name ${JSON.stringify(text)}: ${what} at position ${at}`);
@@ -141,9 +215,10 @@ export function parseTypeName(text: string): TypeName {
     if (depth > 32) fail('type arguments nested too deeply');
     space();
     const start = at;
-    while (at < text.length && /[A-Za-z0-9_.`]/.test(text[at]!)) at++;
+    NAME_CHARS.lastIndex = at;
+    at = NAME_CHARS.test(text) ? NAME_CHARS.lastIndex : at;
     let name = text.slice(start, at);
-    if (!/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*(`\d+)?$/.test(name)) fail('expected a name');
+    if (!NAME.test(name)) fail('expected a name');
     const args: TypeName[] = [];
     space();
     if (text[at] === '<') {
@@ -344,10 +419,13 @@ function buildInterface(name: string, iid: Guid, descriptor: TypeDescriptor & { 
       return { unavailable: error instanceof Error ? error.message : String(error) };
     }
   };
-  const methods: Record<string, MethodSource> =
-    descriptor.kind === 'delegate'
-      ? { Invoke: source(descriptor.params, descriptor.returns) }
-      : Object.fromEntries(descriptor.methods.map(([method, params, returns]) => [method, source(params, returns)]));
+  // Written when the methods are first parsed: resolving an interface looks up none of the types
+  // its methods use (a served task resolves IBackgroundTask, whose Run takes an instance whose
+  // methods use a dozen more). A later method of the same name replaces an earlier one in place.
+  const byName = new Map<string, readonly [params: readonly ParamDescriptor[], returns: string | null | undefined]>();
+  if (descriptor.kind === 'delegate') byName.set('Invoke', [descriptor.params, descriptor.returns]);
+  else for (const [method, params, returns] of descriptor.methods) byName.set(method, [params, returns]);
+  const methods: MethodSources = { names: [...byName.keys()], source: (method) => source(...byName.get(method)!) };
   const cache = new Map<string, LocalType>();
   const lookup = (token: string): LocalType | undefined => {
     if (cache.has(token)) return cache.get(token);

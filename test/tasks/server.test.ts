@@ -138,19 +138,22 @@ function loadedBy(body: string): { files: string[]; stdout: string } {
   }
 }
 
-(hooked ? startUp : startUp.skip)('serving one task loads neither the generator, the winmd reader nor a namespace module; a namespace never imported still resolves', () => {
+(hooked ? startUp : startUp.skip)('serving one task loads neither the generator, the winmd reader, a namespace module nor the built-ins it does not need; a namespace never imported still resolves', () => {
   const { files, stdout } = loadedBy([
     "const { defineBackgroundTask, serve } = await import(`${lib}/tasks/index.js`);",
     "const task = defineBackgroundTask({ clsid: '5e0a7c41-9b2f-4d3e-8a61-0c7b2e9f4a0f', run() {} });",
     "let registered = false;",
     "const server = serve(task, { inProcess: true, handleSignals: false, onEvent: (e) => { registered ||= e.type === 'registered'; } });",
     "server.stop();",
+    // Built-ins that only registration (node:os), IID computation (node:crypto) or an ES module
+    // import of node:timers (timers/promises) would load.
+    "const builtins = process.moduleLoadList.filter((m) => /^NativeModule (os|crypto|timers\\/promises)$/.test(m));",
     "const { resolveType } = await import(`${lib}/winrt/index.js`);",
     "const sms = resolveType('Windows.Devices.Sms.ISmsFilterRule');",
-    "process.stdout.write(JSON.stringify({ registered, kind: sms.kind, iid: String(sms.iface.iid) }));",
+    "process.stdout.write(JSON.stringify({ registered, builtins, kind: sms.kind, iid: String(sms.iface.iid) }));",
   ].join('\n'));
   assert.ok(files.includes('tasks/server.js') && files.includes('com/runtime.js'), `the hook saw the library load (${files.length} files)`);
-  assert.equal(JSON.parse(stdout), { registered: true, kind: 'interface', iid: '40E32FAE-B049-4FBC-AFE9-E2A610EFF55C' });
+  assert.equal(JSON.parse(stdout), { registered: true, builtins: [], kind: 'interface', iid: '40E32FAE-B049-4FBC-AFE9-E2A610EFF55C' });
   assert.equal(files.filter((file) => file.startsWith('generator/') || file.startsWith('winmd/')), [], 'no generator, no winmd reader');
   assert.equal(files.filter((file) => file.startsWith('generated/')), ['generated/descriptors.js'], 'the descriptors only, no namespace module');
 });

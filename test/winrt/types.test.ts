@@ -5,7 +5,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createObject, E_NOTIMPL, Guid, IInspectable } from '../../lib/com/index.js';
 import { callSlot } from '../support/native.js';
-import { descriptorOf, formatTypeName, guidOf, parseTypeName, registeredTypeNames, registerTypes, resolveType, signatureOf } from '../../lib/winrt/types.js';
+import { descriptorOf, formatTypeName, guidOf, parseTypeName, registeredTypeNames, registerTypes, registerTypesText, resolveType, signatureOf } from '../../lib/winrt/types.js';
 import { iidFromSignature } from '../../lib/winrt/signature.js';
 
 registerTypes('Test.Types', {
@@ -155,6 +155,24 @@ text('a type given as text is parsed on its first lookup, and resolves like the 
   assert.throws(() => resolveType('Test.Text.Missing'), /Unknown WinRT type Test\.Text\.Missing: no projection of Test\.Text is loaded/);
 });
 
+text('resolving an interface looks up none of the types its methods use: they are looked up when its methods are parsed', () => {
+  const looked: string[] = [];
+  registerTypes('Test.Lazy', {
+    get Color(): string {
+      looked.push('Color');
+      return '{"kind":"enum","type":"Int32","values":{"Red":0}}';
+    },
+    IPainter: '{"kind":"interface","iid":"33333333-2222-3333-4444-666666666666","methods":[["Paint",[["color","Test.Lazy.Color"]]],["Mix",[],"Test.Lazy.Missing"]]}',
+  });
+  const painter = resolveType('Test.Lazy.IPainter');
+  assert.is(painter.kind === 'interface' && painter.iface.slotCount, 8, 'IInspectable\'s six slots and its two');
+  assert.equal(looked, [], 'Color not looked up yet');
+  const [paint, mix] = painter.kind === 'interface' ? painter.iface.methods : [];
+  assert.equal(looked, ['Color']);
+  assert.is(paint!.unavailable, undefined);
+  assert.match(mix!.unavailable ?? '', /Test\.Lazy\.Missing, which is not projected/, 'a method using a type not projected is still a placeholder');
+});
+
 text('a later registration of a type replaces an earlier one, text or record', () => {
   registerTypes('Test.Later', { Mode: '{"kind":"enum","type":"Int32","values":{"A":0}}', Kept: { kind: 'enum', type: 'Int32', values: { K: 1 } } });
   assert.equal(descriptorOf('Test.Later.Mode'), { kind: 'enum', type: 'Int32', values: { A: 0 } });
@@ -163,6 +181,29 @@ text('a later registration of a type replaces an earlier one, text or record', (
   registerTypes('Test.Later', { Mode: '{"kind":"enum","type":"Int32","values":{"C":2}}' });
   assert.equal(descriptorOf('Test.Later.Mode'), { kind: 'enum', type: 'Int32', values: { C: 2 } });
   assert.equal(descriptorOf('Test.Later.Kept'), { kind: 'enum', type: 'Int32', values: { K: 1 } }, 'the other types stay');
+});
+
+text('a namespace registered as one text (registerTypesText): each type found and parsed on its first lookup, replaced by a later registration of it', () => {
+  registerTypesText('Test.Whole', [
+    'Color {"kind":"enum","type":"UInt32","values":{"Red":0,"Blue":2}}',
+    'IPainter {"kind":"interface","iid":"33333333-2222-3333-4444-777777777777","methods":[["Paint",[["color","Test.Whole.Color"]],"Test.Whole.Color"]]}',
+    'Broken {"kind":',
+  ].join('\n'));
+  const listed = registeredTypeNames();
+  for (const name of ['Color', 'IPainter', 'Broken']) assert.ok(listed.includes(`Test.Whole.${name}`), name);
+  assert.equal(descriptorOf('Test.Whole.Color'), { kind: 'enum', type: 'UInt32', values: { Red: 0, Blue: 2 } });
+  const painter = resolveType('Test.Whole.IPainter');
+  assert.is(painter.kind === 'interface' && painter.iface.methods[0]!.unavailable, undefined);
+  assert.throws(() => resolveType('Test.Whole.Broken'), /The descriptor registered for Test\.Whole\.Broken is not valid JSON/);
+  assert.is(descriptorOf('Test.Whole.Colo'), undefined, 'a prefix of a name is not the name');
+  assert.is(descriptorOf('Test.Whole.Missing'), undefined);
+  registerTypes('Test.Whole', { Color: { kind: 'enum', type: 'Int32', values: { Green: 1 } } });
+  assert.equal(descriptorOf('Test.Whole.Color'), { kind: 'enum', type: 'Int32', values: { Green: 1 } }, 'a record after the text');
+  registerTypesText('Test.Whole', 'Color {"kind":"enum","type":"Int32","values":{"Cyan":3}}');
+  assert.equal(descriptorOf('Test.Whole.Color'), { kind: 'enum', type: 'Int32', values: { Cyan: 3 } }, 'a text after the record');
+  assert.ok(descriptorOf('Test.Whole.IPainter'), 'the other types stay');
+  assert.throws(() => registerTypesText('Test.Whole', '{"kind":"enum"}'), /registerTypesText\("Test\.Whole"\): text must hold a type a line/);
+  assert.throws(() => registerTypesText('Test..Whole', ''), /registerTypesText: namespace must be a dotted name/);
 });
 
 text('bad arguments are TypeErrors naming them', () => {
