@@ -202,7 +202,22 @@ function defaultClassName(layout: Layout): string {
   return layout.interfaces.find((i) => i.extends(IInspectable))?.name ?? '';
 }
 
+/** Layouts of objects implementing one interface (most objects), without building their key. */
+const singleLayouts = [new Map<ComInterface<any>, Layout>(), new Map<ComInterface<any>, Layout>()];
+
 function layoutFor(interfaces: readonly ComInterface<any>[], agile: boolean): Layout {
+  if (interfaces.length === 1) {
+    const single = singleLayouts[agile ? 1 : 0]!;
+    const cached = single.get(interfaces[0]!);
+    if (cached) return cached;
+    const layout = keyedLayout(interfaces, agile);
+    single.set(interfaces[0]!, layout);
+    return layout;
+  }
+  return keyedLayout(interfaces, agile);
+}
+
+function keyedLayout(interfaces: readonly ComInterface<any>[], agile: boolean): Layout {
   const key = `${agile}:${interfaces.map((i) => {
     if (!i || typeof i.iid !== 'object' || typeof i.slotCount !== 'number') {
       throw new TypeError('createObject: every entry of interfaces must be an interface (from defineInterface or the generated projection)');

@@ -3,6 +3,9 @@ import { koffi, type NativeType, type Pointer } from './koffi.js';
 /** Size of a pointer on this process (8 on every platform winbg supports). */
 export const POINTER_SIZE: number = koffi.sizeof('void *');
 
+/** Zeros to clear a new block from (koffi.encode copies `size` of them), never written. */
+const ZEROS = new Uint8Array(1024);
+
 let liveBlocks = 0;
 let liveBytes = 0;
 
@@ -13,7 +16,7 @@ let liveBytes = 0;
 export function allocate(size: number, zeroed = true): Pointer {
   const ptr = koffi.address(koffi.alloc('uint8_t', size));
   // `zeroed` false: the caller writes every byte itself.
-  if (zeroed) koffi.encode(ptr, 0, 'uint8_t', new Uint8Array(size), size);
+  if (zeroed) koffi.encode(ptr, 0, 'uint8_t', size <= ZEROS.length ? ZEROS : new Uint8Array(size), size);
   liveBlocks++;
   liveBytes += size;
   return ptr;

@@ -85,7 +85,9 @@ function load(): NativeUnknown | null {
 }
 
 function hexBytes(hex: string): Uint8Array {
+  // Digit by digit: a slice and parseInt per byte cost a millisecond of every start.
+  const digit = (code: number): number => (code <= 57 ? code - 48 : (code | 32) - 87);
   const bytes = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = (digit(hex.charCodeAt(i * 2)) << 4) | digit(hex.charCodeAt(i * 2 + 1));
   return bytes;
 }
