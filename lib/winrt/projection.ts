@@ -4,6 +4,7 @@
 // and converts values by the declared types: objects are projected again, JS functions become
 // delegates, JS arrays become IIterable/IVectorView implementations, IReference<T> is unboxed, and
 // asynchronous operations are awaitable.
+import { compile } from '../com/compile.js';
 import { ComError } from '../com/hresult.js';
 import { ComInterface } from '../com/interface.js';
 import { createObject } from '../com/implement.js';
@@ -375,7 +376,7 @@ export function installMembers(target: object, interfaces: readonly InterfaceTyp
           const get = member.getter ? call(member.getter) : undefined;
           const set = member.setter ? call(member.setter) : undefined;
           define(member.name, {
-            get: get ? function (this: object): unknown { return get(this, NO_ARGUMENTS); } : undefined,
+            get: get ? (compiledRead(type, member.getter!, pointerOf) ?? function (this: object): unknown { return get(this, NO_ARGUMENTS); }) : undefined,
             set: set ? function (this: object, value: unknown): void { set(this, [value]); } : undefined,
           });
           break;
@@ -394,7 +395,8 @@ export function installMembers(target: object, interfaces: readonly InterfaceTyp
         }
         case 'method': {
           const invoke = call(member.method);
-          define(member.name, { writable: true, value: function (this: object, ...args: unknown[]): unknown { return invoke(this, args); } });
+          const compiled = compiledRead(type, member.method, pointerOf);
+          define(member.name, { writable: true, value: compiled ?? function (this: object, ...args: unknown[]): unknown { return invoke(this, args); } });
           break;
         }
         case 'overloads': {
@@ -420,6 +422,29 @@ const isOut = ([, , flow]: ParamDescriptor): boolean => flow === 'out' || flow =
 
 function describeMethod([abi, params, , metadata]: MethodDescriptor): MemberSource {
   return { abi, metadata: metadata ?? abi, arity: params.filter((p) => !isOut(p)).length };
+}
+
+/**
+ * A property read or a method of no argument and one result (not an array), compiled for that
+ * member (compile.ts): its own code, so that V8 sees one interface pointer and one ComPtr method
+ * at each of its call sites, where the shared closures below see every member's. The member's
+ * ABI name reaches the text only as a JSON string. Null for other shapes, or where code is not
+ * compiled (the closures do the same work).
+ */
+function compiledRead(type: InterfaceType, method: MethodDescriptor, pointerOf: (self: object, iface: ComInterface<any>) => Com<any>): (() => unknown) | null {
+  const [name, params, returns] = method;
+  const outs = params.filter(isOut);
+  const ins = params.length - outs.length;
+  const results = [...outs.map(([, typeName]) => typeName), ...(returns ? [returns] : [])];
+  if (ins !== 0 || results.length !== 1 || results[0]!.endsWith('[]') || outs.some(([, , flow]) => flow === 'receive')) return null;
+  const outType = lazyType(results[0]!, type.scope);
+  const where = `${type.name}.${name}`;
+  return compile<() => unknown>(['pointerOf', 'iface', 'ComPtr', 'project', 'outType', 'where'], `
+    return function read() {
+      if (arguments.length > 0) throw new TypeError(where + ' takes no arguments, got ' + arguments.length);
+      const result = pointerOf(this, iface)[${JSON.stringify(name)}]();
+      return result instanceof ComPtr ? project(result, outType()) : result;
+    };`, [pointerOf, type.iface, ComPtr, project, outType, where]);
 }
 
 /** Calls one method: arguments converted by their declared types, results projected. */
