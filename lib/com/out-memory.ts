@@ -8,8 +8,9 @@
 // thread for an asynchronous call, as long as the views are kept alive until it ends.
 //
 // This module only lays out and reads raw values: numbers as their JS type, pointers (HSTRINGs,
-// interfaces) as bigint or null, GUIDs as their 16 bytes, structs as koffi decodes them. What a
-// raw value becomes (a string, a ComPtr) is the caller's business (pointer.ts).
+// interfaces) as bigint or null, GUIDs as their 16 bytes, structs as the record their reader
+// makes (struct.ts, readRaw). What a raw value becomes (a string, a ComPtr) is the caller's
+// business (pointer.ts).
 import { koffi, type NativeType } from '../ffi/koffi.js';
 import type { ValueSpec } from './signature.js';
 
@@ -46,6 +47,8 @@ const first = (view: View): unknown => view[0];
 /** A pointer-sized value: null for a null pointer, as koffi gives it. */
 const POINTER_CELL = scalarCell(BigUint64Array, 8, (view) => (view[0] === 0n ? null : view[0]));
 
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
 /** koffi's primitive names (signature.ts's PRIMITIVES values) and their typed arrays. */
 const SCALARS: Readonly<Record<string, OutCell>> = {
   int8_t: scalarCell(Int8Array, 1, first),
@@ -62,10 +65,10 @@ const SCALARS: Readonly<Record<string, OutCell>> = {
   // C++'s bool is one byte on every ABI winbg runs on (and WinRT's Boolean is one byte).
   bool: scalarCell(Uint8Array, 1, (view) => view[0] !== 0),
   // size_t is a number in JS, as koffi gives it, unless it does not fit one.
-  size_t: scalarCell(BigUint64Array, 8, (view) => (view[0]! <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(view[0]) : view[0])),
+  size_t: scalarCell(BigUint64Array, 8, (view) => (view[0]! <= MAX_SAFE ? Number(view[0]) : view[0])),
 };
 
-/** Bytes of a struct or GUID out-parameter, decoded by koffi from the view. */
+/** Bytes of a GUID out-parameter, or of a value of a type only koffi can read. */
 function bytesCell(size: number, read: (view: Uint8Array) => unknown): OutCell {
   return {
     size,

@@ -112,7 +112,6 @@ let youngScheduled = false;
 const YOUNG_LIMIT = 4096;
 let registerYoung: () => void;
 
-
 /** ComPtr wrappers not yet disposed or finalized. */
 export function liveComPtrs(): number {
   return liveWrappers;
@@ -191,7 +190,12 @@ export class ComPtr<M extends object = {}> {
   static copyFrom<M extends object>(ptr: Pointer, iface: ComInterface<M>): Com<M> {
     checkPointer(ptr, iface, 'ComPtr.copyFrom');
     const wrapper = new (classFor(iface))(ptr, iface) as Com<M>;
-    (through()?.addRef ?? wrapper.#function(IUnknown.methods[1]!))(ptr);
+    try {
+      (through()?.addRef ?? wrapper.#function(IUnknown.methods[1]!))(ptr);
+    } catch (error) {
+      wrapper.#forget(); // it holds no reference: its finalizer must release none
+      throw error;
+    }
     return wrapper;
   }
 
@@ -758,7 +762,11 @@ export function methodCaller(method: MethodInfo, install?: (compiled: (this: Com
   let plan: CallPlan | undefined;
   return function (this: ComPtr<any>, ...args: unknown[]): unknown {
     if (compiled === undefined) {
-      compiled = compileCaller((plan = planOf(method)));
+      try {
+        compiled = compileCaller((plan = planOf(method)));
+      } catch {
+        compiled = null; // a shape the compiler cannot write (a struct field it has no reader for…): the general path
+      }
       // From now on the prototype holds the compiled caller itself, with no wrapper in between.
       if (compiled !== null) install?.(compiled);
     }
@@ -778,7 +786,8 @@ const helpers = {
  * parameter's conversion and its out-memory's view in local variables, so that V8 optimizes it
  * for this shape alone and the call costs little more than koffi's (scripts/bench.mjs, "outgoing
  * call", against a raw koffi call with the same typed-array out-memory). The generated text holds
- * only names made here (a0, v0, …), never a name from an interface definition (compile.ts).
+ * only names made here (a0, v0, …) and the method's name reduced to identifier characters after
+ * `call_` (compile.ts).
  * Returns null where the runtime does not allow compiling: the caller then takes the general
  * path, which does the same work with loops.
  */
@@ -843,6 +852,7 @@ function compileCaller(plan: CallPlan): ((this: ComPtr<any>, ...args: unknown[])
   const returned = plan.returned;
   const results = returned ? ['result', ...value] : value;
   const body = `
+    'use strict';
     const { params, method, plan, cells, readers } = context;
     const interfaces = [], classes = [];
     return function call_${plan.method.name.replace(/[^A-Za-z0-9_$]/g, '_')}(${ins.join(', ')}) {
@@ -897,17 +907,24 @@ export function callMethodAsync(target: ComPtr<any>, method: MethodInfo, args: u
     return Promise.reject(error);
   }
   return new Promise((resolve, reject) => {
-    started.fn.async(...started.native, (error: unknown, result: unknown) => {
+    const ended = (error: unknown, result: unknown): void => {
       try {
         if (error) throw error;
-        // `target` is used here so that it (and its reference) lives until the call has ended.
+        // `target` and the native arguments (buffers the worker thread reads) are used here, so
+        // that they live until the call has ended.
+        void started.native;
         resolve(results(plan, views, result, () => (target.disposed ? 'the ComPtr was disposed during the call' : undefined)));
       } catch (failure) {
         reject(failure);
       } finally {
         for (const done of cleanup) done();
       }
-    });
+    };
+    try {
+      started.fn.async(...started.native, ended);
+    } catch (error) {
+      ended(error, undefined); // koffi refused the arguments: the conversions' work is undone all the same
+    }
   });
 }
 

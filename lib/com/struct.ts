@@ -36,7 +36,7 @@ export class StructType<T extends object = Record<string, unknown>> {
    */
   readRaw(bytes: DataView | Uint8Array): unknown {
     const view = bytes instanceof DataView ? bytes : new DataView(bytes.buffer, bytes.byteOffset, this.size);
-    return (this.#reader ??= compile<(view: DataView) => unknown>([], `return function read_struct(v) { return ${this.#expression(0)}; };`, []) ?? ((v) => this.#read(v, 0)))(view);
+    return (this.#reader ??= compile<(view: DataView) => unknown>([], `'use strict'; return function read_struct(v) { return ${this.#expression(0)}; };`, []) ?? ((v) => this.#read(v, 0)))(view);
   }
 
   #reader: ((view: DataView) => unknown) | undefined;
@@ -48,7 +48,9 @@ export class StructType<T extends object = Record<string, unknown>> {
   outReader(): (view: DataView) => T {
     this.readRaw(new DataView(new ArrayBuffer(this.size))); // compiles the reader
     const read = this.#reader!;
-    return this.#plain ? (read as (view: DataView) => T) : (view) => this.toJS(read(view), true);
+    // The record is the value itself only for a struct of plain fields whose toJS is StructType's (not GUID's).
+    const asIs = this.#plain && this.#fields.length > 0 && this.toJS === StructType.prototype.toJS;
+    return asIs ? (read as (view: DataView) => T) : (view) => this.toJS(read(view), true);
   }
 
   /** JS text of the raw record at byte `at` of the DataView `v`: field names as JSON strings. */
@@ -60,7 +62,8 @@ export class StructType<T extends object = Record<string, unknown>> {
     }
     const fields = this.#fields.map(([field, type]) => {
       const offset = at + koffi.offsetof(this.native, field);
-      return `${JSON.stringify(field)}: ${type instanceof StructType ? type.#expression(offset) : FIELD_CODE[type]!(offset)}`;
+      // A computed key: `"__proto__": x` in a literal would set the prototype, `["__proto__"]: x` makes the field.
+      return `[${JSON.stringify(field)}]: ${type instanceof StructType ? type.#expression(offset) : FIELD_CODE[type]!(offset)}`;
     });
     return `{ ${fields.join(', ')} }`;
   }
@@ -73,7 +76,8 @@ export class StructType<T extends object = Record<string, unknown>> {
     const record: Record<string, unknown> = {};
     for (const [field, type] of this.#fields) {
       const offset = at + koffi.offsetof(this.native, field);
-      record[field] = type instanceof StructType ? type.#read(view, offset) : FIELD_READERS[type]!(view, offset);
+      const value = type instanceof StructType ? type.#read(view, offset) : FIELD_READERS[type]!(view, offset);
+      Object.defineProperty(record, field, { value, writable: true, enumerable: true, configurable: true });
     }
     return record;
   }

@@ -440,6 +440,7 @@ function compiledRead(type: InterfaceType, method: MethodDescriptor, pointerOf: 
   const outType = lazyType(results[0]!, type.scope);
   const where = `${type.name}.${name}`;
   return compile<() => unknown>(['pointerOf', 'iface', 'ComPtr', 'project', 'outType', 'where'], `
+    'use strict';
     return function read() {
       if (arguments.length > 0) throw new TypeError(where + ' takes no arguments, got ' + arguments.length);
       const result = pointerOf(this, iface)[${JSON.stringify(name)}]();

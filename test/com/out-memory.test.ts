@@ -6,7 +6,7 @@
 import koffi from 'koffi';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ComError, ComPtr, createHString, defineInterface, defineStruct, deleteHString, Guid, IInspectable, type Com } from '../../lib/com/index.js';
+import { ComError, ComPtr, createHString, createObject, defineInterface, defineStruct, deleteHString, Guid, IInspectable, type Com } from '../../lib/com/index.js';
 import { setCompiling } from '../../lib/com/compile.js';
 import { reenterCallback, valuesObject, winbgtest, winbgtestMissing } from '../support/winbgtest.js';
 
@@ -190,6 +190,61 @@ test('a struct read from its bytes is what koffi decodes from them: every field 
   assert.equal(Mixed.toJS(Mixed.readRaw(zero)), Mixed.toJS(koffi.decode(zero, Mixed.native)));
   assert.is((Mixed.readRaw(zero) as { L: unknown }).L, null, 'a null HSTRING reads as null');
 });
+
+for (const compiled of [false, true]) test(`a struct read ${compiled ? 'by its compiled reader' : 'by the loop (where code is not compiled)'} is what koffi decodes, a field named __proto__ included`, () => {
+  setCompiling(compiled);
+  try {
+    // JSON.parse makes __proto__ an own key, as field lists read from metadata do (a literal would set the prototype).
+    const Odd = defineStruct(`winbg.test.OutOdd${compiled}`, JSON.parse('{ "__proto__": "int32_t", "Flag": "bool", "Wide": "uint64_t", "Id": "GUID" }'));
+    const bytes = new Uint8Array(Odd.size);
+    const value = { Flag: true, Wide: 2n ** 64n - 1n, Id: { Data1: 1, Data2: 2, Data3: 3, Data4: [4, 5, 6, 7, 8, 9, 10, 11] } };
+    Object.defineProperty(value, '__proto__', { value: -7, enumerable: true });
+    koffi.encode(bytes, Odd.native, value);
+    const raw = Odd.readRaw(bytes) as Record<string, unknown>;
+    const decoded = koffi.decode(bytes, Odd.native) as Record<string, unknown>;
+    // koffi's own record loses the __proto__ field (it assigns it, which sets the prototype).
+    assert.equal([raw.Flag, raw.Wide, raw.Id], [decoded.Flag, decoded.Wide, decoded.Id]);
+    assert.is(Object.getOwnPropertyDescriptor(raw, '__proto__')?.value, -7, 'an own field, not the prototype');
+    assert.is(Object.getPrototypeOf(raw), Object.prototype);
+  } finally {
+    setCompiling(true);
+  }
+});
+
+interface Shapes {
+  Sizes(): [bigint, number, bigint | null];
+  Pair(): [number, boolean];
+  Returned(): [number, number];
+}
+class ShapesImpl {
+  Sizes(): [bigint, number, bigint | null] {
+    return [2n ** 64n - 2n, 12345, null];
+  }
+  Pair(): [number, boolean] {
+    return [-1, true];
+  }
+}
+for (const [label, compiled] of [['compiled', true], ['general path', false]] as const) {
+  test(`${label}: uint64, size_t and void ** outs; several outs at once`, () => {
+    setCompiling(compiled);
+    try {
+      const IShapes = defineInterface<Shapes>({
+        name: `IOutShapes${compiled ? 'Compiled' : 'General'}`,
+        iid: compiled ? 'b0c1d2e3-0003-4a5b-8c6d-7e8f90a1b2c3' : 'b0c1d2e3-0004-4a5b-8c6d-7e8f90a1b2c3',
+        base: IInspectable,
+        methods: {
+          Sizes: 'HRESULT (_Out_ uint64_t *wide, _Out_ size_t *size, _Out_ void **nothing)',
+          Pair: 'HRESULT (_Out_ int8_t *small, _Out_ bool *flag)',
+        },
+      });
+      using shapes = createObject<Shapes>(new ShapesImpl(), [IShapes]);
+      assert.equal(shapes.Sizes(), [2n ** 64n - 2n, 12345, null]);
+      assert.equal(shapes.Pair(), [-1, true]);
+    } finally {
+      setCompiling(true);
+    }
+  });
+}
 
 it('a disposed ComPtr refuses the call before anything reaches native code', () => {
   const object = valuesObject(lib!, SLOTS, {});
