@@ -30,16 +30,19 @@ interface Backend {
 const handleOut = new BigUint64Array(new ArrayBuffer(8));
 const lengthOut = new Uint32Array(new ArrayBuffer(8));
 
+/** The HSTRING a combase function returns in `handleOut` (the call given that memory, cleared). */
+function handleFrom(call: (out: BigUint64Array) => number, name: string): HSTRING {
+  handleOut[0] = 0n;
+  ComError.check(call(handleOut), name);
+  return handleOut[0] || null;
+}
+
 const combaseBackend: Backend = {
   create(text) {
-    handleOut[0] = 0n;
-    ComError.check(windows().WindowsCreateString(toUtf16(text), text.length, handleOut), 'WindowsCreateString');
-    return handleOut[0] || null;
+    return handleFrom((out) => windows().WindowsCreateString(toUtf16(text), text.length, out), 'WindowsCreateString');
   },
   reference(buffer, length, header) {
-    handleOut[0] = 0n;
-    ComError.check(windows().WindowsCreateStringReference(buffer, length, header, handleOut), 'WindowsCreateStringReference');
-    return handleOut[0] || null;
+    return handleFrom((out) => windows().WindowsCreateStringReference(buffer, length, header, out), 'WindowsCreateStringReference');
   },
   read(handle) {
     lengthOut[0] = 0;
@@ -50,9 +53,7 @@ const combaseBackend: Backend = {
     return windows().WindowsGetStringLen(handle) as number;
   },
   duplicate(handle) {
-    handleOut[0] = 0n;
-    ComError.check(windows().WindowsDuplicateString(handle, handleOut), 'WindowsDuplicateString');
-    return handleOut[0] || null;
+    return handleFrom((out) => windows().WindowsDuplicateString(handle, out), 'WindowsDuplicateString');
   },
   delete(handle) {
     ComError.check(windows().WindowsDeleteString(handle), 'WindowsDeleteString');

@@ -68,6 +68,14 @@ const SCALARS: Readonly<Record<string, OutCell>> = {
   size_t: scalarCell(BigUint64Array, 8, (view) => (view[0]! <= MAX_SAFE ? Number(view[0]) : view[0])),
 };
 
+/**
+ * True when the out-parameter's typed-array element is its JS value (bool: compared with 0), so
+ * that a compiled caller reads `view[0]` itself.
+ */
+export function isDirectScalar(spec: ValueSpec): boolean {
+  return spec.kind === 'value' && typeof spec.native === 'string' && spec.native in SCALARS && spec.native !== 'size_t';
+}
+
 /** Bytes of a GUID out-parameter, or of a value of a type only koffi can read. */
 function bytesCell(size: number, read: (view: Uint8Array) => unknown): OutCell {
   return {

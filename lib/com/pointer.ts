@@ -23,7 +23,8 @@ import { clearErrorInfo, takeErrorInfo } from './error-info.js';
 import { createHString, deleteHString, takeHString } from './hstring.js';
 import { hasUnsettledStubs, lastReleased, localImplementation, localObjectPointer, settleStubs, stubEpoch } from './local.js';
 import { compile } from './compile.js';
-import { OutLayout, outCell, RECEIVE_CELLS, type OutCell, type OutView } from './out-memory.js';
+import { youngBatch } from './young.js';
+import { isDirectScalar, OutLayout, outCell, RECEIVE_CELLS, type OutCell, type OutView } from './out-memory.js';
 import type { ParamSpec, ValueSpec } from './signature.js';
 import { IInspectable, IUnknown } from './unknown.js';
 
@@ -99,18 +100,12 @@ const forgotten = new FinalizationRegistry<Held>((held) => {
 });
 
 /**
- * Wrappers made since the last microtask, not yet registered with `forgotten`. Registering costs
- * more than the rest of a wrapper (FinalizationRegistry.register with an unregister token is
- * about 0.6 µs in V8), and most wrappers are disposed at once (an out-parameter used and
- * released, a `using` block): so a wrapper is registered only if it is still held when the
- * microtask runs, or when this list is long. Until then the list holds it, so it cannot be
- * collected unseen; a disposed wrapper is never registered, and a registered one is not
- * unregistered (its finalizer finds nothing to release).
+ * Wrappers made since the last microtask are registered with `forgotten` then, if still held
+ * (young.ts): FinalizationRegistry.register with an unregister token costs about 0.6 µs in V8,
+ * more than the rest of a wrapper, and most wrappers are disposed at once. A disposed wrapper is
+ * never registered, and a registered one is not unregistered (its finalizer finds nothing).
  */
-let young: ComPtr<any>[] = [];
-let youngScheduled = false;
-const YOUNG_LIMIT = 4096;
-let registerYoung: () => void;
+let young: (wrapper: ComPtr<any>) => void;
 
 /** ComPtr wrappers not yet disposed or finalized. */
 export function liveComPtrs(): number {
@@ -132,10 +127,7 @@ export class ComPtr<M extends object = {}> {
   static {
     setOwner = (ptr, owner): void => void (ptr.#owner = owner);
 
-    registerYoung = (): void => {
-      youngScheduled = false;
-      const batch = young;
-      young = [];
+    young = youngBatch<ComPtr<any>>((batch) => {
       for (const wrapper of batch) {
         const ptr = wrapper.#ptr;
         if (ptr === null) continue;
@@ -148,7 +140,7 @@ export class ComPtr<M extends object = {}> {
           // a vtable without Release: nothing could release it later either
         }
       }
-    };
+    });
   }
 
   /** @internal Use {@link ComPtr.attach} or {@link ComPtr.copyFrom}. */
@@ -156,12 +148,7 @@ export class ComPtr<M extends object = {}> {
     this.interface = iface;
     this.#ptr = ptr;
     liveWrappers++;
-    young.push(this);
-    if (young.length >= YOUNG_LIMIT) registerYoung();
-    else if (!youngScheduled) {
-      youngScheduled = true;
-      queueMicrotask(registerYoung);
-    }
+    young(this);
   }
 
   /** This wrapper holds no reference any more, and its finalizer (if registered) finds none. */
@@ -831,7 +818,7 @@ function compileCaller(plan: CallPlan): ((this: ComPtr<any>, ...args: unknown[])
       return;
     }
     // Read (and for HSTRINGs, interfaces, GUIDs and structs, converted) while the memory is this call's.
-    const direct = param.kind === 'value' && typeof param.native === 'string' && SCALAR_NATIVES.has(param.native);
+    const direct = isDirectScalar(param);
     const raw = direct ? `v${c}[0]${param.native === 'bool' ? ' !== 0' : ''}` : `cells[${c}].read(v${c})`;
     let converted: string;
     if (param.kind === 'value' || param.kind === 'pointer') converted = raw;
@@ -879,8 +866,6 @@ function compileCaller(plan: CallPlan): ((this: ComPtr<any>, ...args: unknown[])
   return compile(['h', 'context'], body, [helpers, { params, method: plan.method, plan, cells, readers }]);
 }
 
-/** Out-parameter types whose typed-array element is the JS value itself (bool: compared with 0). */
-const SCALAR_NATIVES = new Set(['int8_t', 'uint8_t', 'int16_t', 'uint16_t', 'int32_t', 'uint32_t', 'int64_t', 'uint64_t', 'float', 'double', 'bool']);
 
 /** Calls `method` on a native interface pointer: converts arguments, checks the HRESULT, returns the outs. */
 export function callMethod(target: ComPtr<any>, method: MethodInfo, args: unknown[]): unknown {

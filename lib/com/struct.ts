@@ -63,7 +63,7 @@ export class StructType<T extends object = Record<string, unknown>> {
     const fields = this.#fields.map(([field, type]) => {
       const offset = at + koffi.offsetof(this.native, field);
       // A computed key: `"__proto__": x` in a literal would set the prototype, `["__proto__"]: x` makes the field.
-      return `[${JSON.stringify(field)}]: ${type instanceof StructType ? type.#expression(offset) : FIELD_CODE[type]!(offset)}`;
+      return `[${JSON.stringify(field)}]: ${type instanceof StructType ? type.#expression(offset) : fieldCode(type, offset)}`;
     });
     return `{ ${fields.join(', ')} }`;
   }
@@ -76,7 +76,7 @@ export class StructType<T extends object = Record<string, unknown>> {
     const record: Record<string, unknown> = {};
     for (const [field, type] of this.#fields) {
       const offset = at + koffi.offsetof(this.native, field);
-      const value = type instanceof StructType ? type.#read(view, offset) : FIELD_READERS[type]!(view, offset);
+      const value = type instanceof StructType ? type.#read(view, offset) : readField(type, view, offset);
       Object.defineProperty(record, field, { value, writable: true, enumerable: true, configurable: true });
     }
     return record;
@@ -152,37 +152,34 @@ class GuidStruct extends StructType<Guid> {
 
 export const GUID_STRUCT: StructType<Guid> = new GuidStruct();
 
-/** JS text reading a field at a byte offset of `v`, as koffi decodes it (64-bit integers as bigint, HSTRINGs as handle or null). */
-const FIELD_CODE: Readonly<Record<string, (at: number) => string>> = {
-  int8_t: (at) => `v.getInt8(${at})`,
-  uint8_t: (at) => `v.getUint8(${at})`,
-  int16_t: (at) => `v.getInt16(${at}, true)`,
-  uint16_t: (at) => `v.getUint16(${at}, true)`,
-  int32_t: (at) => `v.getInt32(${at}, true)`,
-  uint32_t: (at) => `v.getUint32(${at}, true)`,
-  int64_t: (at) => `v.getBigInt64(${at}, true)`,
-  uint64_t: (at) => `v.getBigUint64(${at}, true)`,
-  float: (at) => `v.getFloat32(${at}, true)`,
-  double: (at) => `v.getFloat64(${at}, true)`,
-  bool: (at) => `v.getUint8(${at}) !== 0`,
-  HSTRING: (at) => `(v.getBigUint64(${at}, true) || null)`,
+/**
+ * How a field of each type is read from a DataView, as koffi decodes it (64-bit integers as
+ * bigint, bool as a boolean, an HSTRING as its handle or null): the DataView method, and what is
+ * done to its result. One table for both readers: the compiled one's text and the loop's calls.
+ */
+const FIELD_GETTERS: Readonly<Record<string, readonly [getter: 'getInt8' | 'getUint8' | 'getInt16' | 'getUint16' | 'getInt32' | 'getUint32' | 'getBigInt64' | 'getBigUint64' | 'getFloat32' | 'getFloat64', then: 'bool' | 'handle' | null]>> = {
+  int8_t: ['getInt8', null], uint8_t: ['getUint8', null], int16_t: ['getInt16', null], uint16_t: ['getUint16', null],
+  int32_t: ['getInt32', null], uint32_t: ['getUint32', null], int64_t: ['getBigInt64', null], uint64_t: ['getBigUint64', null],
+  float: ['getFloat32', null], double: ['getFloat64', null], bool: ['getUint8', 'bool'], HSTRING: ['getBigUint64', 'handle'],
 };
 
-/** The same, as functions. */
-const FIELD_READERS: Readonly<Record<string, (view: DataView, at: number) => unknown>> = {
-  int8_t: (view, at) => view.getInt8(at),
-  uint8_t: (view, at) => view.getUint8(at),
-  int16_t: (view, at) => view.getInt16(at, true),
-  uint16_t: (view, at) => view.getUint16(at, true),
-  int32_t: (view, at) => view.getInt32(at, true),
-  uint32_t: (view, at) => view.getUint32(at, true),
-  int64_t: (view, at) => view.getBigInt64(at, true),
-  uint64_t: (view, at) => view.getBigUint64(at, true),
-  float: (view, at) => view.getFloat32(at, true),
-  double: (view, at) => view.getFloat64(at, true),
-  bool: (view, at) => view.getUint8(at) !== 0,
-  HSTRING: (view, at) => view.getBigUint64(at, true) || null,
-};
+/** JS text reading a field of `type` at byte `at` of the DataView `v`. */
+function fieldCode(type: string, at: number): string {
+  const entry = FIELD_GETTERS[type];
+  if (entry === undefined) throw new TypeError(`no reader for a struct field of type ${type}`);
+  const [getter, then] = entry;
+  const read = `v.${getter}(${at}, true)`; // little-endian (the second argument is ignored for one byte)
+  return then === 'bool' ? `${read} !== 0` : then === 'handle' ? `(${read} || null)` : read;
+}
+
+/** The same read, made by a call. */
+function readField(type: string, view: DataView, at: number): unknown {
+  const entry = FIELD_GETTERS[type];
+  if (entry === undefined) throw new TypeError(`no reader for a struct field of type ${type}`);
+  const [getter, then] = entry;
+  const value: number | bigint = view[getter](at, true);
+  return then === 'bool' ? value !== 0 : then === 'handle' ? value || null : value;
+}
 
 const byName = new Map<string, StructType<any>>([['GUID', GUID_STRUCT]]);
 const FIELD_TYPES = new Set(['int8_t', 'uint8_t', 'int16_t', 'uint16_t', 'int32_t', 'uint32_t', 'int64_t', 'uint64_t', 'float', 'double', 'bool', 'HSTRING']);

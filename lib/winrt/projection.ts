@@ -5,6 +5,7 @@
 // delegates, JS arrays become IIterable/IVectorView implementations, IReference<T> is unboxed, and
 // asynchronous operations are awaitable.
 import { compile } from '../com/compile.js';
+import { youngBatch } from '../com/young.js';
 import { ComError } from '../com/hresult.js';
 import { ComInterface } from '../com/interface.js';
 import { createObject } from '../com/implement.js';
@@ -21,7 +22,8 @@ type InterfaceType = ResolvedInterface;
 
 export type { Subscription } from './subscription.js';
 
-// Set by WinRTObject's static block: another receipt of an object (false once it is released).
+// Set by WinRTObject's static block: an object's identity; another receipt of an object (false once it is released).
+let identityOf: (object: WinRTObject) => Pointer;
 let receiveAgain: (object: WinRTObject, pointer: ComPtr<any>, type: ResolvedType, lent: boolean) => boolean;
 
 /**
@@ -52,6 +54,7 @@ export class WinRTObject {
   }
 
   static {
+    identityOf = (object) => object.#identity;
     receiveAgain = (object, pointer, type, lent) => {
       if (object.#receipts === 0) return false; // released already: the caller makes a new one
       if (!lent) object.#receipts++;
@@ -137,43 +140,33 @@ export class WinRTObject {
 //
 // A WeakRef costs a microsecond in V8, and a FinalizationRegistry entry with an unregister token
 // more than half of one, while most wrappers are disposed as soon as they are used (a result
-// read and released). So a new wrapper is held strongly, as the ComPtr layer does with its own
-// (pointer.ts, `young`), until the next microtask: then, if it is still held, it becomes a
-// WeakRef and is registered; a wrapper disposed before never costs either. Registrations are
+// read and released). So a new wrapper is held strongly until the next microtask (young.ts, as
+// the ComPtr layer does with its own): then, if it is still held, it becomes a WeakRef and is
+// registered; a wrapper disposed before never costs either. Registrations are
 // never unregistered: the finalizer only deletes the entry if it is still the collected one's.
 const byIdentity = new Map<Pointer, WinRTObject | WeakRef<WinRTObject>>();
 const collected = new FinalizationRegistry<Pointer>((identity) => {
   if (current(identity) === undefined) byIdentity.delete(identity);
 });
-let youngObjects: (Pointer | WinRTObject)[] = []; // identity, object, identity, object…
-let youngScheduled = false;
 
 function current(identity: Pointer): WinRTObject | undefined {
   const entry = byIdentity.get(identity);
   return entry instanceof WeakRef ? entry.deref() : entry;
 }
 
-function remember(identity: Pointer, object: WinRTObject): void {
-  byIdentity.set(identity, object);
-  youngObjects.push(identity, object);
-  if (youngObjects.length >= 8192) holdWeakly();
-  else if (!youngScheduled) {
-    youngScheduled = true;
-    queueMicrotask(holdWeakly);
-  }
-}
-
-function holdWeakly(): void {
-  youngScheduled = false;
-  const batch = youngObjects;
-  youngObjects = [];
-  for (let i = 0; i < batch.length; i += 2) {
-    const identity = batch[i] as Pointer;
-    const object = batch[i + 1] as WinRTObject;
+/** A new wrapper, held strongly until the next microtask, then weakly if it is still the identity's. */
+const holdWeakly = youngBatch<WinRTObject>((batch) => {
+  for (const object of batch) {
+    const identity = identityOf(object);
     if (byIdentity.get(identity) !== object) continue; // released meanwhile
     byIdentity.set(identity, new WeakRef(object));
     collected.register(object, identity);
   }
+});
+
+function remember(identity: Pointer, object: WinRTObject): void {
+  byIdentity.set(identity, object);
+  holdWeakly(object);
 }
 
 function forget(identity: Pointer, object: WinRTObject): void {
