@@ -3,6 +3,7 @@
 // that writes its out-parameter and then calls back into JS, which calls the same method again
 // (the nested call must not overwrite the outer one's result); concurrent asynchronous calls, each
 // with memory of its own; a failed call whose callee set its interface out-parameter anyway.
+import { spawnSync } from 'node:child_process';
 import koffi from 'koffi';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -245,6 +246,25 @@ for (const [label, compiled] of [['compiled', true], ['general path', false]] as
     }
   });
 }
+
+// Node's --disallow-code-generation-from-strings refuses `new Function`, as a content security
+// policy does: winbg must then call through its general path, with the same results.
+const isNode = process.release?.name === 'node' && !('Bun' in globalThis) && !('Deno' in globalThis) && process.env.WINBG_UNDER_WINE !== '1';
+(isNode ? test : test.skip)('where code generation is refused (node --disallow-code-generation-from-strings), calls take the general path', () => {
+  const script = `
+    const { createObject, defineInterface, defineStruct, IInspectable } = await import(${JSON.stringify(new URL('../../lib/com/index.js', import.meta.url).href)});
+    let refused = false;
+    try { new Function('return 1'); } catch { refused = true; }
+    const Point = defineStruct('winbg.test.CspPoint', { X: 'float', Y: 'float' });
+    const I = defineInterface({ name: 'ICspValues', iid: 'b0c1d2e3-0005-4a5b-8c6d-7e8f90a1b2c3', base: IInspectable, types: { CspPoint: Point },
+      methods: { Add: 'HRESULT (int32_t a, int32_t b, _Out_ int32_t *sum)', Name: 'HRESULT (_Out_ HSTRING *name)', Where: 'HRESULT (_Out_ CspPoint *p)' } });
+    const values = createObject({ Add: (a, b) => a + b, Name: () => 'csp', Where: () => ({ X: 1.5, Y: -2 }) }, [I]);
+    process.stdout.write(JSON.stringify({ refused, sum: values.Add(2, 3), name: values.Name(), where: values.Where() }));
+    values.dispose();`;
+  const child = spawnSync(process.execPath, ['--disallow-code-generation-from-strings', '--input-type=module', '-e', script], { encoding: 'utf8' });
+  assert.is(child.status, 0, child.stderr);
+  assert.equal(JSON.parse(child.stdout), { refused: true, sum: 5, name: 'csp', where: { X: 1.5, Y: -2 } });
+});
 
 it('a disposed ComPtr refuses the call before anything reaches native code', () => {
   const object = valuesObject(lib!, SLOTS, {});
