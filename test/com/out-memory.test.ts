@@ -249,7 +249,9 @@ for (const [label, compiled] of [['compiled', true], ['general path', false]] as
 
 // Node's --disallow-code-generation-from-strings refuses `new Function`, as a content security
 // policy does: winbg must then call through its general path, with the same results.
-const isNode = process.release?.name === 'node' && !('Bun' in globalThis) && !('Deno' in globalThis) && process.env.WINBG_UNDER_WINE !== '1';
+// Not under qemu-user (scripts/arm64.mjs sets QEMU_LD_PREFIX): its node is an arm64 binary that
+// only qemu can start, so this process cannot spawn it; nor under Wine.
+const isNode = process.release?.name === 'node' && !('Bun' in globalThis) && !('Deno' in globalThis) && process.env.WINBG_UNDER_WINE !== '1' && process.env.QEMU_LD_PREFIX === undefined;
 (isNode ? test : test.skip)('where code generation is refused (node --disallow-code-generation-from-strings), calls take the general path', () => {
   const script = `
     const { createObject, defineInterface, defineStruct, IInspectable } = await import(${JSON.stringify(new URL('../../lib/com/index.js', import.meta.url).href)});
