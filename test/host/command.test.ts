@@ -102,7 +102,9 @@ test('a run with progress: registered, activated, progress, completed; exit 0; n
   assert.match(result.lines[1]!, /^activated \{[0-9A-F-]{36}\}$/);
   assert.equal(result.lines.slice(2), ['progress 10', 'progress 100', 'completed']);
   assert.match(result.stderr, /fires the ApplicationTrigger now .*Windows refuses it for a task registered by CLSID \(ERROR_NOT_SUPPORTED, 0x80070032\)/);
-  assert.is(timers(), before, 'no timer or interval is left behind');
+  // At most as many as before: a timer of an earlier test may end meanwhile (seen under Wine), none may be added.
+  const after = timers();
+  assert.ok(after <= before, `no timer or interval is left behind (${before} before, ${after} after)`);
   createHost().close(); // the command closed its host
 });
 
