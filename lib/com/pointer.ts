@@ -11,9 +11,8 @@
 // to settle) it reaches through local.ts, which the object layer fills in.
 import { isWindows, type Pointer } from '../ffi/koffi.js';
 import { allocate, POINTER_SIZE, readPointer, release as freeNative, wideString } from '../ffi/memory.js';
-import { nativeUnknown, type NativeUnknown } from '../ffi/native-unknown.js';
 import { nativeFunction } from '../ffi/prototype.js';
-import { releaseInterface } from '../ffi/vtable.js';
+import { queryInterface, releaseInterface, unknownThroughVtable } from '../ffi/vtable.js';
 import { Guid } from './guid.js';
 import { ComError, E_INVALIDARG, E_NOINTERFACE, E_POINTER } from './hresult.js';
 import type { ComInterface, MethodInfo } from './interface.js';
@@ -49,9 +48,6 @@ interface Held {
 
 let liveWrappers = 0;
 
-/** QueryInterface's out-pointer, reused (null while a call holds it). */
-let queryOut: BigUint64Array | null = new BigUint64Array(new ArrayBuffer(8));
-
 /**
  * ComPtrs that another object owns and hands out for calls only (a WinRTObject's cached
  * interface pointers, see WinRTObject.comPtr): disposing one yourself would break its owner, so
@@ -75,13 +71,6 @@ function ownedError(ptr: ComPtr<any>, what: string, owner: string): TypeError {
   return new TypeError(`${what}: this ComPtr belongs to ${owner}, which releases it; dispose that object instead, or take a pointer of your own with .as(${ptr.interface.name}) or .clone()`);
 }
 
-/**
- * IUnknown called through any object's vtable by winbg's machine code (native-unknown.ts), or
- * null where there is none (then each vtable's slots are read and decoded, as for other methods).
- */
-let throughVtable: NativeUnknown['through'] | null | undefined;
-const through = (): NativeUnknown['through'] | null => (throughVtable === undefined ? (throughVtable = nativeUnknown()?.through ?? null) : throughVtable);
-
 // A forgotten proxy is released on a koffi worker thread, as disposeComPtr does: its Release
 // travels to another process, which may be waiting on this thread right now.
 const forgotten = new FinalizationRegistry<Held>((held) => {
@@ -90,7 +79,7 @@ const forgotten = new FinalizationRegistry<Held>((held) => {
   if (ptr !== null) {
     liveWrappers--;
     try {
-      const release = held.release ?? through()!.release;
+      const release = held.release ?? unknownThroughVtable()!.release;
       if (isForeignPointer(ptr)) release.async(ptr, () => {});
       else if (release(ptr) === 0) lastReleased();
     } catch {
@@ -132,7 +121,7 @@ export class ComPtr<M extends object = {}> {
         const ptr = wrapper.#ptr;
         if (ptr === null) continue;
         try {
-          const release = through() === null ? (wrapper.#function(IUnknown.methods[2]!) as Held['release']) : null;
+          const release = unknownThroughVtable() === null ? (wrapper.#function(IUnknown.methods[2]!) as Held['release']) : null;
           const held: Held = { ptr, release };
           wrapper.#held = held;
           forgotten.register(wrapper, held);
@@ -160,7 +149,7 @@ export class ComPtr<M extends object = {}> {
 
   /** Release of this object: through the machine code, or its vtable's own function. */
   #release(ptr: Pointer): number {
-    const release = this.#held?.release ?? through()?.release ?? this.#function(IUnknown.methods[2]!, ptr);
+    const release = this.#held?.release ?? unknownThroughVtable()?.release ?? this.#function(IUnknown.methods[2]!, ptr);
     return release(ptr) as number;
   }
 
@@ -178,7 +167,7 @@ export class ComPtr<M extends object = {}> {
     checkPointer(ptr, iface, 'ComPtr.copyFrom');
     const wrapper = new (classFor(iface))(ptr, iface) as Com<M>;
     try {
-      (through()?.addRef ?? wrapper.#function(IUnknown.methods[1]!))(ptr);
+      (unknownThroughVtable()?.addRef ?? wrapper.#function(IUnknown.methods[1]!))(ptr);
     } catch (error) {
       wrapper.#forget(); // it holds no reference: its finalizer must release none
       throw error;
@@ -237,18 +226,10 @@ export class ComPtr<M extends object = {}> {
   }
 
   #queryRaw(iid: Guid): Pointer | number {
-    // The out-pointer in reusable memory (out-memory.ts); taken while the call runs, in case a
-    // JS QueryInterface it reaches queries in turn.
-    const out = queryOut ?? new BigUint64Array(new ArrayBuffer(8));
-    queryOut = null;
-    try {
-      out[0] = 0n;
-      const hr = (through()?.queryInterface ?? this.#function(IUnknown.methods[0]!))(this.pointer, iid.bytes, out) as number;
-      if (hr < 0) return hr;
-      return out[0] === 0n ? E_POINTER : out[0]!;
-    } finally {
-      queryOut = out;
-    }
+    // Settled first, as before any synchronous native call (see #function): without the machine
+    // code, a JS object's QueryInterface is a koffi callback.
+    if (hasUnsettledStubs()) settleStubs();
+    return queryInterface(this.pointer, iid.bytes);
   }
 
   /**
@@ -297,10 +278,7 @@ export class ComPtr<M extends object = {}> {
   identity(): Pointer {
     const result = this.#queryRaw(IUnknown.iid);
     if (typeof result === 'number') throw new ComError(result, `QueryInterface from ${this.interface.name} for IUnknown`);
-    // Through its own vtable: an object's IUnknown may be another vtable's.
-    const release = through()?.release;
-    if (release) release(result);
-    else releaseInterface(result);
+    releaseInterface(result); // through its own vtable: an object's IUnknown may be another vtable's
     return result;
   }
 
@@ -336,7 +314,7 @@ export class ComPtr<M extends object = {}> {
     const ptr = this.#ptr;
     if (ptr === null) return Promise.resolve();
     if (this.#owner !== undefined) throw ownedError(this, 'ComPtr.disposeAsync', this.#owner);
-    const release = (this.#held?.release ?? through()?.release ?? this.#function(IUnknown.methods[2]!)) as NativeFn & { async(...args: unknown[]): void };
+    const release = (this.#held?.release ?? unknownThroughVtable()?.release ?? this.#function(IUnknown.methods[2]!)) as NativeFn & { async(...args: unknown[]): void };
     this.detach();
     return new Promise((resolve) => release.async(ptr, () => resolve()));
   }
@@ -764,7 +742,7 @@ export function methodCaller(method: MethodInfo, install?: (compiled: (this: Com
 /** What compiled callers reach: the general path's pieces, named for the code below. */
 const helpers = {
   functionOf: (target: ComPtr<any>, method: MethodInfo): NativeFn => ComPtr.functionOf(target, method),
-  classFor: (iface: ComInterface<any>) => classFor(iface),
+  classFor,
   toNativeIn, arrayIn, fromNativeOut, receivedArray, results, clearErrorInfo, takeErrorInfo, takeHString, declaredInterface, Guid,
 };
 

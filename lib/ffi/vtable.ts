@@ -2,6 +2,7 @@
 // elements, the aggregated marshaler), as C does: `p->lpVtbl->Method(p, ...)`. The decoded
 // function is cached by its address, so a slot whose function changes is decoded afresh.
 import { koffi, type NativeType, type Pointer } from './koffi.js';
+import { nativeUnknown, type NativeUnknown } from './native-unknown.js';
 
 type NativeFn = (...args: any[]) => any;
 const decoded = new Map<NativeType, Map<Pointer, NativeFn>>();
@@ -18,16 +19,39 @@ export function slotFunction(self: Pointer, slot: number, proto: NativeType): Na
 }
 
 const releaseProto = koffi.proto('__stdcall', null, 'uint32_t', ['void *']);
-const queryProto = koffi.proto('__stdcall', null, 'int32_t', ['void *', 'void *', koffi.out(koffi.pointer('void *'))]);
+const queryProto = koffi.proto('__stdcall', null, 'int32_t', ['void *', 'void *', 'void *']);
+
+let thunks: NativeUnknown['through'] | null | undefined;
+
+/**
+ * IUnknown's methods of any COM object called through its vtable by winbg's machine code
+ * (native-unknown.ts), which needs neither the vtable nor the slot read first; null where there
+ * is none (then the slots are read and decoded, as slotFunction does).
+ */
+export function unknownThroughVtable(): NativeUnknown['through'] | null {
+  return thunks === undefined ? (thunks = nativeUnknown()?.through ?? null) : thunks;
+}
 
 /** IUnknown::Release of any COM object; returns the new count. */
 export function releaseInterface(self: Pointer): number {
-  return slotFunction(self, 2, releaseProto)(self) as number;
+  const through = unknownThroughVtable();
+  return (through ? through.release(self) : slotFunction(self, 2, releaseProto)(self)) as number;
 }
+
+/** QueryInterface's out-pointer, reused (taken while a call holds it: a JS QueryInterface it reaches may query in turn). */
+let queryOut: BigUint64Array | null = new BigUint64Array(new ArrayBuffer(8));
 
 /** IUnknown::QueryInterface of any COM object: the interface pointer (one reference), or the failed HRESULT. */
 export function queryInterface(self: Pointer, iid: Uint8Array): Pointer | number {
-  const out: [Pointer | null] = [null];
-  const hr = slotFunction(self, 0, queryProto)(self, iid, out) as number;
-  return hr < 0 ? hr : out[0] ?? -2147467261 /* E_POINTER */;
+  // A typed array for the out-pointer (lib/com/out-memory.ts says why, not koffi's _Out_ box).
+  const out = queryOut ?? new BigUint64Array(new ArrayBuffer(8));
+  queryOut = null;
+  try {
+    out[0] = 0n;
+    const through = unknownThroughVtable();
+    const hr = (through ? through.queryInterface(self, iid, out) : slotFunction(self, 0, queryProto)(self, iid, out)) as number;
+    return hr < 0 ? hr : out[0] || -2147467261 /* E_POINTER */;
+  } finally {
+    queryOut = out;
+  }
 }
