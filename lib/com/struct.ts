@@ -36,18 +36,22 @@ export class StructType<T extends object = Record<string, unknown>> {
    */
   readRaw(bytes: DataView | Uint8Array): unknown {
     const view = bytes instanceof DataView ? bytes : new DataView(bytes.buffer, bytes.byteOffset, this.size);
-    return (this.#reader ??= compile<(view: DataView) => unknown>([], `'use strict'; return function read_struct(v) { return ${this.#expression(0)}; };`, []) ?? ((v) => this.#read(v, 0)))(view);
+    return this.#readerOf()(view);
   }
 
   #reader: ((view: DataView) => unknown) | undefined;
+
+  /** The compiled reader, made on first use, or the loop where code is not compiled. */
+  #readerOf(): (view: DataView) => unknown {
+    return (this.#reader ??= compile<(view: DataView) => unknown>([], `'use strict'; return function read_struct(v) { return ${this.#expression(0)}; };`, []) ?? ((v) => this.#read(v, 0)));
+  }
 
   /**
    * @internal The JS value of an out-parameter's struct from its bytes: {@link readRaw}, then
    * {@link toJS} taking the HSTRINGs it holds (for a struct of plain fields, the record itself).
    */
   outReader(): (view: DataView) => T {
-    this.readRaw(new DataView(new ArrayBuffer(this.size))); // compiles the reader
-    const read = this.#reader!;
+    const read = this.#readerOf();
     // The record is the value itself only for a struct of plain fields whose toJS is StructType's (not GUID's).
     const asIs = this.#plain && this.#fields.length > 0 && this.toJS === StructType.prototype.toJS;
     return asIs ? (read as (view: DataView) => T) : (view) => this.toJS(read(view), true);

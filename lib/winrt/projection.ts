@@ -366,10 +366,14 @@ export function installMembers(target: object, interfaces: readonly InterfaceTyp
     for (const member of planMembers(methods, describeMethod, taken)) {
       switch (member.kind) {
         case 'property': {
-          const get = member.getter ? call(member.getter) : undefined;
+          // The invoker only where the read is not compiled (compiledRead): it is not built twice.
+          const read = (getter: MethodDescriptor): (() => unknown) => {
+            const get = call(getter);
+            return function (this: object): unknown { return get(this, NO_ARGUMENTS); };
+          };
           const set = member.setter ? call(member.setter) : undefined;
           define(member.name, {
-            get: get ? (compiledRead(type, member.getter!, pointerOf) ?? function (this: object): unknown { return get(this, NO_ARGUMENTS); }) : undefined,
+            get: member.getter ? (compiledRead(type, member.getter, pointerOf) ?? read(member.getter)) : undefined,
             set: set ? function (this: object, value: unknown): void { set(this, [value]); } : undefined,
           });
           break;
@@ -387,9 +391,12 @@ export function installMembers(target: object, interfaces: readonly InterfaceTyp
           break;
         }
         case 'method': {
-          const invoke = call(member.method);
-          const compiled = compiledRead(type, member.method, pointerOf);
-          define(member.name, { writable: true, value: compiled ?? function (this: object, ...args: unknown[]): unknown { return invoke(this, args); } });
+          let value: unknown = compiledRead(type, member.method, pointerOf);
+          if (value === null) {
+            const invoke = call(member.method);
+            value = function (this: object, ...args: unknown[]): unknown { return invoke(this, args); };
+          }
+          define(member.name, { writable: true, value });
           break;
         }
         case 'overloads': {
