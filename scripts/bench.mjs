@@ -264,6 +264,11 @@ async function nativeValues() {
 
 const pointerOut = () => new BigUint64Array(new ArrayBuffer(8));
 
+/** A values object's HRESULT, checked as every side of a comparison checks it. */
+const check = (hr) => {
+  if (hr < 0) throw new Error(`the values object failed: 0x${(hr >>> 0).toString(16)}`);
+};
+
 /**
  * Outgoing calls to a native callee (winbgtest's values object: C functions that write one kind
  * of out-parameter each), for every kind of out-parameter: winbg's ComPtr method against the
@@ -287,9 +292,6 @@ async function outgoingNative() {
   const fn = (name, params) => koffi.decode(slotAddress(self, slot(name)), koffi.proto('__stdcall', null, 'int32_t', ['void *', ...params]));
   const out = (type) => koffi.out(koffi.pointer(type));
   const release = koffi.decode(slotAddress(returned.self, 2), koffi.proto('__stdcall', null, 'uint32_t', ['void *']));
-  const check = (hr) => {
-    if (hr < 0) throw new Error(`the values object failed: 0x${(hr >>> 0).toString(16)}`);
-  };
   const text = 'Windows.ApplicationModel.Background';
   const measure = (label, sides) => callRows(`outgoing call, native callee, ${label}`, compareSides(sides));
   // Every loop is written out, with no spread or closure per call, so that the floor is koffi's best.
@@ -314,7 +316,8 @@ async function outgoingNative() {
     });
   }
   {
-    // The result is a Guid object on every side (Guid.fromBytes copies the 16 bytes).
+    // The result is a Guid object on every side (Guid.fromBytes copies the 16 bytes). For a GUID
+    // winbg before passed a fresh Uint8Array(16), not a koffi _Out_ box: its "boxes" side does so.
     const floor = fn('guid', ['void *']);
     const bytes = new Uint8Array(new ArrayBuffer(16));
     measure('_Out_ GUID', {
@@ -612,9 +615,6 @@ async function projectedCall() {
   const self = object.self;
   const value = project(ComPtr.copyFrom(self, IPropertyValue.iface), IPropertyValue);
   const fn = (name) => koffi.decode(slotAddress(self, methods.find((m) => m.name === name).slot), koffi.proto('__stdcall', null, 'int32_t', ['void *', 'void *']));
-  const check = (hr) => {
-    if (hr < 0) throw new Error(`the values object failed: 0x${(hr >>> 0).toString(16)}`);
-  };
   const measure = (label, sides) => callRows(`WinRT call, native callee, ${label}`, compareSides(sides));
   {
     const floor = fn('GetInt32');
