@@ -305,8 +305,14 @@ function registerProxy(dll) {
   }
   // Not waiting for system.reg: the running wineserver holds the registry and saves it every 30 s
   // and when it ends (wineserver -k included); other processes may keep it alive for long.
-  const problem = registrationProblem(dll);
-  if (problem) throw new Error(`after wine regsvr32, ${problem}.`);
+  // Seen once on a prefix made a minute before: regsvr32 had exited 0 and the first query still
+  // found no key, while a query seconds later did. So ask again for a while before calling it failed.
+  let problem = registrationProblem(dll);
+  for (let tries = 0; problem && tries < 10; tries++) {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
+    problem = registrationProblem(dll);
+  }
+  if (problem) throw new Error(`after wine regsvr32 and 10 s of asking again, ${problem}.`);
 }
 
 /**

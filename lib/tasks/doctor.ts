@@ -2,7 +2,7 @@
 // something is missing, what to do. Off Windows it says what it would check.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isWindows } from '../ffi/koffi.js';
+import { isWindows, koffi, koffiLoader } from '../ffi/koffi.js';
 import { nativeUnknownUnavailable } from '../ffi/native-unknown.js';
 import { Guid } from '../com/guid.js';
 import { ComError } from '../com/hresult.js';
@@ -32,6 +32,8 @@ export function diagnose(options: DoctorOptions = {}): Finding[] {
   const unknown = nativeUnknownUnavailable();
   if (unknown === null) add('native IUnknown', 'ok', 'AddRef, Release and QueryInterface of JS COM objects are native code here: answered on the caller\'s thread, whatever the JS thread is doing');
   else add('native IUnknown', 'warning', `AddRef, Release and QueryInterface of JS COM objects fall back to koffi callbacks (${unknown}): a native caller's call to them waits for the JS thread, so never block it while Windows may call (README, Threads)`);
+
+  add('koffi', 'ok', `koffi ${String((koffi as { version?: unknown }).version)}, ${koffiLoader === 'addon' ? 'its prebuilt addon loaded directly' : 'loaded through its package entry'}`);
 
   if (!isWindows) {
     add('platform', 'info', `this is ${process.platform}: background tasks run on Windows 10 or later. On Windows, doctor checks: package identity (MSIX or sparse package), that the package manifest declares a com:ExeServer with com:Class Id = the task's CLSID, that a registration of the task exists (BackgroundTaskRegistration.AllTasks) and its trigger, that background access is allowed (BackgroundExecutionManager.GetAccessStatus), and that SetTaskEntryPointClsid exists (Windows 10 2004+). Here, run the task under the portable host: \`winbg host <module>\`.`);

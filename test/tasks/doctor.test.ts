@@ -22,8 +22,9 @@ test('what it finds here', () => {
     assert.is(unknown.level, 'ok', 'x64 and arm64 run the native code');
   }
   if (!isWindows) {
-    assert.equal(findings.map((f) => f.check), ['native IUnknown', 'platform']);
-    assert.match(findings[1]!.message, /package identity.*com:ExeServer.*AllTasks.*GetAccessStatus.*winbg host/s);
+    assert.equal(findings.map((f) => f.check), ['native IUnknown', 'koffi', 'platform']);
+    assert.match(findings[1]!.message, /^koffi 3\.\d+\.\d+, (its prebuilt addon loaded directly|loaded through its package entry)$/);
+    assert.match(findings[2]!.message, /package identity.*com:ExeServer.*AllTasks.*GetAccessStatus.*winbg host/s);
     return;
   }
   // Under Wine: no package identity, and no Background classes.
