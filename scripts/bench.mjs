@@ -779,6 +779,7 @@ function serverStart() {
     koffiFile: `await import(${JSON.stringify(pathToFileURL(koffiFile).href)}); ${now}`,
     koffi: `import { createRequire } from 'node:module'; createRequire(${JSON.stringify(path.join(projectRoot, 'package.json'))})('koffi'); ${now}`,
     koffiModule: `await import('koffi'); ${now}`,
+    koffiAddon: `await import(${JSON.stringify(pathToFileURL(path.join(projectRoot, '.build', 'lib', 'ffi', 'koffi.js')).href)}); ${now}`,
     build: serving(path.join(projectRoot, '.build', 'lib', 'tasks', 'index.js')),
     ...(bundle ? { bundle: serving(bundle) } : {}),
   };
@@ -803,7 +804,8 @@ function serverStart() {
     row('server: their size', graph.bytes / 1024, 'KiB');
   }
   row('server: a plain Node process start to exit', plain, 'ms');
-  row('server: Node loading koffi as winbg does (CommonJS entry), start to exit: the floor', wall('koffi'), 'ms', wall('koffi') / plain, 'a plain Node process');
+  row('server: Node loading koffi\'s CommonJS entry, start to exit: the floor', wall('koffi'), 'ms', wall('koffi') / plain, 'a plain Node process');
+  row('server: Node importing winbg\'s koffi loader (lib/ffi/koffi.js: the addon directly), start to exit', wall('koffiAddon'), 'ms', wall('koffiAddon') / plain, 'a plain Node process');
   row('server: Node loading koffi\'s ES module entry, start to exit', wall('koffiModule'), 'ms', wall('koffiModule') / plain, 'a plain Node process');
   row('server: Node importing an ES module file that loads koffi, start to exit', wall('koffiFile'), 'ms', wall('koffiFile') / plain, 'a plain Node process');
   for (const [name, what] of [['build', '.build'], ['bundle', 'the published bundle']]) {

@@ -14,4 +14,5 @@ export { getIids, getRuntimeClassName, getTrustLevel } from './inspectable.js';
 export { toComPtr, type ComConvertible } from './pointer.js';
 export * from './runtime.js';
 export { isWindows, type Pointer } from '../ffi/koffi.js';
+import '../tasks/index.js'; // the whole runtime of a served task, so that the bundle keeps it in one chunk (README, Start-up)
 // liveComObjects, liveComPtrs, nativeMemoryInUse, registeredCallbacks, nativeUnknownUnavailable: winbg/diagnostics.

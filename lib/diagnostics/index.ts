@@ -9,3 +9,4 @@ export { liveComPtrs } from '../com/pointer.js';
 export { registeredCallbacks } from '../ffi/koffi.js';
 export { nativeMemoryInUse } from '../ffi/memory.js';
 export { nativeUnknownUnavailable } from '../ffi/native-unknown.js';
+import '../tasks/index.js'; // the whole runtime of a served task, so that the bundle keeps it in one chunk (README, Start-up)

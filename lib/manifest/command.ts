@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { checkManifest, type ManifestFinding } from './check.js';
 import { comServerExtension } from './com-server.js';
+import '../tasks/index.js'; // the whole runtime of a served task, so that the bundle keeps it in one chunk (README, Start-up)
 
 /** Misuse of the command (missing, unknown or repeated options, an invalid value, an unreadable file). */
 export class ManifestUsageError extends Error {

@@ -10,3 +10,4 @@ export {
 export { checkManifest, type CheckManifestOptions, type ManifestCheck, type ManifestFinding } from './check.js';
 export { COM_NAMESPACE, FOUNDATION_NAMESPACE } from './namespaces.js';
 export { XmlSyntaxError, parseXml, type XmlAttribute, type XmlDocument, type XmlElement } from './xml.js';
+import '../tasks/index.js'; // the whole runtime of a served task, so that the bundle keeps it in one chunk (README, Start-up)

@@ -3,3 +3,4 @@ export { createPrimesTask, primesTask, runPrimes, SAMPLE_TASK_CLSID, DEFAULT_MAX
 export { recoverPrimeLog, PrimeLogWriter, PrimeLogError, DELIMITER, type PrimeLogState, type PrimeLogWriterOptions } from './prime-log.js';
 export { localDataFolder, defaultPrimesFile, processName, PRIMES_FILE_NAME, type DataFolder, type DataFolderOptions } from './data-folder.js';
 export { primeSegments, smallPrimes, countPrimes, SEGMENT_ODDS } from './sieve.js';
+import '../tasks/index.js'; // the whole runtime of a served task, so that the bundle keeps it in one chunk (README, Start-up)

@@ -6,6 +6,7 @@ export { WinRTObject, project, wrap, type Subscription } from './projection.js';
 export { activationFactory, registerActivationFactory, runtimeClass, IActivationFactory, type RuntimeClass, type UntypedRuntimeClass } from './activation.js';
 export { asPromise, fromPromise, AsyncStatus, type AsyncOptions } from './async.js';
 export { box } from './reference.js';
+import '../tasks/index.js'; // the whole runtime of a served task, so that the bundle keeps it in one chunk (README, Start-up)
 
 /** What the projection adds to asynchronous operations (next to being awaitable). */
 export interface AsyncOperation<T> {
