@@ -305,14 +305,13 @@ function registerProxy(dll) {
   }
   // Not waiting for system.reg: the running wineserver holds the registry and saves it every 30 s
   // and when it ends (wineserver -k included); other processes may keep it alive for long.
-  // Seen once on a prefix made a minute before: regsvr32 had exited 0 and the first query still
-  // found no key, while a query seconds later did. So ask again for a while before calling it failed.
-  let problem = registrationProblem(dll);
-  for (let tries = 0; problem && tries < 10; tries++) {
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
-    problem = registrationProblem(dll);
-  }
-  if (problem) throw new Error(`after wine regsvr32 and 10 s of asking again, ${problem}.`);
+  // Seen on prefixes made a minute before: regsvr32 exits 0, and `wine reg query` keeps finding no
+  // key (for over 10 s of asking), while system.reg, once the wineserver has ended and saved it,
+  // has them. So when the query finds none, wait for the wineserver to end and read system.reg.
+  const problem = registrationProblem(dll);
+  if (problem === null) return;
+  spawnSync('wineserver', ['-w'], { env: wineEnv(), stdio: 'ignore', timeout: 120_000 });
+  if (!registeredPerSystemReg(dll)) throw new Error(`after wine regsvr32, ${problem}, and the saved registry (system.reg) does not have it either.`);
 }
 
 /**
