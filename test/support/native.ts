@@ -94,6 +94,25 @@ export function collectGarbage(): boolean {
 }
 
 /**
+ * `count()` once garbage of earlier tests has been collected and finalized: collects and yields
+ * to the event loop (where finalizers run) until two readings in a row agree, at most 20 times.
+ * A baseline read without this counts objects that are about to go, and a later reading that is
+ * lower than expected only says a collection happened in between (seen in CI under Wine: 44
+ * objects of earlier suites collected while a client process ran).
+ */
+export async function settledCount(count: () => number): Promise<number> {
+  let last = -1;
+  for (let i = 0; i < 20; i++) {
+    collectGarbage();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const now = count();
+    if (now === last) return now;
+    last = now;
+  }
+  return last;
+}
+
+/**
  * Keeps the JS thread blocked (Atomics.wait, 5 ms at a time) until `done()` holds, reading native
  * memory only: no callback, promise or timer runs meanwhile, so whatever changed was done by
  * other threads. Throws, naming `what`, after `ms`.

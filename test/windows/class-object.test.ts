@@ -14,6 +14,7 @@ import {
 } from '../../lib/com/index.js';
 import { liveComObjects, nativeMemoryInUse } from '../../lib/diagnostics/index.js';
 import { ICalculator, IPersist, ISequentialStream, type Calculator } from '../support/interfaces.js';
+import { settledCount } from '../support/native.js';
 import { MemoryStream, PersistentStream } from '../support/stream.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -107,7 +108,7 @@ test('a second Windows process activates the class and calls it across processes
   // Vtables live as long as the process; build them first so that the memory check sees objects only.
   prepareInterfaces([ISequentialStream, IPersist]);
   prepareInterfaces([IClassFactory]);
-  const before = liveComObjects();
+  const before = await settledCount(liveComObjects);
   const memory = nativeMemoryInUse();
   const streams: MemoryStream[] = [];
   const registration = registerClassObject(STREAM, {
