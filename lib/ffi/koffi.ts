@@ -53,7 +53,10 @@ function prebuiltAddon(): typeof koffiModule | null {
       path.join(koffiDir, 'build', 'koffi', triplet, 'koffi.node'),
     ]) {
       if (!fs.existsSync(file)) continue;
-      return loadAddon(fs.realpathSync.native(file), version);
+      // fs.realpathSync, not .native: the same spelling of the path as require's own cache key
+      // (on Windows the two may differ in a drive letter's case, and koffi's entry would load a
+      // second instance of the addon).
+      return loadAddon(fs.realpathSync(file), version);
     }
   } catch {
     // koffi's entry finds it, or says why it cannot.
