@@ -69,7 +69,7 @@ test.before(() => {
 });
 
 test('CoCreateInstance from a koffi worker thread reaches the JS class factory', async () => {
-  const before = liveComObjects();
+  const before = await settledCount(liveComObjects);
   const created: Implementation[] = [];
   const registration = registerClassObject(CALCULATOR, { create: () => new Calc(), interfaces: [ICalculator], onCreate: (o) => created.push(o) });
   try {
@@ -86,7 +86,7 @@ test('CoCreateInstance from a koffi worker thread reaches the JS class factory',
 });
 
 test('CoCreateInstance from a worker_threads thread: calls are queued to the JS thread', async () => {
-  const before = liveComObjects();
+  const before = await settledCount(liveComObjects);
   const registration = registerClassObject(CALCULATOR, { create: () => new Calc(), interfaces: [ICalculator] });
   try {
     const worker = new Worker(join(here, 'support', 'worker.js'), { workerData: { clsid: CALCULATOR.toString() } });
