@@ -303,11 +303,11 @@ function registerProxy(dll) {
   if (result.status !== 0) {
     throw new Error(`wine regsvr32 /s ${toWindowsPath(dll)} failed (${result.error?.message ?? `exit ${result.status}`}):\n${result.stdout}${result.stderr}`);
   }
-  // Not waiting for system.reg: the running wineserver holds the registry and saves it every 30 s
-  // and when it ends (wineserver -k included); other processes may keep it alive for long.
-  // Seen on prefixes made a minute before: regsvr32 exits 0, and `wine reg query` keeps finding no
-  // key (for over 10 s of asking), while system.reg, once the wineserver has ended and saved it,
-  // has them. So when the query finds none, wait for the wineserver to end and read system.reg.
+  // Asked of the running wineserver, which holds the registry and saves it to system.reg every
+  // 30 s and when it ends. Seen on prefixes made a minute before: regsvr32 exits 0 and `wine reg
+  // query` keeps finding no key (for over 10 s of asking), while system.reg, once the wineserver
+  // has ended and saved it, has them. Only then is waiting for it to end (which other processes of
+  // the prefix may delay) worth it.
   const problem = registrationProblem(dll);
   if (problem === null) return;
   spawnSync('wineserver', ['-w'], { env: wineEnv(), stdio: 'ignore', timeout: 120_000 });

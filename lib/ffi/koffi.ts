@@ -12,12 +12,6 @@ import type koffiModule from 'koffi';
 const require = createRequire(import.meta.url);
 
 /**
- * How koffi was loaded: 'addon' when its prebuilt binary was required directly, 'package' through
- * koffi's own entry. Shown by `winbg doctor`.
- */
-export let koffiLoader: 'addon' | 'package' = 'package';
-
-/**
  * koffi's prebuilt addon for this machine, required directly, or null (then koffi's entry does it).
  *
  * koffi's entry spends about 5 ms of a 7 ms load before it requires the addon: resolving the
@@ -130,14 +124,14 @@ function linuxLibc(fs: typeof import('node:fs')): 'glibc' | 'musl' | undefined {
   }
 }
 
-const koffi: typeof koffiModule = (() => {
-  const addon = prebuiltAddon();
-  if (addon) {
-    koffiLoader = 'addon';
-    return addon;
-  }
-  return require('koffi');
-})();
+const addon = prebuiltAddon();
+const koffi: typeof koffiModule = addon ?? require('koffi');
+
+/**
+ * How koffi was loaded: 'addon' when its prebuilt binary was required directly, 'package' through
+ * koffi's own entry. Shown by `winbg doctor`.
+ */
+export const koffiLoader: 'addon' | 'package' = addon ? 'addon' : 'package';
 
 export { koffi };
 export type { TypeObject as NativeType } from 'koffi';

@@ -4,7 +4,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { liveComObjects } from '../../lib/diagnostics/index.js';
 import { createHost, ManualClock, systemClock, type Clock, type HostEvent } from '../../lib/host/index.js';
-import { collectGarbage } from '../support/native.js';
+import { collectGarbage, settledCount } from '../support/native.js';
 import { Background, MINUTE, register, serveTask } from './support.js';
 
 const test = suite('the host');
@@ -111,7 +111,7 @@ test('after close, no timer of the host is left to keep the process alive', asyn
 
 test('every COM object of the host and its runs is released once it closes', async () => {
   if (!collectGarbage()) return; // a runtime without a forced GC cannot count what the GC releases
-  const before = await collectedComObjects();
+  const before = await settledCount(liveComObjects);
   {
     const clock = new ManualClock();
     using host = createHost({ clock });
@@ -129,24 +129,11 @@ test('every COM object of the host and its runs is released once it closes', asy
     }
     assert.is(host.runs.length, 20);
   }
-  const after = await collectedComObjects();
+  const after = await settledCount(liveComObjects);
   // JavaScriptCore (Bun) collects conservatively: a stale stack slot may keep one projected
   // wrapper, and so one object, alive. A leak per run would leave twenty.
   const slack = (globalThis as { Bun?: unknown }).Bun ? 1 : 0;
   assert.ok(after >= before && after <= before + slack, `live COM objects ${after}, expected ${before}`);
 });
-
-/** Live COM objects once the garbage collector has released what projected objects dropped (FinalizationRegistry). */
-async function collectedComObjects(): Promise<number> {
-  let count = liveComObjects();
-  for (let stable = 0, i = 0; stable < 10 && i < 400; i++) {
-    collectGarbage();
-    await new Promise((resolve) => setImmediate(resolve));
-    const now = liveComObjects();
-    stable = now === count ? stable + 1 : 0;
-    count = now;
-  }
-  return count;
-}
 
 test.run();

@@ -94,19 +94,19 @@ export function collectGarbage(): boolean {
 }
 
 /**
- * `count()` once garbage of earlier tests has been collected and finalized: collects and yields
- * to the event loop (where finalizers run) until two readings in a row agree, at most 20 times.
- * A baseline read without this counts objects that are about to go, and a later reading that is
- * lower than expected only says a collection happened in between (seen in CI under Wine: 44
- * objects of earlier suites collected while a client process ran).
+ * `count()` once the garbage collector has released what was dropped (FinalizationRegistry):
+ * collects and yields to the event loop, where finalizers run, until ten readings in a row agree
+ * (at most 400 rounds). A baseline read without this counts objects that are about to go, and a
+ * later reading lower than expected only says that a collection happened in between (seen in CI
+ * under Wine: 44 objects of earlier suites collected while a client process ran).
  */
 export async function settledCount(count: () => number): Promise<number> {
-  let last = -1;
-  for (let i = 0; i < 20; i++) {
+  let last = count();
+  for (let stable = 0, i = 0; stable < 10 && i < 400; i++) {
     collectGarbage();
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await new Promise((resolve) => setImmediate(resolve));
     const now = count();
-    if (now === last) return now;
+    stable = now === last ? stable + 1 : 0;
     last = now;
   }
   return last;
