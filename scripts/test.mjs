@@ -48,6 +48,10 @@ const harnessPath = path.join(testBuildDir, 'harness.js');
 const TIERS = ['portable', 'windows'];
 const RUNTIMES = ['node', 'bun', 'deno'];
 const RESULT_LINE = /^WINBG-RESULT (\{.*\})\s*$/;
+// A harness prints one such line per failed test just before its result line.
+const FAIL_LINE = /^WINBG-FAIL (.*)$/;
+/** Every failure of this run, `[label] what`, printed again after the summary (CI keeps the end of the log). */
+const failureReport = [];
 
 const USAGE = `usage: node scripts/test.mjs [--tier portable|windows]... [--runtime node|bun|deno]...
                              [--filter <substring>] [--timeout <seconds>] [--arch x64|arm64]`;
@@ -316,8 +320,13 @@ function tally(label, lines, { code, timedOut }, timeoutMs) {
   } else if (!timedOut && code !== 0 && counts.failed === 0) {
     problems.push(`reported no failure but exited with code ${code}`);
   }
+  for (const line of lines) {
+    const failure = FAIL_LINE.exec(line);
+    if (failure) failureReport.push(`[${label}] ${failure[1]}`);
+  }
   if (problems.length > 0) {
     console.log(`[${label}] FAILED: ${problems.join('; ')}`);
+    failureReport.push(`[${label}] ${problems.join('; ')}`);
     counts.failed += 1;
   }
   return counts;
@@ -361,6 +370,7 @@ async function main() {
   // A run that cannot happen: skipped, or failed when the environment says it is required.
   const notRun = (label, reason, isRequired) => {
     console.log(`[${label}] ${isRequired ? 'FAILED' : 'SKIPPED'}: ${reason}`);
+    if (isRequired) failureReport.push(`[${label}] not run: ${reason}`);
     record(label, isRequired ? { passed: 0, failed: 1, skipped: 0 } : { passed: 0, failed: 0, skipped: 1 }, ' (not run)');
   };
 
@@ -506,6 +516,7 @@ async function main() {
   }
 
   if (summary.length > 0) console.log(`Summary:\n${summary.join('\n')}`);
+  if (failureReport.length > 0) console.log(`Failures:\n${failureReport.map((line) => `  ${line}`).join('\n')}`);
   finish(totals);
 }
 

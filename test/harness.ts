@@ -51,6 +51,9 @@ globalThis.UVU_QUEUE = [];
 let passed = 0;
 let failed = 0;
 let skipped = 0;
+// One line per failure, printed again just before the result line: CI keeps only the end of a
+// long log, and a failure near its start would otherwise be invisible there.
+const failures: string[] = [];
 for (const [index, file] of files.entries()) {
   globalThis.UVU_INDEX = index;
   globalThis.UVU_QUEUE.push([relative(here, file).split(sep).join('/')]);
@@ -59,6 +62,7 @@ for (const [index, file] of files.entries()) {
   } catch (error) {
     failed++;
     console.error(`\n  ✘ ${relative(here, file)} failed to load:`, error);
+    failures.push(`${relative(here, file)}: failed to load: ${String(error).split('\n')[0]}`);
   }
 }
 
@@ -69,12 +73,35 @@ for (const [name, ...suites] of globalThis.UVU_QUEUE) {
     passed += ok;
     failed += total - ok;
     skipped += skips;
-    if (errors !== true) process.stdout.write(`\n${errors}\n`);
+    if (errors !== true) {
+      process.stdout.write(`\n${errors}\n`);
+      failures.push(...failureLines(name ?? '', errors));
+    } else if (ok < total) {
+      // uvu's runner returns from its finally block, so a throwing hook's error never reaches here.
+      failures.push(`${name ?? ''}: ${total - ok} of ${total} test(s) of a suite did not finish (a before or after hook threw)`);
+    }
   }
 }
+for (const line of failures) process.stdout.write(`WINBG-FAIL ${line}\n`);
 if (stateDir) rmSync(stateDir, { recursive: true, force: true });
 process.stdout.write(`\nWINBG-RESULT ${JSON.stringify({ passed, failed, skipped, tier, runtime: runtimeName() })}\n`);
 process.exitCode = failed > 0 ? 1 : 0;
+
+/**
+ * `file › suite "test": message` for each failure in uvu's report of one suite (its format():
+ * a line with FAIL, the suite and the quoted test name, then the message on the next line).
+ */
+function failureLines(file: string, report: string): string[] {
+  // eslint-disable-next-line no-control-regex
+  const lines = report.replace(/\u001b\[[0-9;]*m/g, '').split('\n');
+  const found: string[] = [];
+  for (const [at, line] of lines.entries()) {
+    const head = /^\s*FAIL\s+(.*)$/.exec(line);
+    if (head) found.push(`${file} › ${head[1]!.trim()}: ${(lines[at + 1] ?? '').trim()}`);
+  }
+  // A hook that threw is reported in another shape; say at least that the file failed.
+  return found.length > 0 ? found : [`${file}: ${lines.find((line) => line.trim())?.trim() ?? 'failed'}`];
+}
 
 function runtimeName(): string {
   const g = globalThis as { Bun?: unknown; Deno?: unknown };
