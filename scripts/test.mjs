@@ -5,8 +5,8 @@
 // Tiers (test files as compiled into .build/test/):
 //   portable  **/*.test.js outside windows/; run by Node, and by Bun and Deno where found.
 //   windows   windows/**/*.test.js; need Windows APIs. On Windows they run in the same runtimes;
-//             on Linux under Wine, with the Windows node.exe only (bun.exe and deno.exe print
-//             nothing under Wine 8). See scripts/wine.mjs for the Wine side.
+//             on Linux under Wine, with the Windows builds of node, bun and deno (with the
+//             portable suite too). See scripts/wine.mjs and scripts/wine-runtimes.mjs.
 //
 // Options:  --tier portable|windows   --runtime node|bun|deno   (each repeatable; default all)
 //           --filter <substring>      passed to the harness, which runs only matching tests
@@ -17,6 +17,7 @@
 // Environment:
 //   WINBG_REQUIRE_WINE=1              a Windows tier that cannot run under Wine fails, not skips
 //   WINBG_REQUIRE_RUNTIMES=bun,deno   a listed runtime that is missing fails, not skips
+//   WINBG_REQUIRE_WINE_RUNTIMES=bun   under Wine, a listed runtime that cannot run fails, not skips
 //   WINBG_REQUIRE_ARM64=1             with --arch arm64, a qemu run that cannot start fails, not skips
 //   WINBG_PROXY_IDL=<file>            under Wine, build the proxy/stub DLL from this IDL instead of
 //                                     the generator's (see scripts/wine-proxy.mjs)
@@ -29,6 +30,7 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath } from 'node:url';
@@ -37,6 +39,7 @@ import { parseArgs } from 'node:util';
 import { arm64Command, arm64Status } from './arm64.mjs';
 import { ensureNativeTestLib } from './native.mjs';
 import { ensureNativeBroker } from './wine-broker.mjs';
+import { ensureWineRuntime } from './wine-runtimes.mjs';
 import { ensureProxyRegistered } from './wine-proxy.mjs';
 import { endWineProcesses, ensureWineReady, runUnderWine } from './wine.mjs';
 
@@ -332,6 +335,28 @@ function tally(label, lines, { code, timedOut }, timeoutMs) {
   return counts;
 }
 
+/**
+ * Whether a runtime's Windows build runs a script under Wine (deno.exe 2.9.6 aborts in V8 under
+ * Wine 8 before any script runs). Resolves { ok } or { ok: false, reason } with its last output.
+ */
+async function probeUnderWine({ exe, scriptArgs }) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'winbg-probe-'));
+  const script = path.join(dir, 'probe.mjs');
+  fs.writeFileSync(script, "console.log('WINBG-PROBE ' + typeof globalThis.process);\n");
+  try {
+    const result = await runUnderWine(script, [], { exe, nodeArgs: scriptArgs, timeoutMs: 120_000 });
+    if (result.output.includes('WINBG-PROBE object')) return { ok: true };
+    // V8 frames its fatal errors in lines of '#'.
+    const said = result.output.split(/\r?\n/).map((line) => line.replace(/^#\s*/, '').trim()).filter(Boolean);
+    return {
+      ok: false,
+      reason: `${path.basename(exe)} does not run a script under Wine (exit code ${result.code}): ${said[0] || 'it printed nothing'}`,
+    };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main() {
   let options;
   let required;
@@ -347,6 +372,7 @@ async function main() {
     return;
   }
   const requireWine = process.env.WINBG_REQUIRE_WINE === '1';
+  const requiredUnderWine = (process.env.WINBG_REQUIRE_WINE_RUNTIMES ?? '').split(',').map((name) => name.trim()).filter(Boolean);
 
   const compiled = compile();
   if (!compiled.ok) {
@@ -406,6 +432,61 @@ async function main() {
     await runAndRecord(label, command.command, command.args, { ...command.env, ...runtimeEnv(tier, 'node'), WINBG_UNDER_QEMU: '1' });
   };
 
+  /**
+   * The Windows tier under Wine with one runtime's Windows build: node.exe (scripts/wine.mjs),
+   * bun.exe or deno.exe (scripts/wine-runtimes.mjs). A runtime that cannot run a script there
+   * is not run, with what it printed as the reason; WINBG_REQUIRE_WINE_RUNTIMES makes that a failure.
+   */
+  const runWineTier = async (tier, runtime, fileCount) => {
+    const label = `${tier}/wine-${runtime}`;
+    const log = (line) => console.log(`[${label}] ${line}`);
+    let wine;
+    try {
+      wine = ensureWineReady({ log });
+    } catch (error) {
+      wine = { ok: false, reason: `could not set Wine up: ${error.message}` };
+    }
+    if (!wine.ok) {
+      notRun(label, `${wine.reason}${requireWine ? ' (WINBG_REQUIRE_WINE=1)' : ''}`, requireWine);
+      return;
+    }
+    let launch = { exe: wine.nodeExe, nodeArgs: ['--expose-gc'] };
+    if (runtime !== 'node') {
+      const isRequired = requiredUnderWine.includes(runtime);
+      const status = ensureWineRuntime(runtime, { log });
+      const usable = status.ok ? await probeUnderWine(status) : status;
+      if (!usable.ok) {
+        notRun(label, `${usable.reason}${isRequired ? ' (WINBG_REQUIRE_WINE_RUNTIMES)' : ''}`, isRequired);
+        return;
+      }
+      launch = { exe: status.exe, nodeArgs: status.scriptArgs };
+    }
+    // The proxy/stub DLL for cross-process calls (test tooling, scripts/wine-proxy.mjs). Without
+    // it the tier still runs; the tests that need it see it missing and skip, saying why.
+    const proxy = await ensureProxyRegistered({ log });
+    if (!proxy.ok) log(`proxy/stub DLL not available: ${proxy.reason}`);
+    // The native test broker (scripts/wine-broker.mjs), likewise: native-broker.test skips without it.
+    const broker = ensureNativeBroker({ log });
+    if (!broker.ok) log(`native test broker not available: ${broker.reason}`);
+    // winbgtest.dll (scripts/native.mjs), built here because node.exe cannot run the cross-compiler.
+    const testLib = ensureNativeTestLib({ target: 'win32-x64', log });
+    if (!testLib.ok) log(`winbgtest.dll not available: ${testLib.reason}`);
+    log(`${fileCount} test file(s), ${path.basename(launch.exe)} under Wine`);
+    const echo = new LabelledEcho(label);
+    const started = Date.now();
+    current = { kill: () => endWineProcesses() };
+    // --with-portable: the portable suite runs here too, against Wine's real combase and ole32.
+    const result = await runUnderWine(harnessPath, [...harnessArgs(tier), '--with-portable'], {
+      timeoutMs: options.timeoutMs,
+      env: { ...runtimeEnv(tier, runtime), WINBG_UNDER_WINE: '1' },
+      ...launch,
+      onOutput: (text) => echo.write(text),
+    });
+    current = null;
+    echo.end();
+    record(label, tally(label, echo.lines, result, options.timeoutMs), ` (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  };
+
   // winbgtest (scripts/native.mjs): native threads for the tests of the native IUnknown. Built
   // here for this machine (and for arm64 under qemu); the tests that need it skip without it,
   // saying why, except in CI.
@@ -439,46 +520,7 @@ async function main() {
     }
 
     if (underWine) {
-      const label = `${tier}/wine-node`;
-      if (!options.runtimes.includes('node')) {
-        notRun(label, 'under Wine the Windows tier runs with node.exe only (add --runtime node).', false);
-        continue;
-      }
-      let wine;
-      try {
-        wine = ensureWineReady({ log: (line) => console.log(`[${label}] ${line}`) });
-      } catch (error) {
-        wine = { ok: false, reason: `could not set Wine up: ${error.message}` };
-      }
-      if (!wine.ok) {
-        notRun(label, `${wine.reason}${requireWine ? ' (WINBG_REQUIRE_WINE=1)' : ''}`, requireWine);
-        continue;
-      }
-      // The proxy/stub DLL for cross-process calls (test tooling, scripts/wine-proxy.mjs). Without
-      // it the tier still runs; the tests that need it see it missing and skip, saying why.
-      const proxy = await ensureProxyRegistered({ log: (line) => console.log(`[${label}] ${line}`) });
-      if (!proxy.ok) console.log(`[${label}] proxy/stub DLL not available: ${proxy.reason}`);
-      // The native test broker (scripts/wine-broker.mjs), likewise: native-broker.test skips without it.
-      const broker = ensureNativeBroker({ log: (line) => console.log(`[${label}] ${line}`) });
-      if (!broker.ok) console.log(`[${label}] native test broker not available: ${broker.reason}`);
-      // winbgtest.dll (scripts/native.mjs), built here because node.exe cannot run the cross-compiler.
-      const testLib = ensureNativeTestLib({ target: 'win32-x64', log: (line) => console.log(`[${label}] ${line}`) });
-      if (!testLib.ok) console.log(`[${label}] winbgtest.dll not available: ${testLib.reason}`);
-      console.log(`[${label}] ${files.length} test file(s), node.exe under Wine`);
-      const echo = new LabelledEcho(label);
-      const started = Date.now();
-      current = { kill: () => endWineProcesses() };
-      // --with-portable: the portable suite runs here too, against Wine's real combase and ole32.
-      const result = await runUnderWine(harnessPath, [...harnessArgs(tier), '--with-portable'], {
-        timeoutMs: options.timeoutMs,
-        env: { ...runtimeEnv(tier, 'node'), WINBG_UNDER_WINE: '1' },
-        nodeArgs: ['--expose-gc'],
-        onOutput: (text) => echo.write(text),
-      });
-      current = null;
-      echo.end();
-      const counts = tally(label, echo.lines, result, options.timeoutMs);
-      record(label, counts, ` (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+      for (const runtime of options.runtimes) await runWineTier(tier, runtime, files.length);
       continue;
     }
 

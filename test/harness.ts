@@ -2,10 +2,11 @@
 //   WINBG-RESULT {"passed":N,"failed":N,"skipped":N}
 // scripts/test.mjs starts one harness per (tier, runtime) and adds the results up. A suite whose
 // hooks throw counts its unfinished tests as failed (uvu's exec would not count them at all).
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { removeTree } from './support/files.js';
 
 type Runner = () => Promise<[errors: string | true, passed: number, skipped: number, total: number]>;
 declare global {
@@ -83,7 +84,7 @@ for (const [name, ...suites] of globalThis.UVU_QUEUE) {
   }
 }
 for (const line of failures) process.stdout.write(`WINBG-FAIL ${line}\n`);
-if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+if (stateDir) removeTree(stateDir);
 process.stdout.write(`\nWINBG-RESULT ${JSON.stringify({ passed, failed, skipped, tier, runtime: runtimeName() })}\n`);
 process.exitCode = failed > 0 ? 1 : 0;
 

@@ -2,7 +2,7 @@
 // byte, in test/fixtures/generator/idl/; UPDATE_GOLDEN=1 rewrites it), its key lines, the WinRT
 // array shapes, the errors, and — where Wine's widl is on PATH — that widl compiles it.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,7 @@ import * as assert from 'uvu/assert';
 import { emitIdl, inputHashes } from '../../lib/generator/index.js';
 import { Metadata } from '../../lib/winmd/index.js';
 import { WINMD_DIR, withInputs } from '../support/winmd.js';
+import { removeTree } from '../support/files.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const golden = join(root, 'test', 'fixtures', 'generator', 'idl', 'background.idl');
@@ -235,7 +236,7 @@ command('prints the IDL, writes it with --out, and exits 1 on bad input and 2 on
     assert.is(written.stdout, `IDL of 1 root written to ${out}\n`);
     assert.is(readFileSync(out, 'utf8'), emitIdl(metadata(), [`${NS}IBackgroundTask`]));
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    removeTree(dir);
   }
   const bad = run('--winmd', WINMD_DIR!, `${NS}BackgroundTaskRegistration`);
   assert.is(bad.status, 1);
@@ -268,7 +269,7 @@ if (!hasWidl || !existsSync(join(WINE_IDL_INCLUDE, 'inspectable.idl'))) {
       }
       assert.ok(readFileSync(join(dir, 'background.h'), 'utf8').includes('IBackgroundTask'));
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      removeTree(dir);
     }
   });
 }

@@ -2,7 +2,7 @@
 // The output of a namespace is written next to the compiled tests, imported (it registers its
 // types and its values work), and its declarations are type-checked by tsc against a consumer.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { suite } from 'uvu';
@@ -10,6 +10,7 @@ import * as assert from 'uvu/assert';
 import { generate } from '../../lib/generator/index.js';
 import { resolveType } from '../../lib/winrt/index.js';
 import { WINMD_DIR } from '../support/winmd.js';
+import { removeTree } from '../support/files.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..', '..');
@@ -19,7 +20,7 @@ const it = WINMD_DIR !== null ? test : test.skip;
 if (WINMD_DIR === null) console.log('  (skipped: no Windows metadata here)');
 
 it('writes .js and .d.ts per namespace, the descriptors and an index; the JavaScript registers the types and exports the values', async () => {
-  rmSync(out, { recursive: true, force: true });
+  removeTree(out);
   mkdirSync(out, { recursive: true });
   const projection = generate({ winmd: WINMD_DIR!, roots: [{ name: 'Windows.System.Threading' }], out, js: true, runtime: '../../../lib/winrt/index.js', com: '../../../lib/com/index.js' });
   const paths = projection.files.map((f) => f.path).sort();

@@ -1,7 +1,7 @@
 // `winbg host`: the command run in this process (runHostCommand) on task modules written to a
 // temporary directory, and once as a child process where a child's output can be read.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -9,6 +9,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHost } from '../../lib/host/index.js';
 import { HOST_SYNOPSIS, runHostCommand, type HostCommandOptions } from '../../lib/host/command.js';
+import { removeTree } from '../support/files.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 // The compiled library as a task module imports it: the same module instances as the command's,
@@ -89,7 +90,7 @@ test.before(() => {
 });
 
 test.after(() => {
-  rmSync(dir, { recursive: true, force: true });
+  removeTree(dir);
 });
 
 test('a run with progress: registered, activated, progress, completed; exit 0; nothing left running', async () => {

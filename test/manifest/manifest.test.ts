@@ -2,7 +2,7 @@
 // ("Create and register a winmain background task", step 1 of "Add the support code to
 // instantiate the COM class"), and the check of an existing AppxManifest.xml.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +16,7 @@ import {
 import { ManifestUsageError, manifestCommand } from '../../lib/manifest/command.js';
 import { commandLineArguments } from '../../lib/manifest/check.js';
 import { attributeValue, descendants } from '../../lib/manifest/xml.js';
+import { removeTree } from '../support/files.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -569,7 +570,7 @@ command('npx winbg manifest: stdout and exit codes 0, 1 and 2', () => {
     assert.is(notOk.status, 1);
     assert.match(notOk.stdout, /error: no <com:Extension Category="windows\.comServer">/);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    removeTree(dir);
   }
   const misuse = run('--exe', EXE);
   assert.is(misuse.status, 2);

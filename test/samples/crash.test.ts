@@ -1,7 +1,7 @@
 // kill -9 at random times (seeded): whatever moment the process dies, the next run trims a torn
 // record and the file is the exact prime sequence up to its last record, and resuming completes it.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,7 @@ import { recoverPrimeLog } from '../../lib/samples/prime-log.js';
 import { runPrimes } from '../../lib/samples/primes.js';
 import { primeText } from '../support/primes.js';
 import { mulberry32 } from '../support/random.js';
+import { removeTree } from '../support/files.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const WRITER = join(here, 'support', 'prime-writer.js');
@@ -66,7 +67,7 @@ test(`${RUNS} runs killed at random times, each resumed from what it left: alway
     // How often a kill landed mid-record is up to the timing; that the runs wrote is not.
     assert.ok(grew >= RUNS - 2, `${grew} of ${RUNS} runs added to the file before they were killed (${trimmed} left a torn record)`);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    removeTree(dir);
   }
 });
 

@@ -1,7 +1,7 @@
 // `winbg demo` in-process (the host plays Windows' part here and under Wine, where this process
 // has no package identity), and once as a process where a child's output can be read.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,7 @@ import { isWindows } from '../../lib/ffi/koffi.js';
 import { createHost } from '../../lib/host/index.js';
 import { DEMO_SYNOPSIS, runDemo } from '../../lib/samples/demo.js';
 import { primeText } from '../support/primes.js';
+import { removeTree } from '../support/files.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CLI = join(here, '..', '..', 'lib', 'cli.js');
@@ -149,5 +150,5 @@ test('misuse: exit 2 with what was wrong and the usage; nothing written', async 
   assert.match(misuse.stderr, /--max: a whole number[^]*usage:[^]*winbg demo/);
 });
 
-test.after(() => rmSync(dir, { recursive: true, force: true }));
+test.after(() => removeTree(dir));
 test.run();

@@ -1,6 +1,6 @@
 // numbersQueue.log: the seed's format, recovery of torn records, refusal of files that are not
 // prime logs (left untouched), and the batched writer.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
@@ -8,6 +8,7 @@ import * as assert from 'uvu/assert';
 import { PrimeLogError, PrimeLogWriter, recoverPrimeLog } from '../../lib/samples/prime-log.js';
 import { primeSegments } from '../../lib/samples/sieve.js';
 import { primeText } from '../support/primes.js';
+import { removeTree } from '../support/files.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'winbg-primelog-'));
 let serial = 0;
@@ -122,6 +123,6 @@ writer('flushBytes is validated', () => {
   }
 });
 
-writer.after(() => rmSync(dir, { recursive: true, force: true }));
+writer.after(() => removeTree(dir));
 recovery.run();
 writer.run();

@@ -1,6 +1,6 @@
 // The prime task: the file it writes, resuming after cancellations at random points (seeded),
 // the task under the portable host (progress, cancel), validation, and where the file goes.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, appendFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
@@ -15,6 +15,7 @@ import { PrimeLogError } from '../../lib/samples/prime-log.js';
 import { createPrimesTask, runPrimes, SAMPLE_TASK_CLSID, type PrimeStatus } from '../../lib/samples/primes.js';
 import { primesTo, primeText } from '../support/primes.js';
 import { mulberry32 } from '../support/random.js';
+import { removeTree } from '../support/files.js';
 
 initializeCom('mta');
 const dir = mkdtempSync(join(tmpdir(), 'winbg-primes-'));
@@ -210,7 +211,7 @@ folder('off Windows: the XDG data directory; on Windows without identity: %LOCAL
   for (const app of ['', 'a/b', 'a\\b', '..', 'x:y']) assert.throws(() => localDataFolder({ app }), /app must be a folder name/);
 });
 
-folder.after(() => rmSync(dir, { recursive: true, force: true }));
+folder.after(() => removeTree(dir));
 run.run();
 task.run();
 folder.run();

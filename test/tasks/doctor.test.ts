@@ -1,6 +1,6 @@
 // winbg doctor: off Windows it says what it would check; under Wine (Windows without package
 // identity or Background classes) it explains both; a manifest given is checked for the CLSID.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
@@ -8,6 +8,7 @@ import * as assert from 'uvu/assert';
 import { isWindows } from '../../lib/com/index.js';
 import { comServerExtension } from '../../lib/manifest/index.js';
 import { diagnose } from '../../lib/tasks/doctor.js';
+import { removeTree } from '../support/files.js';
 
 const CLSID = '14C5882B-35D3-41BE-86B2-5106269B97E6';
 const test = suite('doctor');
@@ -56,7 +57,7 @@ ${xml}
     assert.is(missing.level, 'error');
     assert.match(missing.message, /does not exist/);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    removeTree(dir);
   }
 });
 

@@ -1,7 +1,7 @@
 // serve(): the local server's class objects and its lifetime. Off Windows the class objects go
 // into the in-process table; under Wine (and on Windows) into COM's (CoRegisterClassObject).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -10,6 +10,7 @@ import * as assert from 'uvu/assert';
 import { ComError, createInstanceSync, Guid, REGDB_E_CLASSNOTREG } from '../../lib/com/index.js';
 import { defineBackgroundTask, isActivation, serve, type ServerEvent } from '../../lib/tasks/index.js';
 import { FakeInstance, ifaceOf } from './support.js';
+import { removeTree } from '../support/files.js';
 
 const A = Guid.parse('5e0a7c41-9b2f-4d3e-8a61-0c7b2e9f4a01');
 const B = Guid.parse('5e0a7c41-9b2f-4d3e-8a61-0c7b2e9f4a02');
@@ -134,7 +135,7 @@ function loadedBy(body: string): { files: string[]; stdout: string } {
     const files = readFileSync(list, 'utf8').split('\n').filter((url) => url.startsWith(prefix)).map((url) => url.slice(prefix.length));
     return { files, stdout: child.stdout };
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    removeTree(dir);
   }
 }
 

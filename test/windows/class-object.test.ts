@@ -2,7 +2,7 @@
 // activated by COM: from a koffi worker thread, from a worker_threads thread, and from a second
 // Windows process whose calls reach the JS objects on COM's RPC threads.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +16,7 @@ import { liveComObjects, nativeMemoryInUse } from '../../lib/diagnostics/index.j
 import { ICalculator, IPersist, ISequentialStream, type Calculator } from '../support/interfaces.js';
 import { settledCount } from '../support/native.js';
 import { MemoryStream, PersistentStream } from '../support/stream.js';
+import { removeTree } from '../support/files.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CALCULATOR = Guid.parse('6c1d5f0e-3b0a-4f7e-9a64-1f5e2d7c9a01');
@@ -39,7 +40,7 @@ async function runClient(script: string, clsid: Guid): Promise<{ code: number | 
     });
     return { code, result: JSON.parse(readFileSync(resultFile, 'utf8')) as Record<string, unknown> };
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    removeTree(dir);
   }
 }
 

@@ -11,7 +11,7 @@
 // cannot read a pipe) and never hangs: it has its own time limits, and so does every wait here;
 // whatever is left running is killed at the end of each test.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +21,7 @@ import { Guid } from '../../lib/com/index.js';
 import { primeText } from '../support/primes.js';
 import { proxyStubClsid } from './support/proxy-stub.js';
 import { registerLocalServer } from './support/registry.js';
+import { removeTree } from '../support/files.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const APP = join(here, 'support', 'prime-app.js');
@@ -187,7 +188,7 @@ async function runScenario(scenario: string, options: Options): Promise<Outcome>
     }
     unregister();
     await sleep(100);
-    rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+    removeTree(dir);
   }
 }
 

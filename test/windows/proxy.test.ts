@@ -5,7 +5,7 @@
 // winbg's test DLL (scripts/wine-proxy.mjs, `node scripts/wine.mjs proxy`), and without it the
 // test is skipped, saying so.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +14,7 @@ import * as assert from 'uvu/assert';
 import { createInstance, createObject, Guid, initializeCom, type Com, type ComInterface } from '../../lib/com/index.js';
 import { FakeInstance, ifaceOf } from '../tasks/support.js';
 import { proxyStubClsid } from './support/proxy-stub.js';
+import { removeTree } from '../support/files.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CLSID = Guid.parse('b3f1c2d4-6a7e-4c59-9d21-7e4f0a8c3b61');
@@ -94,7 +95,7 @@ test.before(() => {
       server.kill();
       task?.dispose();
       for (const handler of instance.removed) handler.dispose();
-      rmSync(dir, { recursive: true, force: true });
+      removeTree(dir);
     }
   },
 );

@@ -3,7 +3,7 @@
 // process (activation only; a cross-process Run, with proxy/stubs, is in proxy.test.ts), then
 // revoked when the server goes idle.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,7 @@ import { liveComObjects } from '../../lib/diagnostics/index.js';
 import { FakeInstance, ifaceOf } from '../tasks/support.js';
 import { proxyStubClsid } from './support/proxy-stub.js';
 import { defineBackgroundTask, serve } from '../../lib/tasks/index.js';
+import { removeTree } from '../support/files.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CLSID = Guid.parse('5e0a7c41-9b2f-4d3e-8a61-0c7b2e9f4a10');
@@ -72,7 +73,7 @@ test('another process activates the class through COM; IBackgroundTask crosses o
     if (canMarshalTask) assert.is(result.backgroundTask, 'ok', 'a proxy/stub for IBackgroundTask is registered');
     else assert.is(result.backgroundTask, E_NOINTERFACE, 'no proxy/stub for IBackgroundTask is registered');
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    removeTree(dir);
     server.stop();
   }
   assert.is(await server.closed, 'stopped');

@@ -1,7 +1,7 @@
 // Truncated and corrupted files: every failure is a WinmdError that names the file, the structure
 // being read (a header, a stream, a table) and the byte offset, whether it happens while loading or
 // later, when the model decodes a part lazily.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
@@ -9,6 +9,7 @@ import * as assert from 'uvu/assert';
 import { readCliHeader } from '../../lib/winmd/cli-header.js';
 import { Metadata, TableId, walk, WinmdError, WinmdFile } from '../../lib/winmd/index.js';
 import { readWinmd, withInputs } from '../support/winmd.js';
+import { removeTree } from '../support/files.js';
 
 const SMALL = 'Windows.Management.Setup.winmd';
 const FOUNDATION = 'Windows.Foundation.winmd';
@@ -168,7 +169,7 @@ loading('a directory without .winmd files is a WinmdError; a missing path is the
   try {
     winmdError(() => Metadata.load(empty), empty, 'directory', /no \.winmd files/);
   } finally {
-    rmSync(empty, { recursive: true, force: true });
+    removeTree(empty);
   }
   let caught: unknown;
   try {
