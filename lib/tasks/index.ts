@@ -2,6 +2,7 @@
 export { defineBackgroundTask, BackgroundTask, BackgroundTaskCanceledError, cancellationReasons, type BackgroundTaskOptions, type TaskClass, type TaskInstance, type RunFunction, type RunRecord } from './task.js';
 export { packageIdentity } from './identity.js';
 export { serve, isActivation, DEFAULT_ACTIVATION_ARGUMENT, type ServeOptions, type TaskServer, type ServerEvent, type StopReason } from './server.js';
+export { serveInWorker, type WorkerServeOptions, type WorkerTaskServer, type WorkerStopReason } from './worker.js';
 export {
   registerBackgroundTask, unregisterBackgroundTask, listBackgroundTasks, requestBackgroundAccess, explain,
   timeTrigger, maintenanceTrigger, systemTrigger, applicationTrigger,

@@ -15,10 +15,11 @@
 // may take minutes.)
 import { isWindows } from '../ffi/koffi.js';
 import { windows } from '../ffi/windows.js';
-import { ComError, CO_E_SERVER_STOPPING } from '../com/hresult.js';
+import { ComError, CO_E_SERVER_STOPPING, RPC_E_CHANGED_MODE } from '../com/hresult.js';
 import type { Implementation } from '../com/object.js';
 import { initializeCom, registerClassObject, REGCLS_MULTIPLEUSE, REGCLS_SUSPENDED, resumeClassObjects, type ClassRegistration } from '../com/runtime.js';
 import type { BackgroundTask } from './task.js';
+import { parentLink } from './worker-link.js';
 
 import { DEFAULT_ACTIVATION_ARGUMENT } from '../manifest/com-server.js';
 
@@ -88,7 +89,11 @@ export function serve(tasks: BackgroundTask | readonly BackgroundTask[], options
   if (!options.inProcess && !isActivation(argument, options.argv ?? process.argv)) return null;
   const idleTimeoutMs = options.idleTimeoutMs ?? 5_000;
   const startTimeoutMs = options.startTimeoutMs ?? 60_000;
+  joinServingApartment();
+  // In a worker that serveInWorker started, the parent hears the events and can stop the server.
+  const parent = parentLink();
   const emit = (event: ServerEvent): void => {
+    parent?.event(event);
     try {
       options.onEvent?.(event);
     } catch {
@@ -96,7 +101,6 @@ export function serve(tasks: BackgroundTask | readonly BackgroundTask[], options
     }
   };
 
-  initializeCom('mta');
   // CoAddRefServerProcess and CoReleaseServerProcess, on Windows; COM suspends the class objects
   // when the count reaches zero, which it does only once the server's own reference goes in stop().
   const addRefServer = (): void => void (isWindows && windows().CoAddRefServerProcess());
@@ -223,7 +227,7 @@ export function serve(tasks: BackgroundTask | readonly BackgroundTask[], options
   }
 
   schedule(startTimeoutMs, 'start-timeout');
-  return {
+  const server: TaskServer = {
     get activeRuns(): number {
       return runs;
     },
@@ -231,4 +235,24 @@ export function serve(tasks: BackgroundTask | readonly BackgroundTask[], options
     stop,
     [Symbol.dispose]: () => stop('stopped'),
   };
+  parent?.attach({ closed, stop: stopQuietly });
+  return server;
+}
+
+/**
+ * The JS thread joins the MTA, where COM's calls to the server need no message loop. A thread
+ * that is already a single-threaded apartment cannot: say what to do instead.
+ */
+function joinServingApartment(): void {
+  try {
+    initializeCom('mta');
+  } catch (error) {
+    if (!(error instanceof ComError && error.hresult === RPC_E_CHANGED_MODE)) throw error;
+    throw new ComError(
+      RPC_E_CHANGED_MODE,
+      'serve: this thread is already a single-threaded apartment (COM was initialized before winbg, as Electron\'s main process ' +
+        'does), and winbg serves from the multithreaded apartment. Serve from a worker thread instead: put the serve() call in a ' +
+        'module of its own and call serveInWorker(new URL(\'./tasks.js\', import.meta.url)) here (winbg/tasks)',
+    );
+  }
 }

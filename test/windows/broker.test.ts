@@ -5,7 +5,7 @@
 // starts the app, which serves the task. Run, progress, Canceled and the deferral then cross the
 // process boundary through the proxy/stub DLL built from the metadata (node scripts/wine.mjs proxy).
 import { spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -82,7 +82,6 @@ async function until<T>(what: string, check: () => T | undefined | false | null,
     const value = check();
     if (value) return value;
     if (Date.now() > end) {
-      appendFileSync(join(tmpdir(), "broker-diag.txt"), `timed out waiting for ${what}\n${describe()}\n`);
       throw new Error(`timed out waiting for ${what}\n${describe()}`);
     }
     await sleep(10);
@@ -198,6 +197,35 @@ it('a second copy of the app started while one serves does not break activation'
     assert.equal([(await firstDone).state, (await secondDone).state], ['completed', 'completed']);
     await until('both copies to exit', () => env.log().filter((l) => l.type === 'exited').length >= 2, 15_000);
     copy.kill();
+  } finally {
+    env.close();
+  }
+});
+
+it('an app whose main thread is already an STA (as Electron\'s is): serve() refuses it, saying what to do, and serveInWorker serves the task from a worker thread', async () => {
+  const env = setup({ hold: true, idle: 500, sta: true });
+  try {
+    const progress = env.watch('sta');
+    const done = env.host.waitForCompletion('sta');
+    env.host.fire('sta');
+    await until('the run (progress 10 from the worker)', () => progress.includes(10));
+    env.host.cancel('sta', 'Abort');
+    const run = await done;
+    assert.equal([run.state, run.cancelReason, run.deferrals, run.deferralsCompleted], ['completed', 'Abort', 1, 1], run.error?.message);
+    const log = await until('the worker\'s server to close', () => {
+      const lines = env.log();
+      return lines.some((l) => l.type === 'worker-closed') && lines;
+    });
+    assert.is(log.find((l) => l.type === 'sta')!.hr, 0, 'CoInitializeEx(COINIT_APARTMENTTHREADED) made the main thread an STA');
+    const refused = log.find((l) => l.type === 'serve-refused');
+    assert.ok(refused, `serve() on the STA thread threw: ${JSON.stringify(log)}`);
+    assert.is(refused.hresult, 0x80010106 | 0, 'RPC_E_CHANGED_MODE');
+    assert.match(String(refused.message), /single-threaded apartment.*serveInWorker\(new URL/s);
+    const worker = log.filter((l) => l.mainThread === false);
+    assert.is(worker.length, 1, 'the module ran again in a worker thread');
+    assert.ok(log.some((l) => l.type === 'run-started' && l.pid === worker[0]!.pid), 'the worker\'s serve() ran the task');
+    assert.equal(log.filter((l) => l.type.startsWith('worker-')).map((l) => l.type), ['worker-registered', 'worker-run-started', 'worker-run-ended', 'worker-stopping', 'worker-closed'], 'the parent heard the worker server\'s events');
+    assert.is(log.find((l) => l.type === 'worker-closed')!.reason, 'idle');
   } finally {
     env.close();
   }

@@ -6,11 +6,12 @@
 // The configuration (clsid, log, and out + max, or hold; idle, startTimeout) is in a file because
 // Wine 8's COM fails to start a local server whose command line is longer than MAX_PATH
 // (REGDB_E_CLASSNOTREG). With hold, the task reports progress 10 and holds its deferral until
-// canceled.
+// canceled. With sta, the app's main thread is made a single-threaded apartment before winbg is
+// loaded, as Electron's main process is: serve() must refuse it, and the app serves from a worker
+// thread (serveInWorker) that runs this same module.
 import { appendFileSync, readFileSync } from 'node:fs';
-import { createPrimesTask } from '../../../lib/samples/primes.js';
-import { liveComObjects, nativeMemoryInUse } from '../../../lib/diagnostics/index.js';
-import { defineBackgroundTask, serve } from '../../../lib/tasks/index.js';
+import { isMainThread } from 'node:worker_threads';
+import koffi from 'koffi';
 
 const args = process.argv.slice(2);
 interface Config {
@@ -21,11 +22,20 @@ interface Config {
   readonly hold?: boolean;
   readonly idle?: number;
   readonly startTimeout?: number;
+  readonly sta?: boolean;
 }
 const config = JSON.parse(readFileSync(args.find((a) => a.endsWith('.json'))!, 'utf8')) as Config;
 const logFile = config.log;
 const log = (fields: Record<string, unknown>): void => appendFileSync(logFile, `${JSON.stringify({ pid: process.pid, time: Date.now(), ...fields })}\n`);
-log({ type: 'started', argv: args });
+log({ type: 'started', argv: args, mainThread: isMainThread });
+if (config.sta && isMainThread) {
+  // CoInitializeEx(NULL, COINIT_APARTMENTTHREADED), straight through koffi: winbg is not loaded yet.
+  const CoInitializeEx = koffi.load('ole32.dll').func('int32 __stdcall CoInitializeEx(void *reserved, uint32 flags)');
+  log({ type: 'sta', hr: CoInitializeEx(null, 0x2) as number });
+}
+const { createPrimesTask } = await import('../../../lib/samples/primes.js');
+const { liveComObjects, nativeMemoryInUse } = await import('../../../lib/diagnostics/index.js');
+const { defineBackgroundTask, serve, serveInWorker } = await import('../../../lib/tasks/index.js');
 try {
   const clsid = config.clsid;
   const task = config.hold
@@ -38,19 +48,31 @@ try {
       },
     })
     : createPrimesTask({ clsid, file: config.out!, max: config.max!, name: 'broker test primes', fsyncMs: 0 });
-  const server = serve(task, {
-    idleTimeoutMs: config.idle ?? 1000,
-    startTimeoutMs: config.startTimeout ?? 30_000,
-    // A run's start also records what the app holds (its JS COM objects, winbg's native memory,
-    // its resident set), so that a soak can show them flat.
-    onEvent: (event) => log({
-      ...event,
-      error: 'error' in event && event.error !== undefined ? String(event.error) : undefined,
-      ...(event.type === 'run-started' ? { live: liveComObjects(), nativeBytes: nativeMemoryInUse().bytes, rss: process.memoryUsage().rss } : {}),
-    }),
-  });
-  if (!server) log({ type: 'not-activation' });
-  else log({ type: 'exited', reason: await server.closed });
+  if (config.sta && isMainThread) {
+    try {
+      serve(task);
+      log({ type: 'error', message: 'serve() accepted a thread that is a single-threaded apartment' });
+    } catch (error) {
+      log({ type: 'serve-refused', hresult: (error as { hresult?: number }).hresult, message: String(error) });
+    }
+    const server = serveInWorker(new URL(import.meta.url), { onEvent: (event) => log({ type: `worker-${event.type}` }) });
+    if (!server) log({ type: 'not-activation' });
+    else log({ type: 'worker-closed', reason: await server.closed });
+  } else {
+    const server = serve(task, {
+      idleTimeoutMs: config.idle ?? 1000,
+      startTimeoutMs: config.startTimeout ?? 30_000,
+      // A run's start also records what the app holds (its JS COM objects, winbg's native memory,
+      // its resident set), so that a soak can show them flat.
+      onEvent: (event) => log({
+        ...event,
+        error: 'error' in event && event.error !== undefined ? String(event.error) : undefined,
+        ...(event.type === 'run-started' ? { live: liveComObjects(), nativeBytes: nativeMemoryInUse().bytes, rss: process.memoryUsage().rss } : {}),
+      }),
+    });
+    if (!server) log({ type: 'not-activation' });
+    else log({ type: 'exited', reason: await server.closed });
+  }
 } catch (error) {
   log({ type: 'error', message: String(error) });
 }

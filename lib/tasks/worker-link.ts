@@ -1,0 +1,57 @@
+// The worker side of serveInWorker (worker.ts): serve() in a worker it started forwards its
+// events and how it ended to the parent, and takes stop requests from it, in messages tagged
+// WORKER_TAG on the worker's port. Its own module so that server.ts and worker.ts need not
+// import each other.
+import { createRequire } from 'node:module';
+import type { MessagePort } from 'node:worker_threads';
+import type { ServerEvent, StopReason, TaskServer } from './server.js';
+
+// Through require(), and only when used: an ES module import of node:worker_threads would load it
+// into every process that imports winbg/tasks.
+const require = createRequire(import.meta.url);
+export const workerThreads = (): typeof import('node:worker_threads') => require('node:worker_threads') as typeof import('node:worker_threads');
+
+/** Marks a worker serveInWorker started (in its workerData) and the messages of the two sides. */
+export const WORKER_TAG = 'winbg.serve';
+
+export type ToWorker = { readonly tag: typeof WORKER_TAG; readonly stop: StopReason };
+export type FromWorker =
+  | { readonly tag: typeof WORKER_TAG; readonly event: ServerEvent }
+  | { readonly tag: typeof WORKER_TAG; readonly closed: StopReason };
+
+/** What serve() in a worker that serveInWorker started tells the parent, and hears from it. */
+export interface ParentLink {
+  /** Forwards one of the server's events. */
+  event(event: ServerEvent): void;
+  /** Takes stop requests from the parent until the server has closed, then says how it ended. */
+  attach(server: Pick<TaskServer, 'stop' | 'closed'>): void;
+}
+
+/** The link to the parent in a worker serveInWorker started; null anywhere else. */
+export function parentLink(): ParentLink | null {
+  const { isMainThread, parentPort, workerData } = workerThreads();
+  if (isMainThread || !parentPort || (workerData as Record<string, unknown> | null)?.[WORKER_TAG] !== true) return null;
+  const port: MessagePort = parentPort;
+  const post = (message: FromWorker): void => {
+    try {
+      port.postMessage(message);
+    } catch {
+      // An event that cannot be cloned (an error holding a function, say) goes as text.
+      if ('event' in message && 'error' in message.event) port.postMessage({ tag: WORKER_TAG, event: { ...message.event, error: String(message.event.error) } });
+    }
+  };
+  return {
+    event: (event) => post({ tag: WORKER_TAG, event }),
+    attach(server) {
+      const onMessage = (message: ToWorker): void => {
+        if (message?.tag === WORKER_TAG && message.stop) server.stop(message.stop);
+      };
+      // The listener keeps the worker alive, as the server does, until the server has closed.
+      port.on('message', onMessage);
+      void server.closed.then((reason) => {
+        port.off('message', onMessage);
+        post({ tag: WORKER_TAG, closed: reason });
+      });
+    },
+  };
+}
