@@ -66,6 +66,10 @@ function prebuiltAddon(): typeof koffiModule | null {
  * of. Null when the addon is not of `version`.
  */
 function loadAddon(file: string, version: unknown): typeof koffiModule | null {
+  // The app required koffi before winbg: its entry loaded the addon under this same key. Loading
+  // it again would make a second instance with types of its own, and mixing the two crashes.
+  const loaded = require.cache[file];
+  if (loaded?.loaded) return (loaded.exports as { version?: unknown }).version === version ? (loaded.exports as typeof koffiModule) : null;
   const Module = require('node:module') as typeof import('node:module') & (new (id: string) => NodeJS.Module);
   const module = new Module(file);
   module.filename = file;

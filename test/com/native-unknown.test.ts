@@ -13,7 +13,7 @@ import { liveComObjects, registeredCallbacks } from '../../lib/diagnostics/index
 import { referenceCount } from '../../lib/com/object.js';
 import { nativeUnknown, nativeUnknownUnavailable } from '../../lib/ffi/native-unknown.js';
 import { IContainer, INamed, type Calculator, type Container, NamedCalculator } from '../support/interfaces.js';
-import { blockUntil, IID, Memory, readPointer, release, vtableSlot } from '../support/native.js';
+import { blockUntil, IID, Memory, readPointer, release, settledCount, vtableSlot } from '../support/native.js';
 
 
 type Async = ((...args: unknown[]) => unknown) & { async: (...args: unknown[]) => void };
@@ -31,8 +31,9 @@ function onWorkers(count: number, fn: Async, ...args: unknown[]): Promise<unknow
 const supported = (process.arch === 'x64' || process.arch === 'arm64') && process.env.WINBG_NATIVE_UNKNOWN !== '0';
 const test = suite('native IUnknown');
 let base = 0;
-test.before.each(() => {
-  base = liveComObjects();
+// After the garbage of earlier tests is collected, or it could be collected mid-test.
+test.before.each(async () => {
+  base = await settledCount(liveComObjects);
 });
 const memory = new Memory();
 test.after.each(() => memory.free());

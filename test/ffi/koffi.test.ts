@@ -68,4 +68,17 @@ const childNode = process.release?.name === 'node' && plainNode && process.env.W
   assert.equal(direct, { koffiLoader: addonNextToKoffi() ? 'addon' : 'package', read: 42, doctor: direct.koffiLoader === 'addon' ? `koffi ${String((koffi as { version?: unknown }).version)}, its prebuilt addon loaded directly` : entry.doctor });
 });
 
+(childNode ? test : test.skip)('an app that imports koffi before winbg: winbg takes the addon koffi\'s entry loaded, not a second instance', () => {
+  // Two instances each have their own types: a prototype of one used with a pointer the other
+  // decoded crashed the process (test/com/native-unknown.test run alone, before this was fixed).
+  const script = `
+    const { default: appKoffi } = await import('koffi');
+    const { koffi, koffiLoader } = await import(${JSON.stringify(new URL('../../lib/ffi/koffi.js', import.meta.url).href)});
+    const proto = appKoffi.proto('int winbg_test_first(int)');
+    process.stdout.write(JSON.stringify({ same: appKoffi === koffi, koffiLoader, sameType: koffi.type(proto) === proto }));`;
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', cwd: new URL('.', import.meta.url), env: { ...process.env, WINBG_KOFFI_LOADER: '' } });
+  assert.is(child.status, 0, child.stderr);
+  assert.equal(JSON.parse(child.stdout), { same: true, koffiLoader: addonNextToKoffi() ? 'addon' : 'package', sameType: true });
+});
+
 test.run();
