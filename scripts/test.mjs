@@ -6,7 +6,9 @@
 //   portable  **/*.test.js outside windows/; run by Node, and by Bun and Deno where found.
 //   windows   windows/**/*.test.js; need Windows APIs. On Windows they run in the same runtimes;
 //             on Linux under Wine, with the Windows builds of node, bun and deno (with the
-//             portable suite too). See scripts/wine.mjs and scripts/wine-runtimes.mjs.
+//             portable suite too): under the system's Wine (8), or for a runtime that cannot
+//             start there (deno.exe), under Wine 10 where scripts/wine10.mjs set it up. See
+//             scripts/wine.mjs, scripts/wine-runtimes.mjs and scripts/wine10.mjs.
 //
 // Options:  --tier portable|windows   --runtime node|bun|deno   (each repeatable; default all)
 //           --filter <substring>      passed to the harness, which runs only matching tests
@@ -17,7 +19,7 @@
 // Environment:
 //   WINBG_REQUIRE_WINE=1              a Windows tier that cannot run under Wine fails, not skips
 //   WINBG_REQUIRE_RUNTIMES=bun,deno   a listed runtime that is missing fails, not skips
-//   WINBG_REQUIRE_WINE_RUNTIMES=bun   under Wine, a listed runtime that cannot run fails, not skips
+//   WINBG_REQUIRE_WINE_RUNTIMES=bun,deno  under Wine, a listed runtime that cannot run fails, not skips
 //   WINBG_REQUIRE_ARM64=1             with --arch arm64, a qemu run that cannot start fails, not skips
 //   WINBG_PROXY_IDL=<file>            under Wine, build the proxy/stub DLL from this IDL instead of
 //                                     the generator's (see scripts/wine-proxy.mjs)
@@ -41,7 +43,8 @@ import { ensureNativeTestLib } from './native.mjs';
 import { ensureNativeBroker } from './wine-broker.mjs';
 import { ensureWineRuntime } from './wine-runtimes.mjs';
 import { ensureProxyRegistered } from './wine-proxy.mjs';
-import { endWineProcesses, ensureWineReady, runUnderWine } from './wine.mjs';
+import { endWineProcesses, ensureWineReady, runUnderWine, selectWine } from './wine.mjs';
+import { wine10Status } from './wine10.mjs';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const buildDir = path.join(projectRoot, '.build');
@@ -434,33 +437,60 @@ async function main() {
 
   /**
    * The Windows tier under Wine with one runtime's Windows build: node.exe (scripts/wine.mjs),
-   * bun.exe or deno.exe (scripts/wine-runtimes.mjs). A runtime that cannot run a script there
-   * is not run, with what it printed as the reason; WINBG_REQUIRE_WINE_RUNTIMES makes that a failure.
+   * bun.exe or deno.exe (scripts/wine-runtimes.mjs), under the system's Wine, or where that
+   * runtime cannot run a script there (deno.exe under Wine 8), under Wine 10 (scripts/wine10.mjs)
+   * when it is set up. A runtime that runs under neither is not run, with what it printed as the
+   * reason; WINBG_REQUIRE_WINE_RUNTIMES makes that a failure.
    */
   const runWineTier = async (tier, runtime, fileCount) => {
-    const label = `${tier}/wine-${runtime}`;
-    const log = (line) => console.log(`[${label}] ${line}`);
-    let wine;
     try {
-      wine = ensureWineReady({ log });
-    } catch (error) {
-      wine = { ok: false, reason: `could not set Wine up: ${error.message}` };
+      const chosen = await chooseWine(tier, runtime);
+      if (chosen) await runWineHarness(tier, runtime, fileCount, chosen);
+    } finally {
+      selectWine('system');
     }
-    if (!wine.ok) {
-      notRun(label, `${wine.reason}${requireWine ? ' (WINBG_REQUIRE_WINE=1)' : ''}`, requireWine);
-      return;
-    }
-    let launch = { exe: wine.nodeExe, nodeArgs: ['--expose-gc'] };
-    if (runtime !== 'node') {
-      const isRequired = requiredUnderWine.includes(runtime);
-      const status = ensureWineRuntime(runtime, { log });
-      const usable = status.ok ? await probeUnderWine(status) : status;
-      if (!usable.ok) {
-        notRun(label, `${usable.reason}${isRequired ? ' (WINBG_REQUIRE_WINE_RUNTIMES)' : ''}`, isRequired);
-        return;
+  };
+
+  /** Selects the Wine to run `runtime` under and returns its label and launch, or null (recorded as not run). */
+  const chooseWine = async (tier, runtime) => {
+    const reasons = [];
+    for (const wine of runtime === 'node' ? ['system'] : ['system', 'wine10']) {
+      selectWine(wine);
+      const label = `${tier}/${wine === 'system' ? 'wine' : wine}-${runtime}`;
+      const log = (line) => console.log(`[${label}] ${line}`);
+      const named = (reason) => (wine === 'system' ? reason : `under Wine 10: ${reason}`);
+      if (wine === 'wine10' && !wine10Status().ok) {
+        reasons.push(named(wine10Status().reason));
+        continue;
       }
-      launch = { exe: status.exe, nodeArgs: status.scriptArgs };
+      let ready;
+      try {
+        ready = ensureWineReady({ log });
+      } catch (error) {
+        ready = { ok: false, reason: `could not set Wine up: ${error.message}` };
+      }
+      if (!ready.ok) {
+        reasons.push(named(ready.reason));
+        continue;
+      }
+      if (runtime === 'node') return { label, log, launch: { exe: ready.nodeExe, nodeArgs: ['--expose-gc'] } };
+      const status = ensureWineRuntime(runtime, { log });
+      if (!status.ok) {
+        reasons.push(status.reason);
+        break;
+      }
+      const probe = await probeUnderWine(status);
+      if (probe.ok) return { label, log, launch: { exe: status.exe, nodeArgs: status.scriptArgs } };
+      reasons.push(named(probe.reason));
     }
+    const isRequired = runtime === 'node' ? requireWine : requiredUnderWine.includes(runtime);
+    const flag = runtime === 'node' ? 'WINBG_REQUIRE_WINE=1' : 'WINBG_REQUIRE_WINE_RUNTIMES';
+    notRun(`${tier}/wine-${runtime}`, `${reasons.join('; ')}${isRequired ? ` (${flag})` : ''}`, isRequired);
+    return null;
+  };
+
+  /** Runs the harness under the Wine chooseWine selected, and records its counts. */
+  const runWineHarness = async (tier, runtime, fileCount, { label, log, launch }) => {
     // The proxy/stub DLL for cross-process calls (test tooling, scripts/wine-proxy.mjs). Without
     // it the tier still runs; the tests that need it see it missing and skip, saying why.
     const proxy = await ensureProxyRegistered({ log });

@@ -21,7 +21,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
-import { findOnPath, toWindowsPath, wineEnv, winePaths, wineStatus } from './wine.mjs';
+import { findOnPath, spawnWineSync, toWindowsPath, wineEnv, winePaths, wineStatus } from './wine.mjs';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const sourceDir = path.join(projectRoot, 'test', 'windows', 'proxy');
@@ -273,7 +273,7 @@ function isRegistered(dll) {
 
 /** The default value of a key as `wine reg query` reports it, or null. */
 function queryDefault(key) {
-  const result = spawnSync('wine', ['reg', 'query', key, '/ve'], { env: wineEnv(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
+  const result = spawnWineSync('wine', ['reg', 'query', key, '/ve'], { env: wineEnv(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
   if (result.status !== 0) return null;
   // "    (Default)    REG_SZ    {39FE...}"
   const line = result.stdout.split(/\r?\n/).find((l) => /\bREG_(EXPAND_)?SZ\b/.test(l));
@@ -299,7 +299,7 @@ function registrationProblem(dll) {
 
 /** regsvr32 /s, then checks the keys it should have written. */
 function registerProxy(dll) {
-  const result = spawnSync('wine', ['regsvr32', '/s', toWindowsPath(dll)], { env: wineEnv(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
+  const result = spawnWineSync('wine', ['regsvr32', '/s', toWindowsPath(dll)], { env: wineEnv(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
   if (result.status !== 0) {
     throw new Error(`wine regsvr32 /s ${toWindowsPath(dll)} failed (${result.error?.message ?? `exit ${result.status}`}):\n${result.stdout}${result.stderr}`);
   }
@@ -310,7 +310,7 @@ function registerProxy(dll) {
   // the prefix may delay) worth it.
   const problem = registrationProblem(dll);
   if (problem === null) return;
-  spawnSync('wineserver', ['-w'], { env: wineEnv(), stdio: 'ignore', timeout: 120_000 });
+  spawnWineSync('wineserver', ['-w'], { env: wineEnv(), stdio: 'ignore', timeout: 120_000 });
   if (!registeredPerSystemReg(dll)) throw new Error(`after wine regsvr32, ${problem}, and the saved registry (system.reg) does not have it either.`);
 }
 

@@ -34,6 +34,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { fetchPackage, findOnPath, prepareCommand } from './tools.mjs';
+import { wine10Command, wine10Env, wine10Status } from './wine10.mjs';
 
 export { findOnPath };
 
@@ -42,11 +43,48 @@ export const NODE_WIN_VERSION = '20.20.2';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cacheDir = path.join(projectRoot, '.cache', 'wine');
-const prefixDir = path.join(cacheDir, 'prefix');
+
+/**
+ * Which Wine the functions here use: 'system', the one on PATH (Debian 12's Wine 8), or 'wine10',
+ * Debian trixie's in a root of its own (scripts/wine10.mjs), for what Wine 8 cannot run. Each has
+ * its own prefix; the rest (node.exe, koffi's binary, the DLLs built for the tests) is shared.
+ */
+let selected = 'system';
+export const WINES = ['system', 'wine10'];
+
+/** Chooses the Wine that later calls use. */
+export function selectWine(name) {
+  if (!WINES.includes(name)) throw new Error(`unknown Wine '${name}' (${WINES.join(', ')})`);
+  selected = name;
+}
+
+export function selectedWine() {
+  return selected;
+}
+
+/** The prefix of the selected Wine. */
+function prefixDirOf(wine = selected) {
+  return path.join(cacheDir, wine === 'system' ? 'prefix' : `prefix-${wine}`);
+}
 
 /** Environment every Wine command gets: our prefix, and Wine's own logging silenced. */
 export function wineEnv(extra = {}) {
-  return { ...process.env, WINEPREFIX: prefixDir, WINEDEBUG: '-all', ...extra };
+  const env = { ...process.env, WINEPREFIX: prefixDirOf(), WINEDEBUG: '-all', ...extra };
+  return selected === 'wine10' ? wine10Env(env) : env;
+}
+
+/**
+ * The command line that runs a Wine program (wine, wineserver) of the selected Wine.
+ * @returns {{ command: string, args: string[] }}
+ */
+export function wineCommand(program, args, { cwd = projectRoot } = {}) {
+  return selected === 'wine10' ? wine10Command(program, args, { cwd }) : { command: program, args };
+}
+
+/** spawnSync of a Wine program of the selected Wine. */
+export function spawnWineSync(program, args, options = {}) {
+  const { command, args: fullArgs } = wineCommand(program, args, { cwd: options.cwd ?? projectRoot });
+  return spawnSync(command, fullArgs, { cwd: projectRoot, ...options });
 }
 
 /** Version of the installed koffi package, which its win32 binary must match exactly. */
@@ -66,7 +104,7 @@ export function winePaths() {
   const koffiDir = koffiVersion ? path.join(cacheDir, `koffi-win32-x64-${koffiVersion}`) : null;
   return {
     cacheDir,
-    prefix: prefixDir,
+    prefix: prefixDirOf(),
     nodeDir,
     nodeExe: path.join(nodeDir, 'bin', 'node.exe'),
     koffiVersion,
@@ -126,7 +164,10 @@ export function wineStatus() {
   if (process.platform !== 'linux') {
     return { ok: false, reason: `Wine runs are for Linux hosts; this is ${process.platform}.` };
   }
-  if (!findOnPath('wine') || !findOnPath('wineserver')) {
+  if (selected === 'wine10') {
+    const wine10 = wine10Status();
+    if (!wine10.ok) return wine10;
+  } else if (!findOnPath('wine') || !findOnPath('wineserver')) {
     return {
       ok: false,
       reason:
@@ -162,6 +203,11 @@ export function wineStatus() {
   return { ok: true, nodeExe: paths.nodeExe, prefix: paths.prefix };
 }
 
+/** Whether the selected Wine's programs are there. */
+function wineInstalled() {
+  return selected === 'wine10' ? wine10Status().ok : findOnPath('wine') !== null;
+}
+
 /** Copies koffi's cached win32 binary into node_modules/koffi/build when it is missing or stale. */
 function placeKoffiBinary(paths) {
   if (koffiPlacedMatches(paths)) return;
@@ -174,6 +220,7 @@ function placeKoffiBinary(paths) {
 
 /** Creates the prefix (about 10 s) unless it already reports Windows 10. */
 function createPrefix(log) {
+  const prefixDir = prefixDirOf();
   if (prefixReportsWin10(prefixDir)) return;
   // Built under another name and renamed when complete: a prefix cut short half-way (Ctrl+C during
   // the first wineboot) would otherwise look present and fail in odd ways later.
@@ -182,7 +229,7 @@ function createPrefix(log) {
   fs.rmSync(partial, { recursive: true, force: true });
   log(`Creating the Wine prefix ${prefixDir} (about 10 s)...`);
   const started = Date.now();
-  const result = spawnSync('wine', ['reg', 'add', 'HKCU\\Software\\Wine', '/v', 'Version', '/d', 'win10', '/f'], {
+  const result = spawnWineSync('wine', ['reg', 'add', 'HKCU\\Software\\Wine', '/v', 'Version', '/d', 'win10', '/f'], {
     env: {
       ...wineEnv({ WINEPREFIX: partial }),
       // The first boot of a prefix offers to install Wine Mono and Gecko; we need neither.
@@ -199,7 +246,7 @@ function createPrefix(log) {
   // wineserver writes user.reg when it exits; wait for that (it lingers a few seconds after the
   // last process) so that user.reg shows the new value, and so that nothing runs in the prefix
   // while it is renamed.
-  const waited = spawnSync('wineserver', ['-w'], { env: wineEnv({ WINEPREFIX: partial }), stdio: 'ignore', timeout: 60_000 });
+  const waited = spawnWineSync('wineserver', ['-w'], { env: wineEnv({ WINEPREFIX: partial }), stdio: 'ignore', timeout: 60_000 });
   if (waited.error) endWineProcesses(partial);
   if (!prefixReportsWin10(partial)) {
     throw new Error(`Created ${partial}, but its user.reg does not say Version=win10.`);
@@ -220,7 +267,7 @@ export function ensureWineReady({ log = () => {} } = {}) {
   const status = wineStatus();
   if (status.ok || process.platform !== 'linux') return status;
   const paths = winePaths();
-  if (!findOnPath('wine') || !paths.koffiVersion) return status;
+  if (!wineInstalled() || !paths.koffiVersion) return status;
   if (!fs.existsSync(paths.nodeExe) || !fs.existsSync(paths.koffiCached)) return status;
   placeKoffiBinary(paths);
   createPrefix(log);
@@ -245,7 +292,7 @@ export function prepareWine({ log = (line) => console.log(line) } = {}) {
   if (!fs.existsSync(paths.koffiCached)) {
     fetchPackage('@koromix/koffi-win32-x64', paths.koffiVersion, paths.koffiDir, { workDir: cacheDir, log });
   }
-  if (!findOnPath('wine')) return wineStatus();
+  if (!wineInstalled()) return wineStatus();
   return ensureWineReady({ log });
 }
 
@@ -254,9 +301,9 @@ export function prepareWine({ log = (line) => console.log(line) } = {}) {
  * by an earlier run keeps its class object registered and would answer the next activation, so
  * this runs before and after each Wine run. Returns quickly when nothing is running.
  */
-export function endWineProcesses(prefix = prefixDir) {
-  if (!fs.existsSync(prefix)) return;
-  spawnSync('wineserver', ['-k'], { env: wineEnv({ WINEPREFIX: prefix }), stdio: 'ignore', timeout: 30_000 });
+export function endWineProcesses(prefix = prefixDirOf()) {
+  if (!fs.existsSync(prefix) || !wineInstalled()) return;
+  spawnWineSync('wineserver', ['-k'], { env: wineEnv({ WINEPREFIX: prefix }), stdio: 'ignore', timeout: 30_000 });
 }
 
 /** Kills a child started with `detached: true` together with everything in its process group. */
@@ -315,7 +362,8 @@ export async function runUnderWine(script, args = [], options = {}) {
   let code = null;
   try {
     code = await new Promise((resolve) => {
-      const child = spawn('wine', [exe ?? status.nodeExe, ...nodeArgs, toWindowsPath(path.resolve(cwd, script)), ...args], {
+      const { command, args: wineArgs } = wineCommand('wine', [exe ?? status.nodeExe, ...nodeArgs, toWindowsPath(path.resolve(cwd, script)), ...args], { cwd });
+      const child = spawn(command, wineArgs, {
         cwd,
         env: wineEnv(env),
         stdio: ['ignore', writeFd, writeFd],

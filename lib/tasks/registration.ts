@@ -5,7 +5,7 @@
 // or the portable host's JS stand-ins for them.
 import '../generated/descriptors.js'; // the projection's types, each namespace parsed when first resolved
 import { Guid } from '../com/guid.js';
-import { APPMODEL_ERROR_NO_PACKAGE, ComError, E_INVALIDARG, E_NOINTERFACE, ERROR_NOT_FOUND, ERROR_NOT_SUPPORTED, REGDB_E_CLASSNOTREG } from '../com/hresult.js';
+import { APPMODEL_ERROR_NO_PACKAGE, CLASS_E_CLASSNOTAVAILABLE, ComError, E_INVALIDARG, E_NOINTERFACE, ERROR_NOT_FOUND, ERROR_NOT_SUPPORTED, REGDB_E_CLASSNOTREG } from '../com/hresult.js';
 import { runtimeClass } from '../winrt/activation.js';
 import type { WinRTObject } from '../winrt/projection.js';
 import type { Subscription } from '../winrt/subscription.js';
@@ -403,6 +403,7 @@ export function explain(hresult: number, what = ''): string | undefined {
       return what.includes('AllTasks')
         ? 'Windows found no background task registrations for this app (0x80070490): it has no package identity, or its package declares no background tasks'
         : 'Windows found no such registration (0x80070490)';
+    case CLASS_E_CLASSNOTAVAILABLE:
     case REGDB_E_CLASSNOTREG:
       return what.startsWith('BackgroundTaskBuilder') || what.startsWith('BackgroundTaskRegistration') || what.startsWith('BackgroundExecutionManager')
         ? 'Windows.ApplicationModel.Background is not available here (not Windows 10 or later, or Wine): use the portable host (`winbg host`) to run tasks'

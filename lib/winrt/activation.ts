@@ -4,7 +4,7 @@
 import { isWindows, type Pointer } from '../ffi/koffi.js';
 import { windows } from '../ffi/windows.js';
 import { Guid } from '../com/guid.js';
-import { CO_E_NOTINITIALIZED, ComError, E_NOTIMPL, REGDB_E_CLASSNOTREG } from '../com/hresult.js';
+import { CLASS_E_CLASSNOTAVAILABLE, CO_E_NOTINITIALIZED, ComError, E_NOTIMPL, REGDB_E_CLASSNOTREG } from '../com/hresult.js';
 import { HString } from '../com/hstring.js';
 import { createObject } from '../com/implement.js';
 import { defineInterface, type ComInterface } from '../com/interface.js';
@@ -85,6 +85,11 @@ function getFactory(className: string, iid: Guid): Pointer {
   }
   if (hr === REGDB_E_CLASSNOTREG) {
     throw new ComError(hr, `${className} is not registered on this system (Windows does not know this runtime class, or this version of Windows lacks it)`);
+  }
+  if (hr === CLASS_E_CLASSNOTAVAILABLE) {
+    // The class's namespace is registered but its DLL does not make this class (Wine 10's
+    // windows.applicationmodel.dll and BackgroundTaskRegistration, for one).
+    throw new ComError(hr, `${className} is not available on this system (the DLL registered for its namespace does not provide it)`);
   }
   ComError.check(hr, `RoGetActivationFactory(${className})`);
   return ptr!;

@@ -34,7 +34,7 @@ test('what it finds here', () => {
   assert.match(identity.message, /no package identity.*MSIX package, or a sparse package/s);
   const registration = findings.find((f) => f.check === 'registration')!;
   assert.is(registration.level, 'error');
-  assert.match(registration.message, /REGDB_E_CLASSNOTREG.*portable host/s);
+  assert.match(registration.message, /(REGDB_E_CLASSNOTREG|CLASS_E_CLASSNOTAVAILABLE).*portable host/s);
 });
 
 test('a manifest is checked for the task\'s class', () => {

@@ -16,7 +16,7 @@ import { createHost, type BackgroundHost, type TaskRun } from '../../lib/host/in
 import { primeText } from '../support/primes.js';
 import { registerBackgroundTask, timeTrigger, type TaskRegistration } from '../../lib/tasks/index.js';
 import { proxyStubClsid } from './support/proxy-stub.js';
-import { registerLocalServer } from './support/registry.js';
+import { registerLocalServer, serverCommandLine } from './support/registry.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const APP = join(here, 'support', 'prime-app.js');
@@ -44,7 +44,7 @@ function setup(config: Record<string, unknown>): { clsid: string; dir: string; l
   const logFile = join(dir, 'app.log');
   const configFile = join(dir, 'app.json');
   writeFileSync(configFile, JSON.stringify({ clsid, log: logFile, ...config }));
-  const unregister = registerLocalServer(clsid, `"${process.execPath}" "${APP}" -StartSampleTaskServer "${configFile}"`);
+  const unregister = registerLocalServer(clsid, serverCommandLine(APP, '-StartSampleTaskServer', configFile));
   const host = createHost({ graceMs: 5000 });
   const registrations: TaskRegistration[] = [];
   const subscriptions: (() => void)[] = [];

@@ -17,16 +17,12 @@ import { ICalculator, IPersist, ISequentialStream, type Calculator } from '../su
 import { settledCount } from '../support/native.js';
 import { MemoryStream, PersistentStream } from '../support/stream.js';
 import { removeTree } from '../support/files.js';
+import { runtimeArgs } from './support/registry.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CALCULATOR = Guid.parse('6c1d5f0e-3b0a-4f7e-9a64-1f5e2d7c9a01');
 const STREAM = Guid.parse('6c1d5f0e-3b0a-4f7e-9a64-1f5e2d7c9a02');
 const PERSIST = Guid.parse('6c1d5f0e-3b0a-4f7e-9a64-1f5e2d7c9a03');
-
-/** What this runtime needs before a script path to run it (Deno: `run` and its permissions). */
-function runtimeArgs(): string[] {
-  return (globalThis as { Deno?: unknown }).Deno ? ['run', '-A', '--node-modules-dir=manual', '--no-lock'] : [];
-}
 
 /** Runs a client script of support/ in a second Windows process, with this runtime; it reports in a JSON file. */
 async function runClient(script: string, clsid: Guid): Promise<{ code: number | null; result: Record<string, unknown> }> {

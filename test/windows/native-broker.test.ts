@@ -20,7 +20,7 @@ import * as assert from 'uvu/assert';
 import { Guid } from '../../lib/com/index.js';
 import { primeText } from '../support/primes.js';
 import { proxyStubClsid } from './support/proxy-stub.js';
-import { registerLocalServer } from './support/registry.js';
+import { registerLocalServer, serverCommandLine } from './support/registry.js';
 import { removeTree } from '../support/files.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -147,7 +147,7 @@ async function runScenario(scenario: string, options: Options): Promise<Outcome>
   const primesFile = join(dir, 'primes.log');
   const task = options.task === 'hold' ? { hold: true } : { out: primesFile, max: 1e12 };
   writeFileSync(configFile, JSON.stringify({ clsid, log: logFile, idle: options.idle ?? 500, ...task }));
-  const unregister = registerLocalServer(clsid, `"${process.execPath}" "${APP}" -StartSampleTaskServer "${configFile}"`);
+  const unregister = registerLocalServer(clsid, serverCommandLine(APP, '-StartSampleTaskServer', configFile));
   const readLog = (): Line[] => (existsSync(logFile) ? readFileSync(logFile, 'utf8').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as Line) : []);
   let broker: ChildProcess | null = null;
   try {

@@ -22,6 +22,21 @@ function advapi32(): NonNullable<typeof api> {
   });
 }
 
+/**
+ * What this runtime needs before a script's path to run it: Deno's `run` and its permissions
+ * (koffi needs --allow-ffi), bare imports from our node_modules, no deno.lock written. Deno's own
+ * child_process adds them when a script spawns process.execPath; COM, starting a LocalServer32
+ * command line, does not.
+ */
+export function runtimeArgs(): string[] {
+  return (globalThis as { Deno?: unknown }).Deno ? ['run', '-A', '--node-modules-dir=manual', '--no-lock'] : [];
+}
+
+/** The LocalServer32 command line that runs `script` with this runtime, then `args`, each quoted. */
+export function serverCommandLine(script: string, ...args: string[]): string {
+  return [process.execPath, ...runtimeArgs(), script, ...args].map((part) => (/^-/.test(part) ? part : `"${part}"`)).join(' ');
+}
+
 function check(code: number, what: string): void {
   if (code !== 0) throw new Error(`${what} failed with Win32 error ${code}`);
 }

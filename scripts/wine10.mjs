@@ -1,0 +1,142 @@
+// Wine 10 (Debian trixie's), for what Debian 12's Wine 8 cannot run: deno.exe, whose V8 reserves
+// memory with VirtualAlloc2(MEM_RESERVE | MEM_RESERVE_PLACEHOLDER), which Wine 8 refuses
+// ("allocate_virtual_memory called with wrong alloc type flags (00042000)"), so that V8 aborts
+// with "Fatal process out of memory: SegmentedTable::InitializeTable" before any script runs.
+// Test tooling only. Plain ESM, Node built-ins only.
+//
+//   node scripts/wine10.mjs prepare   debootstrap trixie into the root, install Wine 10 there
+//   node scripts/wine10.mjs status    say whether it is ready, and if not why
+//
+// The root is a minimal Debian trixie (debootstrap --variant=minbase, about 300 MB with Wine) in
+// WINBG_WINE10_ROOT (default /opt/winbg-wine10): outside the project, so that nothing walking the
+// project meets it. Each Wine 10 command runs in a mount namespace of its own (unshare --mount)
+// in which /proc, /dev, /tmp and the project's parent folder (the project and ../shared) are
+// bind-mounted into the root at their own paths, then chroot: every Linux path means the same
+// inside and out, and the mounts vanish with the namespace, so there is never anything to
+// unmount (and never a bind mount under a folder someone might delete). Needs root, as CI is.
+
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { findOnPath, prepareCommand } from './tools.mjs';
+
+const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const WINE10_ROOT = path.resolve(process.env.WINBG_WINE10_ROOT ?? '/opt/winbg-wine10');
+const SUITE = 'trixie';
+const MIRROR = 'http://deb.debian.org/debian';
+
+/** Host folders every Wine 10 command sees at their own paths. */
+function boundFolders() {
+  const parent = path.dirname(projectRoot);
+  return [...new Set(['/tmp', os.tmpdir(), parent === '/' ? projectRoot : parent])];
+}
+
+// $1 the root, $2 the folders to bind (':'-separated), $3 the working folder, then the command.
+const ENTER = [
+  'set -e',
+  'root=$1; binds=$2; cwd=$3; shift 3',
+  'mount -t proc proc "$root/proc"',
+  'mount --rbind /dev "$root/dev"',
+  'IFS=:; for dir in $binds; do mkdir -p "$root$dir"; mount --bind "$dir" "$root$dir"; done; unset IFS',
+  // chroot(1) changes to / ; go back to the caller's folder, which is bound at the same path.
+  'exec chroot "$root" /bin/sh -c \'cd "$0" && exec "$@"\' "$cwd" "$@"',
+].join('\n');
+
+/**
+ * The command line that runs `program args` (e.g. wine, wineserver) inside the Wine 10 root.
+ * @returns {{ command: string, args: string[] }}
+ */
+export function wine10Command(program, args, { cwd = projectRoot } = {}) {
+  return {
+    command: 'unshare',
+    args: ['--mount', '--propagation', 'private', 'sh', '-c', ENTER, 'winbg-wine10', WINE10_ROOT, boundFolders().join(':'), cwd, program, ...args],
+  };
+}
+
+/**
+ * Environment for a Wine 10 command. Wine 10 says "XDG_RUNTIME_DIR is invalid or not set" on
+ * stderr of every process without one (tests read children's stderr), and Node warns when
+ * NODE_EXTRA_CA_CERTS names a file the root lacks.
+ */
+export function wine10Env(env) {
+  const { NODE_EXTRA_CA_CERTS: _ignored, ...rest } = env;
+  const runtimeDir = path.join(os.tmpdir(), `winbg-wine10-xdg-${process.getuid?.() ?? 0}`);
+  fs.mkdirSync(runtimeDir, { recursive: true, mode: 0o700 });
+  return { ...rest, XDG_RUNTIME_DIR: runtimeDir };
+}
+
+/**
+ * Whether Wine 10 commands can run now. Reads only.
+ * @returns {{ ok: true, root: string } | { ok: false, reason: string }}
+ */
+export function wine10Status() {
+  if (process.platform !== 'linux') return { ok: false, reason: `Wine 10 runs are for Linux hosts; this is ${process.platform}.` };
+  if (process.getuid?.() !== 0) return { ok: false, reason: 'Wine 10 runs in a chroot, which needs root (as CI runs).' };
+  for (const tool of ['unshare', 'chroot', 'mount']) {
+    if (!findOnPath(tool)) return { ok: false, reason: `${tool} is missing (util-linux, coreutils).` };
+  }
+  if (!fs.existsSync(path.join(WINE10_ROOT, 'usr', 'bin', 'wine'))) {
+    return { ok: false, reason: `Wine 10 is not installed in ${WINE10_ROOT}; run: node scripts/wine10.mjs prepare` };
+  }
+  return { ok: true, root: WINE10_ROOT };
+}
+
+/** Runs a command with its output captured; throws with that output when it fails. */
+function run(command, args, what, { timeout = 900_000, env = process.env } = {}) {
+  const result = spawnSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout, env });
+  if (result.status !== 0) {
+    const output = `${result.stdout ?? ''}${result.stderr ?? ''}`.trim().split('\n').slice(-20).join('\n');
+    throw new Error(`${what} failed (${result.error?.message ?? `exit ${result.status}`}):\n${output}`);
+  }
+  return result.stdout;
+}
+
+/**
+ * Makes the root (debootstrap, a few minutes) and installs Wine in it, unless already there.
+ * Throws saying what failed.
+ */
+export function prepareWine10({ log = (line) => console.log(line) } = {}) {
+  if (process.platform !== 'linux') return { ok: false, reason: `Nothing to prepare: this is ${process.platform}.` };
+  if (process.getuid?.() !== 0) return { ok: false, reason: 'Preparing Wine 10 needs root (debootstrap, chroot).' };
+  if (wine10Status().ok) return wine10Status();
+  if (!fs.existsSync(path.join(WINE10_ROOT, 'usr', 'bin', 'apt-get'))) {
+    if (!findOnPath('debootstrap')) {
+      log('Installing debootstrap from Debian\'s packages...');
+      run('apt-get', ['install', '-y', '--no-install-recommends', 'debootstrap'], 'apt-get install debootstrap', {
+        env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+      });
+    }
+    // Made under another name and renamed when complete, so that a cut-short debootstrap is never
+    // taken for a root.
+    const partial = `${WINE10_ROOT}.partial`;
+    fs.rmSync(partial, { recursive: true, force: true });
+    log(`debootstrap ${SUITE} into ${WINE10_ROOT} (a few minutes)...`);
+    run('debootstrap', ['--variant=minbase', SUITE, partial, MIRROR], 'debootstrap');
+    fs.renameSync(partial, WINE10_ROOT);
+  }
+  fs.copyFileSync('/etc/resolv.conf', path.join(WINE10_ROOT, 'etc', 'resolv.conf'));
+  log(`Installing Wine in ${WINE10_ROOT} (a few minutes)...`);
+  const install = 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wine64 wine';
+  const { command, args } = wine10Command('/bin/sh', ['-c', install], { cwd: '/' });
+  run(command, args, 'apt-get install wine (in the Wine 10 root)');
+  const probe = wine10Command('wine', ['--version'], { cwd: '/' });
+  const version = run(probe.command, probe.args, 'wine --version', { env: wine10Env(process.env) }).trim();
+  log(`Wine in the root: ${version}`);
+  return wine10Status();
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const [command] = process.argv.slice(2);
+  if (command === 'prepare') {
+    process.exitCode = prepareCommand(prepareWine10, (status, seconds) => `Wine 10 ready (${seconds} s) in ${status.root}`);
+  } else if (command === 'status') {
+    const status = wine10Status();
+    console.log(status.ok ? `ready: ${status.root}` : `not ready: ${status.reason}`);
+    process.exitCode = status.ok ? 0 : 1;
+  } else {
+    console.error('usage: node scripts/wine10.mjs prepare | status');
+    process.exitCode = 2;
+  }
+}
