@@ -13,7 +13,8 @@
 // in which /proc, /dev, /tmp and the project's parent folder (the project and ../shared) are
 // bind-mounted into the root at their own paths, then chroot: every Linux path means the same
 // inside and out, and the mounts vanish with the namespace, so there is never anything to
-// unmount (and never a bind mount under a folder someone might delete). Needs root, as CI is.
+// unmount (and never a bind mount under a folder someone might delete). Needs root: as root (our
+// CI) it runs directly; otherwise through `sudo -n` (GitHub's runners), environment kept.
 
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -39,20 +40,36 @@ const ENTER = [
   'root=$1; binds=$2; cwd=$3; shift 3',
   'mount -t proc proc "$root/proc"',
   'mount --rbind /dev "$root/dev"',
+  // Wine wants a runtime folder of its own user's (root, here).
+  'if [ -n "$XDG_RUNTIME_DIR" ]; then mkdir -p -m 0700 "$XDG_RUNTIME_DIR"; fi',
   'IFS=:; for dir in $binds; do mkdir -p "$root$dir"; mount --bind "$dir" "$root$dir"; done; unset IFS',
   // chroot(1) changes to / ; go back to the caller's folder, which is bound at the same path.
   'exec chroot "$root" /bin/sh -c \'cd "$0" && exec "$@"\' "$cwd" "$@"',
 ].join('\n');
+
+const isRoot = () => process.getuid?.() === 0;
+
+/** `command args` as root: directly, or through sudo without a password prompt, PATH and environment kept. */
+function asRoot(command, args) {
+  return isRoot() ? { command, args } : { command: 'sudo', args: ['-n', '--preserve-env', 'env', `PATH=${process.env.PATH ?? ''}`, command, ...args] };
+}
+
+/** Whether this process can run commands as root. */
+function canBeRoot() {
+  return isRoot() || (findOnPath('sudo') !== null && spawnSync('sudo', ['-n', 'true'], { stdio: 'ignore', timeout: 10_000 }).status === 0);
+}
 
 /**
  * The command line that runs `program args` (e.g. wine, wineserver) inside the Wine 10 root.
  * @returns {{ command: string, args: string[] }}
  */
 export function wine10Command(program, args, { cwd = projectRoot } = {}) {
-  return {
-    command: 'unshare',
-    args: ['--mount', '--propagation', 'private', 'sh', '-c', ENTER, 'winbg-wine10', WINE10_ROOT, boundFolders().join(':'), cwd, program, ...args],
-  };
+  return asRoot('unshare', insideRoot(program, args, cwd));
+}
+
+/** unshare's arguments that run `program args` in the root, in `cwd`. */
+function insideRoot(program, args, cwd) {
+  return ['--mount', '--propagation', 'private', 'sh', '-c', ENTER, 'winbg-wine10', WINE10_ROOT, boundFolders().join(':'), cwd, program, ...args];
 }
 
 /**
@@ -62,9 +79,8 @@ export function wine10Command(program, args, { cwd = projectRoot } = {}) {
  */
 export function wine10Env(env) {
   const { NODE_EXTRA_CA_CERTS: _ignored, ...rest } = env;
-  const runtimeDir = path.join(os.tmpdir(), `winbg-wine10-xdg-${process.getuid?.() ?? 0}`);
-  fs.mkdirSync(runtimeDir, { recursive: true, mode: 0o700 });
-  return { ...rest, XDG_RUNTIME_DIR: runtimeDir };
+  // Made by the command itself, as root (ENTER).
+  return { ...rest, XDG_RUNTIME_DIR: path.join(os.tmpdir(), 'winbg-wine10-xdg-root') };
 }
 
 /**
@@ -73,7 +89,7 @@ export function wine10Env(env) {
  */
 export function wine10Status() {
   if (process.platform !== 'linux') return { ok: false, reason: `Wine 10 runs are for Linux hosts; this is ${process.platform}.` };
-  if (process.getuid?.() !== 0) return { ok: false, reason: 'Wine 10 runs in a chroot, which needs root (as CI runs).' };
+  if (!canBeRoot()) return { ok: false, reason: 'Wine 10 runs in a chroot, which needs root, or sudo without a password.' };
   for (const tool of ['unshare', 'chroot', 'mount']) {
     if (!findOnPath(tool)) return { ok: false, reason: `${tool} is missing (util-linux, coreutils).` };
   }
@@ -85,7 +101,8 @@ export function wine10Status() {
 
 /** Runs a command with its output captured; throws with that output when it fails. */
 function run(command, args, what, { timeout = 900_000, env = process.env } = {}) {
-  const result = spawnSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout, env });
+  const root = asRoot(command, args);
+  const result = spawnSync(root.command, root.args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout, env });
   if (result.status !== 0) {
     const output = `${result.stdout ?? ''}${result.stderr ?? ''}`.trim().split('\n').slice(-20).join('\n');
     throw new Error(`${what} failed (${result.error?.message ?? `exit ${result.status}`}):\n${output}`);
@@ -99,7 +116,7 @@ function run(command, args, what, { timeout = 900_000, env = process.env } = {})
  */
 export function prepareWine10({ log = (line) => console.log(line) } = {}) {
   if (process.platform !== 'linux') return { ok: false, reason: `Nothing to prepare: this is ${process.platform}.` };
-  if (process.getuid?.() !== 0) return { ok: false, reason: 'Preparing Wine 10 needs root (debootstrap, chroot).' };
+  if (!canBeRoot()) return { ok: false, reason: 'Preparing Wine 10 needs root (debootstrap, chroot), or sudo without a password.' };
   if (wine10Status().ok) return wine10Status();
   if (!fs.existsSync(path.join(WINE10_ROOT, 'usr', 'bin', 'apt-get'))) {
     if (!findOnPath('debootstrap')) {
@@ -111,18 +128,16 @@ export function prepareWine10({ log = (line) => console.log(line) } = {}) {
     // Made under another name and renamed when complete, so that a cut-short debootstrap is never
     // taken for a root.
     const partial = `${WINE10_ROOT}.partial`;
-    fs.rmSync(partial, { recursive: true, force: true });
+    run('rm', ['-rf', '--one-file-system', partial], `removing ${partial}`);
     log(`debootstrap ${SUITE} into ${WINE10_ROOT} (a few minutes)...`);
     run('debootstrap', ['--variant=minbase', SUITE, partial, MIRROR], 'debootstrap');
-    fs.renameSync(partial, WINE10_ROOT);
+    run('mv', ['-T', partial, WINE10_ROOT], `renaming ${partial}`);
   }
-  fs.copyFileSync('/etc/resolv.conf', path.join(WINE10_ROOT, 'etc', 'resolv.conf'));
+  run('cp', ['/etc/resolv.conf', path.join(WINE10_ROOT, 'etc', 'resolv.conf')], 'copying resolv.conf into the root');
   log(`Installing Wine in ${WINE10_ROOT} (a few minutes)...`);
   const install = 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wine64 wine';
-  const { command, args } = wine10Command('/bin/sh', ['-c', install], { cwd: '/' });
-  run(command, args, 'apt-get install wine (in the Wine 10 root)');
-  const probe = wine10Command('wine', ['--version'], { cwd: '/' });
-  const version = run(probe.command, probe.args, 'wine --version', { env: wine10Env(process.env) }).trim();
+  run('unshare', insideRoot('/bin/sh', ['-c', install], '/'), 'apt-get install wine (in the Wine 10 root)');
+  const version = run('unshare', insideRoot('wine', ['--version'], '/'), 'wine --version', { env: wine10Env(process.env) }).trim();
   log(`Wine in the root: ${version}`);
   return wine10Status();
 }

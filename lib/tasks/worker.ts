@@ -32,7 +32,11 @@ export type WorkerStopReason = StopReason | 'worker-exit';
 export interface WorkerTaskServer extends Disposable {
   /** The worker thread. */
   readonly worker: Worker;
-  /** Settles when the worker's server has stopped and the worker has ended. Never rejects. */
+  /**
+   * Settles when the worker's server has stopped (its reason), or when the worker ended without
+   * one ('worker-exit'). Never rejects. The worker may still be ending: `worker` is there to
+   * wait for its 'exit' or to terminate it.
+   */
   readonly closed: Promise<WorkerStopReason>;
   /** Asks the worker's server to stop; a second call does nothing. */
   stop(reason?: StopReason): void;
@@ -76,21 +80,23 @@ export function serveInWorker(module: URL | string, options: WorkerServeOptions 
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   }
+  let resolveClosed!: (reason: WorkerStopReason) => void;
+  const closed = new Promise<WorkerStopReason>((resolve) => (resolveClosed = resolve));
+  const end = (why: WorkerStopReason): void => {
+    if (reason !== undefined) return;
+    reason = why;
+    if (handleSignals) {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+    resolveClosed(why);
+  };
   worker.on('message', (message: FromWorker) => {
     if (message?.tag !== WORKER_TAG) return;
     if ('event' in message) emit(message.event);
-    else reason = message.closed;
+    else end(message.closed);
   });
   worker.on('error', (error) => emit({ type: 'error', error }));
-  const closed = new Promise<WorkerStopReason>((resolve) => {
-    worker.once('exit', () => {
-      if (handleSignals) {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-      }
-      reason ??= 'worker-exit';
-      resolve(reason);
-    });
-  });
+  worker.once('exit', () => end('worker-exit'));
   return { worker, closed, stop, [Symbol.dispose]: () => stop('stopped') };
 }
