@@ -34,7 +34,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { fetchPackage, findOnPath, prepareCommand } from './tools.mjs';
-import { wine10Command, wine10Env, wine10Status } from './wine10.mjs';
+import { removeAsRoot, wine10Command, wine10Env, wine10Status } from './wine10.mjs';
 
 export { findOnPath };
 
@@ -225,8 +225,10 @@ function createPrefix(log) {
   // Built under another name and renamed when complete: a prefix cut short half-way (Ctrl+C during
   // the first wineboot) would otherwise look present and fail in odd ways later.
   const partial = `${prefixDir}.partial`;
+  // Wine 10 runs as root (through sudo where this is not), so its prefix is root's.
+  const remove = (dir) => (selected === 'wine10' ? removeAsRoot(dir) : fs.rmSync(dir, { recursive: true, force: true }));
   endWineProcesses(partial);
-  fs.rmSync(partial, { recursive: true, force: true });
+  remove(partial);
   log(`Creating the Wine prefix ${prefixDir} (about 10 s)...`);
   const started = Date.now();
   const result = spawnWineSync('wine', ['reg', 'add', 'HKCU\\Software\\Wine', '/v', 'Version', '/d', 'win10', '/f'], {
@@ -252,7 +254,7 @@ function createPrefix(log) {
     throw new Error(`Created ${partial}, but its user.reg does not say Version=win10.`);
   }
   endWineProcesses(prefixDir);
-  fs.rmSync(prefixDir, { recursive: true, force: true });
+  remove(prefixDir);
   fs.renameSync(partial, prefixDir);
   log(`Wine prefix ready in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
 }

@@ -28,21 +28,25 @@ export const WINE10_ROOT = path.resolve(process.env.WINBG_WINE10_ROOT ?? '/opt/w
 const SUITE = 'trixie';
 const MIRROR = 'http://deb.debian.org/debian';
 
-/** Host folders every Wine 10 command sees at their own paths. */
+// Folders of the root's own system, which a bind mount must never cover.
+const SYSTEM_FOLDERS = new Set(['/', '/bin', '/boot', '/dev', '/etc', '/lib', '/lib64', '/opt', '/proc', '/run', '/sbin', '/sys', '/usr', '/var']);
+
+/** Host folders every Wine 10 command sees at their own paths: /tmp and the project's parent (the project and ../shared). */
 function boundFolders() {
   const parent = path.dirname(projectRoot);
-  return [...new Set(['/tmp', os.tmpdir(), parent === '/' ? projectRoot : parent])];
+  return [...new Set(['/tmp', os.tmpdir(), SYSTEM_FOLDERS.has(parent) ? projectRoot : parent])].filter((dir) => !SYSTEM_FOLDERS.has(dir));
 }
 
 // $1 the root, $2 the folders to bind (':'-separated), $3 the working folder, then the command.
 const ENTER = [
-  'set -e',
+  'set -ef',
   'root=$1; binds=$2; cwd=$3; shift 3',
   'mount -t proc proc "$root/proc"',
   'mount --rbind /dev "$root/dev"',
-  // Wine wants a runtime folder of its own user's (root, here).
-  'if [ -n "$XDG_RUNTIME_DIR" ]; then mkdir -p -m 0700 "$XDG_RUNTIME_DIR"; fi',
-  'IFS=:; for dir in $binds; do mkdir -p "$root$dir"; mount --bind "$dir" "$root$dir"; done; unset IFS',
+  // Wine wants a runtime folder of its own user's (root, here): one inside the root, not bound,
+  // so nothing in the host's shared /tmp decides it.
+  'mkdir -p -m 0700 "$root/run/winbg-xdg"; export XDG_RUNTIME_DIR=/run/winbg-xdg',
+  'IFS=:; for dir in $binds; do mkdir -p "$root$dir"; mount --rbind "$dir" "$root$dir"; done; unset IFS',
   // chroot(1) changes to / ; go back to the caller's folder, which is bound at the same path.
   'exec chroot "$root" /bin/sh -c \'cd "$0" && exec "$@"\' "$cwd" "$@"',
 ].join('\n');
@@ -52,6 +56,12 @@ const isRoot = () => process.getuid?.() === 0;
 /** `command args` as root: directly, or through sudo without a password prompt, PATH and environment kept. */
 function asRoot(command, args) {
   return isRoot() ? { command, args } : { command: 'sudo', args: ['-n', '--preserve-env', 'env', `PATH=${process.env.PATH ?? ''}`, command, ...args] };
+}
+
+/** Removes a folder of the selected Wine 10 prefix's (made as root) as root. */
+export function removeAsRoot(target) {
+  const { command, args } = asRoot('rm', ['-rf', '--one-file-system', target]);
+  spawnSync(command, args, { stdio: 'ignore', timeout: 120_000 });
 }
 
 /** Whether this process can run commands as root. */
@@ -73,14 +83,13 @@ function insideRoot(program, args, cwd) {
 }
 
 /**
- * Environment for a Wine 10 command. Wine 10 says "XDG_RUNTIME_DIR is invalid or not set" on
- * stderr of every process without one (tests read children's stderr), and Node warns when
- * NODE_EXTRA_CA_CERTS names a file the root lacks.
+ * Environment for a Wine 10 command: Node warns when NODE_EXTRA_CA_CERTS names a file the root
+ * lacks. (Wine 10 also says "XDG_RUNTIME_DIR is invalid or not set" on the stderr of every
+ * process without one, which tests read: ENTER sets one.)
  */
 export function wine10Env(env) {
   const { NODE_EXTRA_CA_CERTS: _ignored, ...rest } = env;
-  // Made by the command itself, as root (ENTER).
-  return { ...rest, XDG_RUNTIME_DIR: path.join(os.tmpdir(), 'winbg-wine10-xdg-root') };
+  return rest;
 }
 
 /**
@@ -130,14 +139,16 @@ export function prepareWine10({ log = (line) => console.log(line) } = {}) {
     const partial = `${WINE10_ROOT}.partial`;
     run('rm', ['-rf', '--one-file-system', partial], `removing ${partial}`);
     log(`debootstrap ${SUITE} into ${WINE10_ROOT} (a few minutes)...`);
-    run('debootstrap', ['--variant=minbase', SUITE, partial, MIRROR], 'debootstrap');
+    // In a mount namespace of its own: debootstrap mounts /proc and /sys inside the new root,
+    // and a run cut short would otherwise leave them mounted on the host.
+    run('unshare', ['--mount', '--propagation', 'private', 'debootstrap', '--variant=minbase', SUITE, partial, MIRROR], 'debootstrap');
     run('mv', ['-T', partial, WINE10_ROOT], `renaming ${partial}`);
   }
   run('cp', ['/etc/resolv.conf', path.join(WINE10_ROOT, 'etc', 'resolv.conf')], 'copying resolv.conf into the root');
   log(`Installing Wine in ${WINE10_ROOT} (a few minutes)...`);
   const install = 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wine64 wine';
   run('unshare', insideRoot('/bin/sh', ['-c', install], '/'), 'apt-get install wine (in the Wine 10 root)');
-  const version = run('unshare', insideRoot('wine', ['--version'], '/'), 'wine --version', { env: wine10Env(process.env) }).trim();
+  const version = run('unshare', insideRoot('wine', ['--version'], '/'), 'wine --version').trim();
   log(`Wine in the root: ${version}`);
   return wine10Status();
 }

@@ -85,16 +85,17 @@ export function serve(tasks: BackgroundTask | readonly BackgroundTask[], options
   if (list.length === 0) throw new TypeError('serve: give at least one task (from defineBackgroundTask)');
   const clsids = new Set(list.map((t) => t.clsid.key));
   if (clsids.size !== list.length) throw new TypeError('serve: two tasks have the same CLSID');
-  const argument = options.argument ?? DEFAULT_ACTIVATION_ARGUMENT;
+  // In a worker serveInWorker started, the parent's argument is the default.
+  const parent = parentLink();
+  const argument = options.argument ?? parent?.argument ?? DEFAULT_ACTIVATION_ARGUMENT;
   if (!options.inProcess && !isActivation(argument, options.argv ?? process.argv)) return null;
   const idleTimeoutMs = options.idleTimeoutMs ?? 5_000;
   const startTimeoutMs = options.startTimeoutMs ?? 60_000;
   joinServingApartment();
   // In a worker that serveInWorker started, the parent hears the events and can stop the server.
-  const parent = parentLink();
   const emit = (event: ServerEvent): void => {
-    parent?.event(event);
     try {
+      parent?.event(event);
       options.onEvent?.(event);
     } catch {
       // a logger's failure must not stop the server
@@ -252,7 +253,8 @@ function joinServingApartment(): void {
       RPC_E_CHANGED_MODE,
       'serve: this thread is already a single-threaded apartment (COM was initialized before winbg, as Electron\'s main process ' +
         'does), and winbg serves from the multithreaded apartment. Serve from a worker thread instead: put the serve() call in a ' +
-        'module of its own and call serveInWorker(new URL(\'./tasks.js\', import.meta.url)) here (winbg/tasks)',
+        'module of its own and call serveInWorker(new URL(\'./tasks.js\', import.meta.url)) here (winbg/tasks; in CommonJS, ' +
+        'serveInWorker(path.join(__dirname, \'tasks.js\')))',
     );
   }
 }

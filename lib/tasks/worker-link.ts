@@ -11,8 +11,17 @@ import type { ServerEvent, StopReason, TaskServer } from './server.js';
 const require = createRequire(import.meta.url);
 export const workerThreads = (): typeof import('node:worker_threads') => require('node:worker_threads') as typeof import('node:worker_threads');
 
-/** Marks a worker serveInWorker started (in its workerData) and the messages of the two sides. */
+/** Marks a worker serveInWorker started (its workerData holds { [WORKER_TAG]: { argument } }) and the messages of the two sides. */
 export const WORKER_TAG = 'winbg.serve';
+
+/**
+ * Set in the environment of a worker serveInWorker starts, so that serve() elsewhere need not
+ * load node:worker_threads (1.5–3 ms) to find out that it is not in one. A process the worker
+ * starts inherits it, and then serve() loads node:worker_threads to see that it is not.
+ */
+export const WORKER_ENV = 'WINBG_SERVE_WORKER';
+
+export const STOP_REASONS: readonly StopReason[] = ['idle', 'start-timeout', 'signal', 'stopped'];
 
 export type ToWorker = { readonly tag: typeof WORKER_TAG; readonly stop: StopReason };
 export type FromWorker =
@@ -21,6 +30,8 @@ export type FromWorker =
 
 /** What serve() in a worker that serveInWorker started tells the parent, and hears from it. */
 export interface ParentLink {
+  /** The activation argument the parent looked for (serveInWorker's `argument`). */
+  readonly argument: string | undefined;
   /** Forwards one of the server's events. */
   event(event: ServerEvent): void;
   /** Takes stop requests from the parent until the server has closed, then says how it ended. */
@@ -29,22 +40,32 @@ export interface ParentLink {
 
 /** The link to the parent in a worker serveInWorker started; null anywhere else. */
 export function parentLink(): ParentLink | null {
+  if (process.env[WORKER_ENV] !== '1') return null;
   const { isMainThread, parentPort, workerData } = workerThreads();
-  if (isMainThread || !parentPort || (workerData as Record<string, unknown> | null)?.[WORKER_TAG] !== true) return null;
+  const data = (workerData as Record<string, unknown> | null)?.[WORKER_TAG] as { argument?: unknown } | undefined;
+  if (isMainThread || !parentPort || typeof data !== 'object' || data === null) return null;
   const port: MessagePort = parentPort;
+  // Never throws: the server calls it while it stops. An event that cannot be cloned (an error
+  // holding a function, say) goes with its error as text; one that still cannot is dropped.
+  // (A clone of an Error keeps its name, message and stack, not a ComError's hresult.)
   const post = (message: FromWorker): void => {
     try {
       port.postMessage(message);
     } catch {
-      // An event that cannot be cloned (an error holding a function, say) goes as text.
-      if ('event' in message && 'error' in message.event) port.postMessage({ tag: WORKER_TAG, event: { ...message.event, error: String(message.event.error) } });
+      if (!('event' in message && 'error' in message.event)) return;
+      try {
+        port.postMessage({ tag: WORKER_TAG, event: { ...message.event, error: errorText(message.event.error) } });
+      } catch {
+        // dropped
+      }
     }
   };
   return {
+    argument: typeof data.argument === 'string' ? data.argument : undefined,
     event: (event) => post({ tag: WORKER_TAG, event }),
     attach(server) {
       const onMessage = (message: ToWorker): void => {
-        if (message?.tag === WORKER_TAG && message.stop) server.stop(message.stop);
+        if (message?.tag === WORKER_TAG && STOP_REASONS.includes(message.stop)) server.stop(message.stop);
       };
       // The listener keeps the worker alive, as the server does, until the server has closed.
       port.on('message', onMessage);
@@ -54,4 +75,12 @@ export function parentLink(): ParentLink | null {
       });
     },
   };
+}
+
+function errorText(error: unknown): string {
+  try {
+    return String(error);
+  } catch {
+    return Object.prototype.toString.call(error);
+  }
 }

@@ -9,8 +9,9 @@
 // signals of its own) and reports how the server ended. The two sides speak through the worker's
 // port (worker-link.ts); serve() listens only in a worker serveInWorker started.
 import type { Worker } from 'node:worker_threads';
+import { createRequire } from 'node:module';
 import { isActivation, type ServerEvent, type StopReason } from './server.js';
-import { WORKER_TAG, workerThreads, type FromWorker, type ToWorker } from './worker-link.js';
+import { STOP_REASONS, WORKER_ENV, WORKER_TAG, workerThreads, type FromWorker, type ToWorker } from './worker-link.js';
 import { DEFAULT_ACTIVATION_ARGUMENT } from '../manifest/com-server.js';
 
 export interface WorkerServeOptions {
@@ -53,10 +54,10 @@ export interface WorkerTaskServer extends Disposable {
  * if (server) { await server.closed; app.quit(); }
  */
 export function serveInWorker(module: URL | string, options: WorkerServeOptions = {}): WorkerTaskServer | null {
-  const url = typeof module === 'string' ? new URL(module) : module;
-  if (!(url instanceof URL)) throw new TypeError('serveInWorker: module must be a URL (new URL("./tasks.js", import.meta.url)) or a file: URL string');
+  const url = moduleUrl(module);
   const argv = options.argv ?? process.argv;
-  if (!options.always && !isActivation(options.argument ?? DEFAULT_ACTIVATION_ARGUMENT, argv)) return null;
+  const argument = options.argument ?? DEFAULT_ACTIVATION_ARGUMENT;
+  if (!options.always && !isActivation(argument, argv)) return null;
   const emit = (event: ServerEvent): void => {
     try {
       options.onEvent?.(event);
@@ -66,7 +67,15 @@ export function serveInWorker(module: URL | string, options: WorkerServeOptions 
   };
 
   const { Worker } = workerThreads();
-  const worker = new Worker(url, { argv: argv.slice(2), workerData: { [WORKER_TAG]: true } });
+  // The app's own arguments: after the script (node app.js …, electron . …), or after the
+  // executable in a packaged Electron app, whose process.argv has no script.
+  const versions = process.versions as Record<string, string | undefined>;
+  const packagedElectron = versions.electron !== undefined && !(process as { defaultApp?: boolean }).defaultApp;
+  const worker = new Worker(url, {
+    argv: argv.slice(packagedElectron ? 1 : 2),
+    env: { ...process.env, [WORKER_ENV]: '1' },
+    workerData: { [WORKER_TAG]: { argument } },
+  });
   let reason: WorkerStopReason | undefined;
   let stopSent = false;
   const stop = (why: StopReason = 'stopped'): void => {
@@ -74,7 +83,11 @@ export function serveInWorker(module: URL | string, options: WorkerServeOptions 
     stopSent = true;
     worker.postMessage({ tag: WORKER_TAG, stop: why } satisfies ToWorker);
   };
-  const onSignal = (): void => stop('signal');
+  // The first signal asks the server to stop; another, while it has not, ends the worker.
+  const onSignal = (): void => {
+    if (stopSent) void worker.terminate();
+    else stop('signal');
+  };
   const handleSignals = options.handleSignals ?? true;
   if (handleSignals) {
     process.on('SIGINT', onSignal);
@@ -94,9 +107,26 @@ export function serveInWorker(module: URL | string, options: WorkerServeOptions 
   worker.on('message', (message: FromWorker) => {
     if (message?.tag !== WORKER_TAG) return;
     if ('event' in message) emit(message.event);
-    else end(message.closed);
+    else if ('closed' in message && STOP_REASONS.includes(message.closed)) end(message.closed);
   });
   worker.on('error', (error) => emit({ type: 'error', error }));
   worker.once('exit', () => end('worker-exit'));
   return { worker, closed, stop, [Symbol.dispose]: () => stop('stopped') };
+}
+
+/** A file: URL for the module: a URL, a file: URL's text, or an absolute path. */
+function moduleUrl(module: URL | string): URL {
+  const problem = 'serveInWorker: module must be a file: URL (new URL(\'./tasks.js\', import.meta.url)) or an absolute path (path.join(__dirname, \'tasks.js\'))';
+  if (module instanceof URL) {
+    if (module.protocol !== 'file:') throw new TypeError(`${problem}; got ${module.href}`);
+    return module;
+  }
+  if (typeof module !== 'string') throw new TypeError(`${problem}; got ${module === null ? 'null' : typeof module}`);
+  const path = createRequire(import.meta.url)('node:path') as typeof import('node:path');
+  if (path.isAbsolute(module) || path.win32.isAbsolute(module)) {
+    const { pathToFileURL } = createRequire(import.meta.url)('node:url') as typeof import('node:url');
+    return pathToFileURL(module);
+  }
+  if (module.startsWith('file:')) return new URL(module);
+  throw new TypeError(`${problem}; got ${JSON.stringify(module)}`);
 }

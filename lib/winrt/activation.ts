@@ -49,7 +49,8 @@ export function registerActivationFactory(className: string, create: () => objec
 
 /**
  * The activation factory of `className` (cached for the process, like C++/WinRT's factory cache).
- * @throws ComError REGDB_E_CLASSNOTREG naming the class when Windows does not know it.
+ * @throws ComError REGDB_E_CLASSNOTREG naming the class when Windows does not know it, or
+ *   CLASS_E_CLASSNOTAVAILABLE when the DLL registered for its namespace does not make it.
  */
 export function activationFactory(className: string): Com {
   const cached = factories.get(className);

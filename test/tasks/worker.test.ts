@@ -2,6 +2,7 @@
 // single-threaded apartment. Here, off Windows, the worker's serve() uses the worker's own class
 // table; the Windows tier proves the apartment part (broker.test: an app whose main thread is an
 // STA, activated by COM).
+import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { serveInWorker, type ServerEvent } from '../../lib/tasks/index.js';
@@ -26,9 +27,20 @@ test('not started to serve: no worker, null', () => {
   assert.is(serveInWorker(MODULE, { argv: ['node', 'app.js'] }), null);
 });
 
-test('the module must be a URL', () => {
-  assert.throws(() => serveInWorker('./tasks.js', { argv: ACTIVATION }), /Invalid URL|must be a URL/);
-  assert.throws(() => serveInWorker(42 as unknown as URL, { argv: ACTIVATION }), /must be a URL/);
+test('the module must be a file: URL or an absolute path', () => {
+  const rule = /^serveInWorker: module must be a file: URL \(new URL\('\.\/tasks\.js', import\.meta\.url\)\) or an absolute path/;
+  assert.throws(() => serveInWorker('./tasks.js', { argv: ACTIVATION }), (error: unknown) => error instanceof TypeError && rule.test(error.message) && error.message.endsWith('got "./tasks.js"'));
+  assert.throws(() => serveInWorker(new URL('https://example.com/tasks.js'), { argv: ACTIVATION }), (error: unknown) => error instanceof TypeError && /got https:\/\/example\.com\/tasks\.js$/.test(error.message));
+  assert.throws(() => serveInWorker(42 as unknown as URL, { argv: ACTIVATION }), (error: unknown) => error instanceof TypeError && /got number$/.test(error.message));
+});
+
+test('an absolute path, a stop asked for before the worker listens, and the parent\'s activation argument, which the worker\'s serve() takes', async () => {
+  const events: ServerEvent[] = [];
+  const server = serveInWorker(fileURLToPath(MODULE), { argv: ['node', 'app.js', '/serve-tasks'], argument: '/serve-tasks', onEvent: (event) => void events.push(event) })!;
+  assert.ok(server, 'the parent saw its argument');
+  server.stop();
+  assert.is(await server.closed, 'stopped', 'the worker\'s serve() took /serve-tasks as its argument, and the early stop reached it');
+  assert.ok(events.some((event) => event.type === 'registered'));
 });
 
 test('the worker serves; its events reach the parent; stop() stops it and closed says so', async () => {
@@ -62,6 +74,14 @@ test('SIGINT of this process stops the worker\'s server (a worker gets no signal
   assert.is(process.listenerCount('SIGINT'), before - 1, 'its signal handlers are gone with it');
   watched.stop();
   assert.is(await watched.closed, 'stopped', 'handleSignals: false ignores the signal');
+});
+
+test('a second SIGINT while the worker has not stopped ends the worker', async () => {
+  const server = serveInWorker(MODULE, { argv: [...ACTIVATION, '--hang'] })!;
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  process.emit('SIGINT');
+  process.emit('SIGINT');
+  assert.is(await server.closed, 'worker-exit');
 });
 
 test('a module that fails: an error event and closed with worker-exit, never a rejection', async () => {

@@ -223,7 +223,8 @@ it('an app whose main thread is already an STA (as Electron\'s is): serve() refu
     assert.match(String(refused.message), /single-threaded apartment.*serveInWorker\(new URL/s);
     const worker = log.filter((l) => l.mainThread === false);
     assert.is(worker.length, 1, 'the module ran again in a worker thread');
-    assert.ok(log.some((l) => l.type === 'run-started' && l.pid === worker[0]!.pid), 'the worker\'s serve() ran the task');
+    assert.is.not(worker[0]!.thread, 0, 'a thread other than the main one (threadId 0)');
+    assert.ok(log.some((l) => l.type === 'run-started' && l.thread === worker[0]!.thread), 'the worker\'s serve() ran the task, on the worker\'s thread');
     assert.equal(log.filter((l) => l.type.startsWith('worker-')).map((l) => l.type), ['worker-registered', 'worker-run-started', 'worker-run-ended', 'worker-stopping', 'worker-closed'], 'the parent heard the worker server\'s events');
     assert.is(log.find((l) => l.type === 'worker-closed')!.reason, 'idle');
   } finally {

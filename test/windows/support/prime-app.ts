@@ -10,7 +10,7 @@
 // loaded, as Electron's main process is: serve() must refuse it, and the app serves from a worker
 // thread (serveInWorker) that runs this same module.
 import { appendFileSync, readFileSync } from 'node:fs';
-import { isMainThread } from 'node:worker_threads';
+import { isMainThread, threadId } from 'node:worker_threads';
 import koffi from 'koffi';
 
 const args = process.argv.slice(2);
@@ -26,7 +26,7 @@ interface Config {
 }
 const config = JSON.parse(readFileSync(args.find((a) => a.endsWith('.json'))!, 'utf8')) as Config;
 const logFile = config.log;
-const log = (fields: Record<string, unknown>): void => appendFileSync(logFile, `${JSON.stringify({ pid: process.pid, time: Date.now(), ...fields })}\n`);
+const log = (fields: Record<string, unknown>): void => appendFileSync(logFile, `${JSON.stringify({ pid: process.pid, thread: threadId, time: Date.now(), ...fields })}\n`);
 log({ type: 'started', argv: args, mainThread: isMainThread });
 if (config.sta && isMainThread) {
   // CoInitializeEx(NULL, COINIT_APARTMENTTHREADED), straight through koffi: winbg is not loaded yet.
