@@ -33,8 +33,8 @@ const USAGE = `usage:
                                      COM IDL (for Wine's widl or MIDL) of WinRT interfaces and
                                      delegates, given by full name, and of every type their methods
                                      reach; printed, or written to FILE
-  winbg manifest --clsid GUID --exe PATH [--args ARGS] [--display-name NAME] [--class-display-name NAME]
-                 [--permission SDDL]
+  winbg manifest --clsid GUID --exe PATH [--script FILE [--runtime node|bun|deno]] [--args ARGS]
+                 [--display-name NAME] [--class-display-name NAME] [--permission SDDL]
                                      print the <com:Extension Category="windows.comServer"> block for
                                      <Application><Extensions> of AppxManifest.xml, and the namespace
                                      <Package> must declare (PATH relative to the package root; ARGS
@@ -42,6 +42,15 @@ const USAGE = `usage:
   winbg manifest --check AppxManifest.xml --clsid GUID [--exe PATH] [--args ARGS]
                                      check that a manifest registers GUID for COM; exit 0 when ok,
                                      1 when not, 2 on misuse
+  winbg package init --name NAME (--module FILE | --task GUID[=NAME]...) [--script FILE]
+                     [--display-name NAME] [--publisher-display-name NAME] [--publisher DN]
+                     [--version V] [--arch x64|x86|arm64|neutral] [--runtime node|bun|deno]
+                     [--exe NAME.exe] [--argument ARG] [--full] [--out DIR] [--force]
+                                     write a package's folder (default ./package): AppxManifest.xml
+                                     for a sparse package (the app's folder is its external
+                                     location; --full: a full MSIX layout) with a com:Class per task
+                                     the module exports, and its logos. Unsigned (for developer
+                                     mode) unless --publisher names the signing certificate's subject
   winbg doctor [--clsid GUID] [--name NAME] [--manifest AppxManifest.xml]
                                      explain why a task does not run (package identity, manifest,
                                      registration, access); off Windows, what it would check
@@ -64,7 +73,7 @@ const USAGE = `usage:
                                      ExecutionTimeExceeded, Ctrl+C with Abort; exit 0 when the run
                                      completed, 1 when it failed`;
 
-const COMMANDS = ['demo', 'describe', 'generate', 'idl', 'manifest', 'doctor', 'list', 'register', 'unregister', 'host'] as const;
+const COMMANDS = ['demo', 'describe', 'generate', 'idl', 'manifest', 'package', 'doctor', 'list', 'register', 'unregister', 'host'] as const;
 
 /** The usage of one command: its entries of USAGE (manifest has two). */
 function commandUsage(command: string): string {
@@ -160,6 +169,17 @@ async function main(args: string[]): Promise<number> {
       const { manifestCommand, ManifestUsageError } = await import('./manifest/command.js');
       try {
         const { exitCode, output } = manifestCommand(rest);
+        process.stdout.write(output);
+        return exitCode;
+      } catch (error) {
+        throw error instanceof ManifestUsageError ? new UsageError(error.message) : error;
+      }
+    }
+    case 'package': {
+      const { packageCommand } = await import('./manifest/package-command.js');
+      const { ManifestUsageError } = await import('./manifest/options.js');
+      try {
+        const { exitCode, output } = await packageCommand(rest);
         process.stdout.write(output);
         return exitCode;
       } catch (error) {

@@ -97,6 +97,62 @@ class Checker {
     if (!exeServer) return;
     this.checkExecutable(exeServer);
     this.checkArguments(exeServer);
+    this.checkRuntimeArguments(exeServer);
+    this.checkUniqueClasses(exeServers);
+    this.checkExternalContent();
+  }
+
+  /**
+   * A copy of node.exe, bun.exe or deno.exe as the ExeServer runs a script, which must come first:
+   * COM starts `<Executable> <Arguments> -Embedding`, and node.exe takes a leading
+   * -StartSampleTaskServer as an option of its own and exits (9, "bad option"); deno.exe needs
+   * `run` first.
+   */
+  private checkRuntimeArguments(exeServer: XmlElement): void {
+    const executable = attributeValue(exeServer, 'Executable');
+    const attribute = attributeNode(exeServer, 'Arguments');
+    const runtime = executable === undefined ? null : /^(?:winbg-)?(node|bun|deno)\.exe$/i.exec(executable.split(/[\\/]/).pop()!)?.[1]?.toLowerCase();
+    if (!runtime || !attribute) return;
+    const [first] = commandLineArguments(attribute.value);
+    const fix = `put the script first: Arguments="${runtime === 'deno' ? 'run -A ' : ''}&quot;app.js&quot; ${DEFAULT_ACTIVATION_ARGUMENT}" (winbg package init writes it so)`;
+    if (runtime === 'deno' ? first !== 'run' : first === undefined || /^[-/]/.test(first)) {
+      this.report('error', `Arguments="${attribute.value}" do not start with ${runtime === 'deno' ? 'run' : 'the script'}: COM would start ${executable} ${attribute.value} -Embedding, ${runtime === 'node' ? 'which node refuses (exit 9, bad option)' : `which ${runtime} does not take as a script to run`}; ${fix}`, attribute);
+    } else {
+      this.report('ok', `Arguments="${attribute.value}" start the script for ${runtime}`, attribute);
+    }
+  }
+
+  /** Each CLSID declared once in the package: Windows registers one server per class. */
+  private checkUniqueClasses(exeServers: XmlElement[]): void {
+    const seen = new Map<string, XmlElement>();
+    for (const element of exeServers.flatMap((s) => this.children(s, 'Class', 'com'))) {
+      const guid = tryGuid(attributeValue(element, 'Id') ?? '');
+      if (!guid || guid.equals(this.clsid)) continue; // the task's own CLSID is reported by findClass
+      const first = seen.get(guid.key);
+      if (first) this.report('error', `the CLSID ${guid} is declared twice (lines ${first.line} and ${element.line}): each com:Class needs a CLSID of its own`, element);
+      else seen.set(guid.key, element);
+    }
+  }
+
+  /**
+   * A package with external location ("Grant package identity by packaging with external
+   * location"): its applications are full-trust Win32 apps, uap10:TrustLevel="mediumIL" and
+   * uap10:RuntimeBehavior="win32App", or Windows refuses to register it.
+   */
+  private checkExternalContent(): void {
+    const properties = this.children(this.root, 'Properties', 'foundation');
+    const external = properties.flatMap((p) => p.children).find((e) => e.localName === 'AllowExternalContent');
+    if (!external || external.text.trim() !== 'true') return;
+    const applications = this.children(this.root, 'Applications', 'foundation').flatMap((a) => this.children(a, 'Application', 'foundation'));
+    for (const application of applications) {
+      const trust = application.attributes.find((a) => a.localName === 'TrustLevel')?.value;
+      const behavior = application.attributes.find((a) => a.localName === 'RuntimeBehavior')?.value;
+      if (trust === 'mediumIL' && behavior === 'win32App') {
+        this.report('ok', 'a package with external location whose application is a full-trust Win32 app (mediumIL, win32App)', application);
+      } else {
+        this.report('error', `uap10:AllowExternalContent is true (a package with external location), so the <Application> needs uap10:TrustLevel="mediumIL" and uap10:RuntimeBehavior="win32App"; it has ${trust === undefined ? 'no TrustLevel' : `TrustLevel="${trust}"`} and ${behavior === undefined ? 'no RuntimeBehavior' : `RuntimeBehavior="${behavior}"`}`, application);
+      }
+    }
   }
 
   private checkRoot(): boolean {

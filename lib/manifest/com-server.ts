@@ -81,21 +81,38 @@ export function comServerExtension(options: ComServerExtensionOptions): ComServe
     problem = permissionProblem(permission);
     if (problem) throw invalid('launchAndActivationPermission', problem, permission);
   }
-  const unit = indentUnit(options.indent);
+  const xml = comServerClasses({
+    executable, arguments: args, displayName, classes: [{ clsid, displayName: classDisplayName }],
+    ...(permission !== undefined ? { launchAndActivationPermission: permission } : {}), indent: options.indent,
+  });
+  return { xml, namespaces: [{ prefix: 'com', uri: COM_NAMESPACE, attribute: `xmlns:com="${COM_NAMESPACE}"` }] };
+}
 
-  const exeServer: [string, string][] = [['Executable', executable], ['Arguments', args], ['DisplayName', displayName]];
-  if (permission !== undefined) exeServer.push(['LaunchAndActivationPermission', permission]);
+/** What {@link comServerClasses} writes, each value already checked. */
+export interface ComServerClassesOptions {
+  readonly executable: string;
+  readonly arguments: string;
+  readonly displayName: string;
+  readonly classes: readonly { readonly clsid: Guid; readonly displayName: string }[];
+  readonly launchAndActivationPermission?: string;
+  readonly indent?: number | string;
+}
+
+/** The `<com:Extension Category="windows.comServer">` element of one ExeServer and its classes. */
+export function comServerClasses(options: ComServerClassesOptions): string {
+  const unit = indentUnit(options.indent);
+  const exeServer: [string, string][] = [['Executable', options.executable], ['Arguments', options.arguments], ['DisplayName', options.displayName]];
+  if (options.launchAndActivationPermission !== undefined) exeServer.push(['LaunchAndActivationPermission', options.launchAndActivationPermission]);
   const attributes = (pairs: [string, string][]): string => pairs.map(([name, value]) => ` ${name}="${escapeAttribute(value)}"`).join('');
-  const xml = [
+  return [
     `<com:Extension Category="windows.comServer">`,
     `${unit}<com:ComServer>`,
     `${unit}${unit}<com:ExeServer${attributes(exeServer)}>`,
-    `${unit}${unit}${unit}<com:Class${attributes([['Id', clsid.toString()], ['DisplayName', classDisplayName]])}/>`,
+    ...options.classes.map((c) => `${unit}${unit}${unit}<com:Class${attributes([['Id', c.clsid.toString()], ['DisplayName', c.displayName]])}/>`),
     `${unit}${unit}</com:ExeServer>`,
     `${unit}</com:ComServer>`,
     `</com:Extension>`,
   ].join('\n');
-  return { xml, namespaces: [{ prefix: 'com', uri: COM_NAMESPACE, attribute: `xmlns:com="${COM_NAMESPACE}"` }] };
 }
 
 /** Parses a CLSID option; `caller` names the function in the TypeError. */

@@ -2,13 +2,12 @@
 // lib/cli.ts so that it runs in-process in tests (a child's pipes cannot be read under Wine).
 import { readFileSync } from 'node:fs';
 import { checkManifest, type ManifestFinding } from './check.js';
-import { comServerExtension } from './com-server.js';
+import { comServerExtension, DEFAULT_ACTIVATION_ARGUMENT } from './com-server.js';
+import { scriptProblem, serverArguments } from './package.js';
+import { ManifestUsageError, parseOptions as parseCommandOptions } from './options.js';
 import '../tasks/index.js'; // the whole runtime of a served task, so that the bundle keeps it in one chunk (README, Start-up)
 
-/** Misuse of the command (missing, unknown or repeated options, an invalid value, an unreadable file). */
-export class ManifestUsageError extends Error {
-  override readonly name = 'ManifestUsageError';
-}
+export { ManifestUsageError };
 
 export interface ManifestCommandResult {
   /** 0: the block was written or the manifest is ok; 1: the manifest is not ok. */
@@ -17,7 +16,7 @@ export interface ManifestCommandResult {
   readonly output: string;
 }
 
-const WRITE_OPTIONS = ['--clsid', '--exe', '--args', '--display-name', '--class-display-name', '--permission'] as const;
+const WRITE_OPTIONS = ['--clsid', '--exe', '--args', '--script', '--runtime', '--display-name', '--class-display-name', '--permission'] as const;
 const CHECK_OPTIONS = ['--check', '--clsid', '--exe', '--args'] as const;
 const ALL_OPTIONS: readonly string[] = [...new Set<string>([...WRITE_OPTIONS, ...CHECK_OPTIONS])];
 
@@ -62,12 +61,13 @@ export function manifestCommand(
 function writeBlock(options: Map<string, string>, clsid: string): ManifestCommandResult {
   const executable = options.get('--exe');
   if (executable === undefined) throw new ManifestUsageError('manifest needs --exe (the server .exe, relative to the package root) to write a block');
+  const args = serverArgumentsOf(options, executable);
   let block;
   try {
     block = comServerExtension({
       clsid,
       executable,
-      arguments: options.get('--args'),
+      arguments: args,
       displayName: options.get('--display-name'),
       classDisplayName: options.get('--class-display-name'),
       launchAndActivationPermission: options.get('--permission'),
@@ -83,30 +83,39 @@ function writeBlock(options: Map<string, string>, clsid: string): ManifestComman
   };
 }
 
+/**
+ * The ExeServer's Arguments. With --script: the script first, then the activation argument (--args,
+ * default -StartSampleTaskServer), as the runtime needs (--runtime, or the executable's name).
+ * Without it, --args as given, unless the executable is a copy of node, bun or deno, which would
+ * take a leading -StartSampleTaskServer as an option of its own.
+ */
+function serverArgumentsOf(options: Map<string, string>, executable: string): string | undefined {
+  const script = options.get('--script');
+  const named = /^(?:winbg-)?(node|bun|deno)\.exe$/i.exec(executable.split(/[\\/]/).pop() ?? '')?.[1]?.toLowerCase() as Runtime | undefined;
+  const given = options.get('--runtime');
+  if (given !== undefined && !RUNTIMES.includes(given as Runtime)) throw new ManifestUsageError(`--runtime must be node, bun or deno; got ${JSON.stringify(given)}`);
+  const runtime = (given as Runtime | undefined) ?? named;
+  if (script !== undefined) {
+    const problem = scriptProblem(script);
+    if (problem) throw new ManifestUsageError(`--script ${problem}; got ${JSON.stringify(script)}`);
+    return serverArguments(runtime ?? 'node', script, options.get('--args') ?? DEFAULT_ACTIVATION_ARGUMENT);
+  }
+  const args = options.get('--args');
+  if (runtime && (args === undefined || /^[-/]/.test(args))) {
+    throw new ManifestUsageError(
+      `${executable} runs a script, which must come first: give --script (e.g. --script app.js, the file that calls serve()); ` +
+        `COM would start ${executable} ${args ?? DEFAULT_ACTIVATION_ARGUMENT} -Embedding, which ${runtime} ${runtime === 'node' ? 'refuses (exit 9, bad option)' : 'does not run'}`,
+    );
+  }
+  return args;
+}
+
+type Runtime = 'node' | 'bun' | 'deno';
+const RUNTIMES: readonly Runtime[] = ['node', 'bun', 'deno'];
+
 /** `--name value` or `--name=value`; each option at most once. */
 function parseOptions(args: readonly string[]): Map<string, string> {
-  const options = new Map<string, string>();
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    const equals = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    const name = equals > 0 ? arg.slice(0, equals) : arg;
-    if (!ALL_OPTIONS.includes(name)) {
-      throw new ManifestUsageError(arg.startsWith('-') ? `unknown option ${name} for manifest` : `unexpected argument ${JSON.stringify(arg)} for manifest`);
-    }
-    let value: string | undefined;
-    if (equals > 0) {
-      value = arg.slice(equals + 1);
-    } else {
-      value = args[i + 1];
-      // An option name where a value belongs is a forgotten value; any other text is the value,
-      // even when it starts with '-' (the activation argument does).
-      if (value === undefined || ALL_OPTIONS.includes(value) || value === '--help') throw new ManifestUsageError(`${name} needs a value`);
-      i++;
-    }
-    if (options.has(name)) throw new ManifestUsageError(`${name} is given twice`);
-    options.set(name, value);
-  }
-  return options;
+  return parseCommandOptions(args, { values: ALL_OPTIONS }, 'manifest').values;
 }
 
 /** The option names of the command line in place of the API's, in a TypeError from the API. */

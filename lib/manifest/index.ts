@@ -1,5 +1,6 @@
-// The package manifest side of a packaged background task: the windows.comServer block that lets
-// COM start the task's process, and a check of an existing AppxManifest.xml.
+// The package manifest side of a packaged background task: a complete AppxManifest.xml (sparse or
+// full) and its folder, the windows.comServer block that lets COM start the task's process, and
+// a check of an existing AppxManifest.xml.
 export {
   DEFAULT_ACTIVATION_ARGUMENT,
   comServerExtension,
@@ -9,5 +10,10 @@ export {
 } from './com-server.js';
 export { checkManifest, type CheckManifestOptions, type ManifestCheck, type ManifestFinding } from './check.js';
 export { COM_NAMESPACE, FOUNDATION_NAMESPACE } from './namespaces.js';
+export {
+  packageManifest, serverArguments, unsignedPublisher, UNSIGNED_PUBLISHER_OID, MIN_WINDOWS_VERSION,
+  type PackageManifest, type PackageManifestOptions, type PackageTask,
+} from './package.js';
+export { logoPng, writePackageLayout } from './layout.js';
 export { XmlSyntaxError, parseXml, type XmlAttribute, type XmlDocument, type XmlElement } from './xml.js';
 import '../tasks/index.js'; // the whole runtime of a served task, so that the bundle keeps it in one chunk (README, Start-up)

@@ -501,6 +501,18 @@ command('writes the block with the namespace to declare', () => {
   assert.match(manifestCommand(['--clsid', CLSID, '--exe', 'a.exe', '--args=-x']).output, /Arguments="-x"/);
 });
 
+command('a copy of node, bun or deno as the server: the script first (--script), or refused saying why', () => {
+  const block = (...args: string[]): string => manifestCommand(['--clsid', CLSID, ...args]).output;
+  assert.match(block('--exe', 'node.exe', '--script', 'app.js'), /Executable="node\.exe" Arguments="&quot;app\.js&quot; -StartSampleTaskServer"/);
+  assert.match(block('--exe', 'bin\\winbg-deno.exe', '--script', 'dist\\app.js', '--args', '/serve'), /Arguments="run -A &quot;dist\\app\.js&quot; \/serve"/);
+  assert.match(block('--exe', 'app.exe', '--script', 'app.js', '--runtime', 'bun'), /Executable="app\.exe" Arguments="&quot;app\.js&quot; -StartSampleTaskServer"/);
+  assert.match(block('--exe', 'node.exe', '--args', 'app.js -StartSampleTaskServer'), /Arguments="app\.js -StartSampleTaskServer"/, 'arguments that start with the script are taken as given');
+  usage(['--clsid', CLSID, '--exe', 'node.exe'], /^node\.exe runs a script, which must come first: give --script .* COM would start node\.exe -StartSampleTaskServer -Embedding, which node refuses \(exit 9, bad option\)$/);
+  usage(['--clsid', CLSID, '--exe', 'Winbg-Bun.exe', '--args', '-x'], /^Winbg-Bun\.exe runs a script, which must come first/);
+  usage(['--clsid', CLSID, '--exe', 'node.exe', '--script', 'C:\\app.js'], /^--script must be relative/);
+  usage(['--clsid', CLSID, '--exe', 'node.exe', '--script', 'app.js', '--runtime', 'python'], /^--runtime must be node, bun or deno/);
+});
+
 command('--check prints the findings and exits 0 when ok, 1 when not', () => {
   const readFile = files({ 'good.xml': GOOD, 'bad.xml': appxManifest(''), 'broken.xml': '<Package>\n  <x>\n' });
   const good = manifestCommand(['--check', 'good.xml', '--clsid', CLSID, '--exe', EXE], { readFile });
@@ -579,7 +591,7 @@ command('npx winbg manifest: stdout and exit codes 0, 1 and 2', () => {
   assert.match(misuse.stderr, /winbg manifest --check AppxManifest\.xml --clsid GUID/);
   const help = run('--help');
   assert.is(help.status, 0);
-  assert.match(help.stdout, /^usage:\n[\s\S]*winbg manifest --clsid GUID --exe PATH \[--args ARGS\]/);
+  assert.match(help.stdout, /^usage:\n[\s\S]*winbg manifest --clsid GUID --exe PATH \[--script FILE \[--runtime node\|bun\|deno\]\] \[--args ARGS\]/);
 });
 
 command.run();

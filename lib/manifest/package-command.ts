@@ -1,0 +1,103 @@
+// `winbg package init`: writes a package's folder (AppxManifest.xml and its logos) for the app's
+// background tasks. Kept apart from lib/cli.ts so that it runs in-process in tests.
+import { existsSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { writePackageLayout } from './layout.js';
+import { ManifestUsageError, parseOptions } from './options.js';
+import { packageManifest, type PackageManifestOptions, type PackageTask } from './package.js';
+
+export interface PackageCommandResult {
+  readonly exitCode: 0 | 1;
+  readonly output: string;
+}
+
+const INIT_VALUES = ['--name', '--display-name', '--publisher-display-name', '--publisher', '--version', '--arch', '--exe', '--runtime', '--script', '--module', '--out', '--argument'] as const;
+
+/**
+ * Runs `winbg package` with the arguments after `package`.
+ * @throws ManifestUsageError on misuse, before anything is written.
+ */
+export async function packageCommand(args: readonly string[], io: { cwd?: string } = {}): Promise<PackageCommandResult> {
+  const [subcommand, ...rest] = args;
+  if (subcommand !== 'init') throw new ManifestUsageError(subcommand ? `unknown package command ${subcommand} (init)` : 'package needs a command: init');
+  const options = parseOptions(rest, { values: INIT_VALUES, repeatable: ['--task'], flags: ['--full', '--force'] }, 'package init');
+  const cwd = io.cwd ?? process.cwd();
+  const value = (name: (typeof INIT_VALUES)[number]): string | undefined => options.values.get(name);
+
+  const tasks: PackageTask[] = (options.repeated.get('--task') ?? []).map((spec) => {
+    const equals = spec.indexOf('=');
+    return equals < 0 ? { clsid: spec } : { clsid: spec.slice(0, equals), displayName: spec.slice(equals + 1) };
+  });
+  const module = value('--module');
+  if (module !== undefined) tasks.push(...(await tasksOfModule(resolve(cwd, module))));
+  if (tasks.length === 0) throw new ManifestUsageError('package init needs the tasks: --module app.js (the tasks it exports) or --task CLSID[=NAME], repeatable');
+
+  const runtime = value('--runtime') ?? 'node';
+  if (!['node', 'bun', 'deno'].includes(runtime)) throw new ManifestUsageError(`--runtime must be node, bun or deno; got ${JSON.stringify(runtime)}`);
+  const script = value('--script') ?? (module !== undefined ? relative(cwd, resolve(cwd, module)) : undefined);
+  if (script === undefined) throw new ManifestUsageError('package init needs --script (the file that calls serve(), relative to the app\'s folder), or --module');
+  if (isAbsolute(script)) throw new ManifestUsageError(`--script must be relative to the app's folder; got ${JSON.stringify(script)}`);
+  const name = value('--name');
+  if (name === undefined) throw new ManifestUsageError('package init needs --name (the package\'s identity name, e.g. Contoso.PrimeApp)');
+  const displayName = value('--display-name') ?? name;
+  const architecture = value('--arch');
+  const manifestOptions: PackageManifestOptions = {
+    name,
+    displayName,
+    publisherDisplayName: value('--publisher-display-name') ?? displayName,
+    ...(value('--publisher') !== undefined ? { publisher: value('--publisher')! } : {}),
+    ...(value('--version') !== undefined ? { version: value('--version')! } : {}),
+    ...(architecture !== undefined ? { architecture: architecture as PackageManifestOptions['architecture'] & string } : {}),
+    layout: options.flags.has('--full') ? 'full' : 'sparse',
+    executable: value('--exe') ?? `winbg-${runtime}.exe`,
+    runtime: runtime as 'node' | 'bun' | 'deno',
+    script: script.replaceAll('/', '\\'),
+    ...(value('--argument') !== undefined ? { activationArgument: value('--argument')! } : {}),
+    tasks,
+  };
+  let manifest;
+  try {
+    manifest = packageManifest(manifestOptions);
+  } catch (error) {
+    if (error instanceof TypeError) throw new ManifestUsageError(optionMessage(error));
+    throw error;
+  }
+  const out = resolve(cwd, value('--out') ?? 'package');
+  if (existsSync(join(out, 'AppxManifest.xml')) && !options.flags.has('--force')) {
+    throw new ManifestUsageError(`${join(out, 'AppxManifest.xml')} exists; --force replaces it`);
+  }
+  const written = writePackageLayout(out, manifest);
+  const lines = [
+    ...written.map((file) => `wrote ${relative(cwd, file) || file}`),
+    `${manifest.layout} package ${manifest.identity.name} ${manifest.identity.version} (${manifest.identity.architecture}), publisher ${manifest.identity.publisher}`,
+    `COM starts: ${manifest.executable} ${manifest.arguments} -Embedding`,
+  ];
+  return { exitCode: 0, output: `${lines.join('\n')}\n` };
+}
+
+/** The tasks a module exports (objects of defineBackgroundTask), as com:Class entries. */
+async function tasksOfModule(file: string): Promise<PackageTask[]> {
+  const { BackgroundTask } = await import('../tasks/index.js');
+  let exports: Record<string, unknown>;
+  try {
+    exports = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  } catch (error) {
+    throw new ManifestUsageError(`cannot load ${file}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const tasks = [...new Set(Object.values(exports).filter((value) => value instanceof BackgroundTask))];
+  if (tasks.length === 0) throw new ManifestUsageError(`${file} exports no background task (an object from defineBackgroundTask)`);
+  return tasks.map((task) => ({ clsid: task.clsid, displayName: task.name }));
+}
+
+/** The option names of the command line in place of the API's, in a TypeError from packageManifest. */
+function optionMessage(error: TypeError): string {
+  const names: Record<string, string> = {
+    name: '--name', displayName: '--display-name', publisherDisplayName: '--publisher-display-name', publisher: '--publisher',
+    version: '--version', architecture: '--arch', executable: '--exe', runtime: '--runtime', script: '--script',
+    activationArgument: '--argument',
+  };
+  return error.message
+    .replace(/^packageManifest: tasks\[(\d+)\](?:\.(\w+))?(?:: \w+)?/, (_whole, index: string, field?: string) => `task ${Number(index) + 1}${field ? ` ${field}` : ''}`)
+    .replace(/^packageManifest: (\w+)/, (whole, option: string) => names[option] ?? whole);
+}
