@@ -176,8 +176,7 @@ async function main(args: string[]): Promise<number> {
       }
     }
     case 'package': {
-      const { packageCommand } = await import('./manifest/package-command.js');
-      const { ManifestUsageError } = await import('./manifest/options.js');
+      const { packageCommand, ManifestUsageError } = await import('./manifest/package-command.js');
       try {
         const { exitCode, output } = await packageCommand(rest);
         process.stdout.write(output);

@@ -7,6 +7,8 @@ import { writePackageLayout } from './layout.js';
 import { ManifestUsageError, parseOptions } from './options.js';
 import { packageManifest, type PackageManifestOptions, type PackageTask } from './package.js';
 
+export { ManifestUsageError };
+
 export interface PackageCommandResult {
   readonly exitCode: 0 | 1;
   readonly output: string;
@@ -101,3 +103,5 @@ function optionMessage(error: TypeError): string {
     .replace(/^packageManifest: tasks\[(\d+)\](?:\.(\w+))?(?:: \w+)?/, (_whole, index: string, field?: string) => `task ${Number(index) + 1}${field ? ` ${field}` : ''}`)
     .replace(/^packageManifest: (\w+)/, (whole, option: string) => names[option] ?? whole);
 }
+
+import '../tasks/index.js'; // the whole runtime of a served task, so that the bundle keeps it in one chunk (README, Start-up)

@@ -1,7 +1,7 @@
 // serve(): the local server's class objects and its lifetime. Off Windows the class objects go
 // into the in-process table; under Wine (and on Windows) into COM's (CoRegisterClassObject).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -119,8 +119,8 @@ const lib = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'lib');
 // module.register (Node 20.6+) lists the modules a child loads; Bun and Deno have no such hook.
 const hooked = !('Bun' in globalThis) && !('Deno' in globalThis) && process.env.WINBG_UNDER_WINE !== '1';
 
-/** The files under lib/ that a child process running `body` (an ES module's text) loads, in load order. */
-function loadedBy(body: string): { files: string[]; stdout: string } {
+/** The files under `root` (default lib/) that a child process running `body` (an ES module's text) loads, in load order, and every URL it loads. */
+function loadedBy(body: string, root = lib): { files: string[]; urls: string[]; stdout: string } {
   const dir = mkdtempSync(join(tmpdir(), 'winbg-loads-'));
   try {
     const list = join(dir, 'loaded.txt');
@@ -128,12 +128,13 @@ function loadedBy(body: string): { files: string[]; stdout: string } {
     // A load hook (Node's module customization hooks) appends every URL it is asked for.
     writeFileSync(hook, `import { appendFileSync } from 'node:fs';\nexport async function load(url, context, next) { appendFileSync(${JSON.stringify(list)}, url + '\\n'); return next(url, context); }\n`);
     writeFileSync(list, '');
-    const script = `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hook).href)});\nconst lib = ${JSON.stringify(pathToFileURL(lib).href)};\n${body}`;
+    const script = `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hook).href)});\nconst lib = ${JSON.stringify(pathToFileURL(root).href)};\n${body}`;
     const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env } });
     assert.is(child.status, 0, child.stderr);
-    const prefix = `${pathToFileURL(lib).href}/`;
-    const files = readFileSync(list, 'utf8').split('\n').filter((url) => url.startsWith(prefix)).map((url) => url.slice(prefix.length));
-    return { files, stdout: child.stdout };
+    const prefix = `${pathToFileURL(root).href}/`;
+    const urls = readFileSync(list, 'utf8').split('\n').filter(Boolean);
+    const files = urls.filter((url) => url.startsWith(prefix)).map((url) => url.slice(prefix.length));
+    return { files, urls, stdout: child.stdout };
   } finally {
     removeTree(dir);
   }
@@ -147,7 +148,8 @@ function loadedBy(body: string): { files: string[]; stdout: string } {
     "const server = serve(task, { inProcess: true, handleSignals: false, onEvent: (e) => { registered ||= e.type === 'registered'; } });",
     "server.stop();",
     // Built-ins that only registration (node:os), IID computation (node:crypto) or an ES module
-    // import of node:timers (timers/promises) would load.
+    // import of node:timers (timers/promises) would load. (worker_threads: below, as the hook
+    // itself runs on a worker thread.)
     "const builtins = process.moduleLoadList.filter((m) => /^NativeModule (os|crypto|timers\\/promises)$/.test(m));",
     "const { resolveType } = await import(`${lib}/winrt/index.js`);",
     "const sms = resolveType('Windows.Devices.Sms.ISmsFilterRule');",
@@ -157,6 +159,31 @@ function loadedBy(body: string): { files: string[]; stdout: string } {
   assert.equal(JSON.parse(stdout), { registered: true, builtins: [], kind: 'interface', iid: '40E32FAE-B049-4FBC-AFE9-E2A610EFF55C' });
   assert.equal(files.filter((file) => file.startsWith('generator/') || file.startsWith('winmd/')), [], 'no generator, no winmd reader');
   assert.equal(files.filter((file) => file.startsWith('generated/')), ['generated/descriptors.js'], 'the descriptors only, no namespace module');
+  assert.equal(files.filter((file) => file.startsWith('manifest/') && file !== 'manifest/com-server.js' && file !== 'manifest/namespaces.js'), [], 'of the manifest, only the comServer block\'s constants');
+});
+
+(hooked ? startUp : startUp.skip)('serving one task does not load node:worker_threads (1.5–3 ms; only serveInWorker\'s workers need it)', () => {
+  const script = [
+    `const { defineBackgroundTask, serve } = await import(${JSON.stringify(pathToFileURL(join(lib, 'tasks', 'index.js')).href)});`,
+    "serve(defineBackgroundTask({ clsid: '5e0a7c41-9b2f-4d3e-8a61-0c7b2e9f4a0d', run() {} }), { inProcess: true, handleSignals: false }).stop();",
+    "process.stdout.write(JSON.stringify(process.moduleLoadList.filter((m) => /worker_threads/.test(m))));",
+  ].join('\n');
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+  assert.is(child.status, 0, child.stderr);
+  assert.equal(JSON.parse(child.stdout), []);
+});
+
+// The published bundle (dist/, which npm install builds): serving loads the runtime's one chunk,
+// not a chunk per layer (README, Start-up), and nothing of the package tooling (fast-png).
+const dist = join(lib, '..', '..', 'dist');
+(hooked && existsSync(join(dist, 'tasks', 'index.js')) ? startUp : startUp.skip)('the published bundle: serving one task loads 4 files of dist/ and no package tooling', () => {
+  const { files, urls } = loadedBy([
+    "const { defineBackgroundTask, serve } = await import(`${lib}/tasks/index.js`);",
+    "serve(defineBackgroundTask({ clsid: '5e0a7c41-9b2f-4d3e-8a61-0c7b2e9f4a0e', run() {} }), { inProcess: true, handleSignals: false }).stop();",
+  ].join('\n'), dist);
+  assert.is(files[0], 'tasks/index.js');
+  assert.ok(files.length <= 4, `dist files loaded: ${files.join(', ')}`);
+  assert.equal(urls.filter((url) => /fast-png|fflate|iobuffer/.test(url)), [], 'no PNG encoder');
 });
 
 startUp.run();
