@@ -46,11 +46,16 @@ const USAGE = `usage:
                      [--display-name NAME] [--publisher-display-name NAME] [--publisher DN]
                      [--version V] [--arch x64|x86|arm64|neutral] [--runtime node|bun|deno]
                      [--exe NAME.exe] [--argument ARG] [--full] [--out DIR] [--force]
+                     [--launcher-from RUNTIME.exe] [--app-dir DIR]
                                      write a package's folder (default ./package): AppxManifest.xml
                                      for a sparse package (the app's folder is its external
                                      location; --full: a full MSIX layout) with a com:Class per task
                                      the module exports, and its logos. Unsigned (for developer
-                                     mode) unless --publisher names the signing certificate's subject
+                                     mode) unless --publisher names the signing certificate's subject.
+                                     The launcher (--exe, default winbg-<runtime>.exe, in the app's
+                                     folder; in the package with --full): a copy of the runtime's
+                                     .exe (--launcher-from; on Windows, this one) with the GUI
+                                     subsystem and the manifest's <msix> identity
   winbg doctor [--clsid GUID] [--name NAME] [--manifest AppxManifest.xml]
                                      explain why a task does not run (package identity, manifest,
                                      registration, access); off Windows, what it would check

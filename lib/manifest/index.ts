@@ -15,5 +15,6 @@ export {
   type PackageManifest, type PackageManifestOptions, type PackageTask,
 } from './package.js';
 export { logoPng, writePackageLayout } from './layout.js';
+export { buildLauncher, readLauncherInfo, writeLauncher, type LauncherIdentity, type LauncherInfo } from './launcher.js';
 export { XmlSyntaxError, parseXml, type XmlAttribute, type XmlDocument, type XmlElement } from './xml.js';
 import '../tasks/index.js'; // the whole runtime of a served task, so that the bundle keeps it in one chunk (README, Start-up)

@@ -1,8 +1,9 @@
 // `winbg package init`: writes a package's folder (AppxManifest.xml and its logos) for the app's
-// background tasks. Kept apart from lib/cli.ts so that it runs in-process in tests.
-import { existsSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+// background tasks, and the launcher COM starts (launcher.ts). Kept apart from lib/cli.ts so that it runs in-process in tests.
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { writeLauncher } from './launcher.js';
 import { writePackageLayout } from './layout.js';
 import { ManifestUsageError, parseOptions } from './options.js';
 import { packageManifest, type PackageManifestOptions, type PackageTask } from './package.js';
@@ -14,7 +15,7 @@ export interface PackageCommandResult {
   readonly output: string;
 }
 
-const INIT_VALUES = ['--name', '--display-name', '--publisher-display-name', '--publisher', '--version', '--arch', '--exe', '--runtime', '--script', '--module', '--out', '--argument'] as const;
+const INIT_VALUES = ['--name', '--display-name', '--publisher-display-name', '--publisher', '--version', '--arch', '--exe', '--runtime', '--script', '--module', '--out', '--argument', '--launcher-from', '--app-dir'] as const;
 
 /**
  * Runs `winbg package` with the arguments after `package`.
@@ -69,13 +70,32 @@ export async function packageCommand(args: readonly string[], io: { cwd?: string
   if (existsSync(join(out, 'AppxManifest.xml')) && !options.flags.has('--force')) {
     throw new ManifestUsageError(`${join(out, 'AppxManifest.xml')} exists; --force replaces it`);
   }
+  // The launcher goes where the manifest's Executable points: the external location (the app's
+  // folder) of a sparse package, the package's folder of a full one.
+  const launcherFrom = value('--launcher-from') ?? defaultLauncherSource(runtime);
+  const launcherPath = join(manifest.layout === 'sparse' ? resolve(cwd, value('--app-dir') ?? '.') : out, ...manifest.executable.split('\\'));
+  if (launcherFrom !== undefined && !existsSync(launcherFrom)) throw new ManifestUsageError(`--launcher-from ${launcherFrom} does not exist (the ${runtime} executable to copy)`);
   const written = writePackageLayout(out, manifest);
+  if (launcherFrom !== undefined) {
+    mkdirSync(dirname(launcherPath), { recursive: true });
+    writeLauncher(launcherFrom, launcherPath, { publisher: manifest.identity.publisher, packageName: manifest.identity.name, applicationId: manifest.applicationId });
+    written.push(launcherPath);
+  }
   const lines = [
     ...written.map((file) => `wrote ${relative(cwd, file) || file}`),
+    ...(launcherFrom === undefined ? [`no launcher written: give --launcher-from (the Windows ${runtime}.exe to copy into ${relative(cwd, launcherPath) || launcherPath})`] : []),
     `${manifest.layout} package ${manifest.identity.name} ${manifest.identity.version} (${manifest.identity.architecture}), publisher ${manifest.identity.publisher}`,
     `COM starts: ${manifest.executable} ${manifest.arguments} -Embedding`,
   ];
   return { exitCode: 0, output: `${lines.join('\n')}\n` };
+}
+
+/** This process's own executable when it is the runtime asked for, on Windows; else none (give --launcher-from). */
+function defaultLauncherSource(runtime: string): string | undefined {
+  if (process.platform !== 'win32') return undefined;
+  const versions = process.versions as Record<string, string | undefined>;
+  const running = versions.bun ? 'bun' : versions.deno ? 'deno' : versions.electron ? 'electron' : 'node';
+  return running === runtime ? process.execPath : undefined;
 }
 
 /** The tasks a module exports (objects of defineBackgroundTask), as com:Class entries. */

@@ -183,7 +183,7 @@ const dist = join(lib, '..', '..', 'dist');
   ].join('\n'), dist);
   assert.is(files[0], 'tasks/index.js');
   assert.ok(files.length <= 4, `dist files loaded: ${files.join(', ')}`);
-  assert.equal(urls.filter((url) => /fast-png|fflate|iobuffer/.test(url)), [], 'no PNG encoder');
+  assert.equal(urls.filter((url) => /fast-png|fflate|iobuffer|resedit|pe-library/.test(url)), [], 'no PNG encoder, no PE editor');
 });
 
 startUp.run();

@@ -5,9 +5,9 @@
 // starts the app, which serves the task. Run, progress, Canceled and the deferral then cross the
 // process boundary through the proxy/stub DLL built from the metadata (node scripts/wine.mjs proxy).
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -15,6 +15,8 @@ import { Guid, hresultHex, initializeCom, RPC_E_DISCONNECTED, RPC_S_SERVER_UNAVA
 import { createHost, type BackgroundHost, type TaskRun } from '../../lib/host/index.js';
 import { primeText } from '../support/primes.js';
 import { registerBackgroundTask, timeTrigger, type TaskRegistration } from '../../lib/tasks/index.js';
+import { readLauncherInfo, writeLauncher } from '../../lib/manifest/index.js';
+import { removeTree } from '../support/files.js';
 import { proxyStubClsid } from './support/proxy-stub.js';
 import { registerLocalServer, serverCommandLine } from './support/registry.js';
 
@@ -38,13 +40,13 @@ interface Line {
 }
 
 /** One app registration (a fresh CLSID), its log, a host and its registrations; `close` undoes it all. */
-function setup(config: Record<string, unknown>): { clsid: string; dir: string; log: () => Line[]; host: BackgroundHost; register(name: string): TaskRegistration; watch(name: string): number[]; close(): void } {
+function setup(config: Record<string, unknown>, executable?: string): { clsid: string; dir: string; log: () => Line[]; host: BackgroundHost; register(name: string): TaskRegistration; watch(name: string): number[]; close(): void } {
   const clsid = crypto.randomUUID().toUpperCase();
   const dir = mkdtempSync(join(tmpdir(), 'winbg-broker-'));
   const logFile = join(dir, 'app.log');
   const configFile = join(dir, 'app.json');
   writeFileSync(configFile, JSON.stringify({ clsid, log: logFile, ...config }));
-  const unregister = registerLocalServer(clsid, serverCommandLine(APP, '-StartSampleTaskServer', configFile));
+  const unregister = registerLocalServer(clsid, serverCommandLine(APP, ['-StartSampleTaskServer', configFile], executable));
   const host = createHost({ graceMs: 5000 });
   const registrations: TaskRegistration[] = [];
   const subscriptions: (() => void)[] = [];
@@ -229,6 +231,38 @@ it('an app whose main thread is already an STA (as Electron\'s is): serve() refu
     assert.is(log.find((l) => l.type === 'worker-closed')!.reason, 'idle');
   } finally {
     env.close();
+  }
+});
+
+it('the launcher (winbg package init\'s GUI-subsystem copy of this runtime, with the msix element) as the ExeServer: COM starts it, and it serves the task', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'winbg-launcher-'));
+  const launcher = join(dir, `winbg-${basename(process.execPath).replace(/\.exe$/i, '')}.exe`);
+  const identity = { publisher: 'CN=winbg test, OID.2.25.311729368913984317654407730594956997722=1', packageName: 'Winbg.Test', applicationId: 'App' };
+  writeLauncher(process.execPath, launcher, identity);
+  // Under Wine 8, bun.exe's and deno.exe's ProcessPrng comes from the test DLL next to them
+  // (scripts/wine-runtimes.mjs); a copy elsewhere needs it too. Windows has its own.
+  const prng = join(dirname(process.execPath), 'bcryptprimitives.dll');
+  if (existsSync(prng)) copyFileSync(prng, join(dir, 'bcryptprimitives.dll'));
+  const info = readLauncherInfo(readFileSync(launcher));
+  assert.equal([info.subsystem, info.identity], ['gui', identity], 'the launcher reads back as built');
+  const env = setup({ hold: true, idle: 500 }, launcher);
+  try {
+    const progress = env.watch('launcher');
+    const done = env.host.waitForCompletion('launcher');
+    env.host.fire('launcher');
+    await until('the run (progress 10 from the launcher)', () => progress.includes(10));
+    env.host.cancel('launcher', 'Abort');
+    const run = await done;
+    assert.equal([run.state, run.cancelReason, run.deferralsCompleted], ['completed', 'Abort', 1], run.error?.message);
+    const log = await until('the app to exit when idle', () => {
+      const lines = env.log();
+      return lines.some((l) => l.type === 'exited') && lines;
+    });
+    assert.is(String(log[0]!.exe).toLowerCase(), launcher.toLowerCase(), 'COM started the launcher');
+    assert.is(log.find((l) => l.type === 'exited')!.reason, 'idle');
+  } finally {
+    env.close();
+    removeTree(dir);
   }
 });
 

@@ -147,7 +147,7 @@ async function runScenario(scenario: string, options: Options): Promise<Outcome>
   const primesFile = join(dir, 'primes.log');
   const task = options.task === 'hold' ? { hold: true } : { out: primesFile, max: 1e12 };
   writeFileSync(configFile, JSON.stringify({ clsid, log: logFile, idle: options.idle ?? 500, ...task }));
-  const unregister = registerLocalServer(clsid, serverCommandLine(APP, '-StartSampleTaskServer', configFile));
+  const unregister = registerLocalServer(clsid, serverCommandLine(APP, ['-StartSampleTaskServer', configFile]));
   const readLog = (): Line[] => (existsSync(logFile) ? readFileSync(logFile, 'utf8').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as Line) : []);
   let broker: ChildProcess | null = null;
   try {

@@ -27,7 +27,7 @@ interface Config {
 const config = JSON.parse(readFileSync(args.find((a) => a.endsWith('.json'))!, 'utf8')) as Config;
 const logFile = config.log;
 const log = (fields: Record<string, unknown>): void => appendFileSync(logFile, `${JSON.stringify({ pid: process.pid, thread: threadId, time: Date.now(), ...fields })}\n`);
-log({ type: 'started', argv: args, mainThread: isMainThread });
+log({ type: 'started', argv: args, mainThread: isMainThread, exe: process.execPath });
 if (config.sta && isMainThread) {
   // CoInitializeEx(NULL, COINIT_APARTMENTTHREADED), straight through koffi: winbg is not loaded yet.
   const CoInitializeEx = koffi.load('ole32.dll').func('int32 __stdcall CoInitializeEx(void *reserved, uint32 flags)');

@@ -32,9 +32,12 @@ export function runtimeArgs(): string[] {
   return (globalThis as { Deno?: unknown }).Deno ? ['run', '-A', '--node-modules-dir=manual', '--no-lock'] : [];
 }
 
-/** The LocalServer32 command line that runs `script` with this runtime, then `args`, each quoted. */
-export function serverCommandLine(script: string, ...args: string[]): string {
-  return [process.execPath, ...runtimeArgs(), script, ...args].map((part) => (/^-/.test(part) ? part : `"${part}"`)).join(' ');
+/**
+ * The LocalServer32 command line that runs `script` with this runtime (or `executable`, a copy of
+ * it such as a launcher), then `args`, each quoted.
+ */
+export function serverCommandLine(script: string, args: readonly string[], executable = process.execPath): string {
+  return [executable, ...runtimeArgs(), script, ...args].map((part) => (/^-/.test(part) ? part : `"${part}"`)).join(' ');
 }
 
 function check(code: number, what: string): void {
