@@ -65,6 +65,9 @@ const USAGE = `usage:
                                      register a task: a registration of that name is kept, and how
                                      it differs said, unless --replace (or it differs and
                                      --replace-if-changed); prints name, TaskId, trigger, created|kept
+  winbg trigger <NAME | TaskId>       run a registered task now, whatever its trigger
+                                     (IPackageDebugSettings::ActivateBackgroundTask, the debugger's
+                                     way; the run then goes as for its trigger)
   winbg unregister --name NAME [--cancel]
                                      remove the registrations of that name
   winbg host <module> [--task NAME | --clsid GUID]
@@ -78,7 +81,7 @@ const USAGE = `usage:
                                      ExecutionTimeExceeded, Ctrl+C with Abort; exit 0 when the run
                                      completed, 1 when it failed`;
 
-const COMMANDS = ['demo', 'describe', 'generate', 'idl', 'manifest', 'package', 'doctor', 'list', 'register', 'unregister', 'host'] as const;
+const COMMANDS = ['demo', 'describe', 'generate', 'idl', 'manifest', 'package', 'doctor', 'list', 'register', 'trigger', 'unregister', 'host'] as const;
 
 /** The usage of one command: its entries of USAGE (manifest has two). */
 function commandUsage(command: string): string {
@@ -228,6 +231,13 @@ async function main(args: string[]): Promise<number> {
       if (!created && unverified.length > 0) process.stderr.write(`note: could not compare the existing registration's ${unverified.join(', ')}: winbg has no record of it (--replace-if-changed would register it anew)\n`);
       process.stdout.write(`${registration.name}\t${registration.taskId}\t${trigger.description}\t${created ? 'created' : 'kept'}\n`);
       registration.raw.dispose();
+      return 0;
+    }
+    case 'trigger': {
+      const { triggerBackgroundTask } = await import('./tasks/index.js');
+      const target = rest[0];
+      if (target === undefined || rest.length !== 1 || target.startsWith('--')) throw new UsageError('trigger takes one registration: its name or its TaskId');
+      for (const task of await triggerBackgroundTask(target)) process.stdout.write(`${task.name}\t${task.taskId}\ttriggered\n`);
       return 0;
     }
     case 'unregister': {

@@ -20,6 +20,7 @@ import { BackgroundTaskBuilder } from './builder.js';
 import { systemClock, type Clock } from './clock.js';
 import { Conditions, type ConditionName } from './conditions.js';
 import { installFactories, type HostServices } from './factories.js';
+import { installDebugSettings } from './debug.js';
 import { EventLog, type HostEvent, type TaskRun } from './log.js';
 import { enumValue, NS } from './namespace.js';
 import { Runs } from './run.js';
@@ -90,6 +91,7 @@ export class BackgroundHost<C extends Clock = Clock> implements Disposable {
   readonly #scheduler: Scheduler;
   #closed = false;
   readonly #factories: Disposable;
+  readonly #debugSettings: Disposable;
   readonly #stopConditions: () => void;
 
   /** @internal Use {@link createHost}. */
@@ -122,6 +124,8 @@ export class BackgroundHost<C extends Clock = Clock> implements Disposable {
     if (isWindows) joinMultithreadedApartment();
     this.#stopConditions = this.conditions.onChange((name, value) => this.#scheduler.conditionChanged(name, value));
     this.#factories = installFactories(() => (this.#closed ? null : this.#services));
+    // fire() reports how many registrations it took: ActivateBackgroundTask needs one.
+    this.#debugSettings = installDebugSettings((taskId) => this.#scheduler.fire(taskId) > 0);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -236,6 +240,7 @@ export class BackgroundHost<C extends Clock = Clock> implements Disposable {
     this.#scheduler.forgetAll();
     this.#stopConditions();
     this.#factories[Symbol.dispose]();
+    this.#debugSettings[Symbol.dispose]();
     if (openHost === (this as BackgroundHost<Clock>)) openHost = null;
     this.#runs.close();
   }

@@ -67,6 +67,8 @@ export function checkManifest(xmlText: string, options: CheckManifestOptions): M
   return { ok: !findings.some((f) => f.level === 'error'), findings };
 }
 
+const UAP10 = 'http://schemas.microsoft.com/appx/manifest/uap/windows10/10';
+
 type Report = (level: ManifestFinding['level'], message: string, at?: { line: number; column: number }) => void;
 
 class Checker {
@@ -114,9 +116,14 @@ class Checker {
     const runtime = executable === undefined ? null : /^(?:winbg-)?(node|bun|deno)\.exe$/i.exec(executable.split(/[\\/]/).pop()!)?.[1]?.toLowerCase();
     if (!runtime || !attribute) return;
     const [first] = commandLineArguments(attribute.value);
-    const fix = `put the script first: Arguments="${runtime === 'deno' ? 'run -A ' : ''}&quot;app.js&quot; ${DEFAULT_ACTIVATION_ARGUMENT}" (winbg package init writes it so)`;
-    if (runtime === 'deno' ? first !== 'run' : first === undefined || /^[-/]/.test(first)) {
-      this.report('error', `Arguments="${attribute.value}" do not start with ${runtime === 'deno' ? 'run' : 'the script'}: COM would start ${executable} ${attribute.value} -Embedding, ${runtime === 'node' ? 'which node refuses (exit 9, bad option)' : `which ${runtime} does not take as a script to run`}; ${fix}`, attribute);
+    const activation = (this.options.arguments !== undefined ? commandLineArguments(this.options.arguments)[0] : undefined) ?? DEFAULT_ACTIVATION_ARGUMENT;
+    const fix = `put the script first: the arguments ${runtime === 'deno' ? 'run -A ' : ''}"app.js" ${activation} (Arguments="${runtime === 'deno' ? 'run -A ' : ''}&quot;app.js&quot; ${activation}" in the XML; winbg package init writes it so)`;
+    if (first === undefined || first.toLowerCase() === activation.toLowerCase() || /^[-/]embedding$/i.test(first)) {
+      this.report('error', `Arguments="${attribute.value}" start with ${first ?? 'nothing'}, not the script: COM would start ${executable} ${attribute.value} -Embedding, ${runtime === 'node' ? 'which node refuses (exit 9, bad option)' : `and ${runtime} would not run the app`}; ${fix}`, attribute);
+    } else if (runtime === 'deno' && first !== 'run') {
+      this.report('warning', `Arguments="${attribute.value}" do not start with run: deno would run the script without the permissions koffi needs (--allow-ffi); ${fix}`, attribute);
+    } else if (/^[-/]/.test(first) && runtime !== 'deno') {
+      this.report('warning', `Arguments="${attribute.value}" start with the option ${first}: make sure the script comes before ${activation}, or ${runtime} takes ${activation} as an option of its own`, attribute);
     } else {
       this.report('ok', `Arguments="${attribute.value}" start the script for ${runtime}`, attribute);
     }
@@ -141,12 +148,13 @@ class Checker {
    */
   private checkExternalContent(): void {
     const properties = this.children(this.root, 'Properties', 'foundation');
-    const external = properties.flatMap((p) => p.children).find((e) => e.localName === 'AllowExternalContent');
-    if (!external || external.text.trim() !== 'true') return;
+    const external = properties.flatMap((p) => p.children).find((e) => e.localName === 'AllowExternalContent' && e.namespace === UAP10);
+    // xs:boolean: true or 1.
+    if (!external || !['true', '1'].includes(external.text.trim())) return;
     const applications = this.children(this.root, 'Applications', 'foundation').flatMap((a) => this.children(a, 'Application', 'foundation'));
     for (const application of applications) {
-      const trust = application.attributes.find((a) => a.localName === 'TrustLevel')?.value;
-      const behavior = application.attributes.find((a) => a.localName === 'RuntimeBehavior')?.value;
+      const trust = application.attributes.find((a) => a.localName === 'TrustLevel' && a.namespace === UAP10)?.value;
+      const behavior = application.attributes.find((a) => a.localName === 'RuntimeBehavior' && a.namespace === UAP10)?.value;
       if (trust === 'mediumIL' && behavior === 'win32App') {
         this.report('ok', 'a package with external location whose application is a full-trust Win32 app (mediumIL, win32App)', application);
       } else {

@@ -9,9 +9,10 @@
 //     applicationId=…/>, whose values must be the package's Identity Publisher and Name and the
 //     Application Id (or registration fails with 0x80073D54).
 // The runtime's signature does not survive the change; the copy is unsigned.
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { NtExecutable, NtExecutableResource } from 'resedit';
 import { escapeAttribute } from './com-server.js';
+import { writeFileAtomically } from './layout.js';
 import { parseXml, type XmlElement } from './xml.js';
 
 const RT_MANIFEST = 24;
@@ -68,10 +69,7 @@ export function buildLauncher(executable: Uint8Array, identity: LauncherIdentity
 
 /** Reads the launcher made from `from` (a runtime's .exe) into `to`, written whole before it takes its name. */
 export function writeLauncher(from: string, to: string, identity: LauncherIdentity): void {
-  const launcher = buildLauncher(readFileSync(from), identity);
-  const partial = `${to}.partial-${process.pid}`;
-  writeFileSync(partial, launcher);
-  renameSync(partial, to);
+  writeFileAtomically(to, buildLauncher(readFileSync(from), identity));
 }
 
 /** The subsystem and the application manifest of an executable. */
@@ -96,18 +94,21 @@ function parse(executable: Uint8Array, caller: string): NtExecutable {
   }
 }
 
-/** UTF-8, as the runtimes' manifests are, with its byte order mark dropped. */
+/** The manifest's text: UTF-16 after its byte order mark, else UTF-8 (the runtimes' own), the mark dropped. */
 function decodeManifest(bin: ArrayBuffer): string {
-  return new TextDecoder('utf-8').decode(bin).replace(/^\uFEFF/, '');
+  const bytes = new Uint8Array(bin);
+  const encoding = bytes[0] === 0xff && bytes[1] === 0xfe ? 'utf-16le' : bytes[0] === 0xfe && bytes[1] === 0xff ? 'utf-16be' : 'utf-8';
+  return new TextDecoder(encoding).decode(bytes).replace(/^\uFEFF/, '');
 }
 
 /** The manifest with one msix element, `identity`'s, as the last child of <assembly>. */
 function withMsixElement(manifest: string, identity: LauncherIdentity): string {
   const element = `<msix xmlns="${MSIX_NAMESPACE}" publisher="${escapeAttribute(identity.publisher)}" packageName="${escapeAttribute(identity.packageName)}" applicationId="${escapeAttribute(identity.applicationId)}"/>`;
-  const without = manifest.replace(/<msix\b[^>]*?(?:\/>|>[\s\S]*?<\/msix>)/g, '');
-  const end = without.lastIndexOf('</assembly>');
-  if (end < 0) throw new TypeError('buildLauncher: the executable\'s application manifest has no </assembly>: it is not a side-by-side manifest');
-  return `${without.slice(0, end)}${element}${without.slice(end)}`;
+  // An earlier msix element, under any prefix, its attribute values quoted as they may be.
+  const without = manifest.replace(/<(?:[\w.-]+:)?msix\b(?:[^>"']|"[^"]*"|'[^']*')*?(?:\/>|>[\s\S]*?<\/(?:[\w.-]+:)?msix\s*>)/g, '');
+  const closing = [...without.matchAll(/<\/(?:[\w.-]+:)?assembly\s*>/g)].at(-1);
+  if (!closing) throw new TypeError('buildLauncher: the executable\'s application manifest has no </assembly>: it is not a side-by-side manifest');
+  return `${without.slice(0, closing.index)}${element}${without.slice(closing.index)}`;
 }
 
 /** The msix element's attributes in a manifest, or null (also for a manifest that is not well-formed). */

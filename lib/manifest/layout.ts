@@ -44,10 +44,15 @@ export function writePackageLayout(dir: string, manifest: PackageManifest): stri
   for (const [name, content] of files) {
     const path = join(dir, name);
     mkdirSync(dirname(path), { recursive: true });
-    const partial = `${path}.partial-${process.pid}`;
-    writeFileSync(partial, content);
-    renameSync(partial, path);
+    writeFileAtomically(path, content);
     written.push(path);
   }
   return written;
+}
+
+/** Writes `content` to `path` whole before the file takes that name (a cut-short write leaves only a .partial file). */
+export function writeFileAtomically(path: string, content: Uint8Array | string): void {
+  const partial = `${path}.partial-${process.pid}`;
+  writeFileSync(partial, content);
+  renameSync(partial, path);
 }

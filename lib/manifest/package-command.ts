@@ -1,10 +1,10 @@
 // `winbg package init`: writes a package's folder (AppxManifest.xml and its logos) for the app's
 // background tasks, and the launcher COM starts (launcher.ts). Kept apart from lib/cli.ts so that it runs in-process in tests.
-import { existsSync, mkdirSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { writeLauncher } from './launcher.js';
-import { writePackageLayout } from './layout.js';
+import { buildLauncher } from './launcher.js';
+import { writeFileAtomically, writePackageLayout } from './layout.js';
 import { ManifestUsageError, parseOptions } from './options.js';
 import { packageManifest, type PackageManifestOptions, type PackageTask } from './package.js';
 
@@ -38,9 +38,20 @@ export async function packageCommand(args: readonly string[], io: { cwd?: string
 
   const runtime = value('--runtime') ?? 'node';
   if (!['node', 'bun', 'deno'].includes(runtime)) throw new ManifestUsageError(`--runtime must be node, bun or deno; got ${JSON.stringify(runtime)}`);
-  const script = value('--script') ?? (module !== undefined ? relative(cwd, resolve(cwd, module)) : undefined);
-  if (script === undefined) throw new ManifestUsageError('package init needs --script (the file that calls serve(), relative to the app\'s folder), or --module');
-  if (isAbsolute(script)) throw new ManifestUsageError(`--script must be relative to the app's folder; got ${JSON.stringify(script)}`);
+  const layout = options.flags.has('--full') ? 'full' : 'sparse';
+  const executable = value('--exe') ?? `winbg-${runtime}.exe`;
+  const out = resolve(cwd, value('--out') ?? 'package');
+  const appDir = resolve(cwd, value('--app-dir') ?? '.');
+  // The launcher goes where the manifest's Executable points: the external location (the app's
+  // folder) of a sparse package, the package's folder of a full one.
+  const launcherPath = join(layout === 'sparse' ? appDir : out, ...executable.split(/[\\/]/));
+  const given = value('--script') ?? module;
+  if (given === undefined) throw new ManifestUsageError('package init needs --script (the file that calls serve(), in the app\'s folder), or --module');
+  // COM starts a packaged app's server in C:\Windows\System32, and the runtime looks for a
+  // relative script there: a sparse package's Arguments name it by its absolute path. A full
+  // package's install folder is not known here, so its script is relative to the launcher.
+  const scriptFile = resolve(layout === 'sparse' ? appDir : cwd, given);
+  const script = layout === 'sparse' ? scriptFile : relative(dirname(launcherPath), scriptFile).replaceAll('/', '\\');
   const name = value('--name');
   if (name === undefined) throw new ManifestUsageError('package init needs --name (the package\'s identity name, e.g. Contoso.PrimeApp)');
   const displayName = value('--display-name') ?? name;
@@ -52,10 +63,10 @@ export async function packageCommand(args: readonly string[], io: { cwd?: string
     ...(value('--publisher') !== undefined ? { publisher: value('--publisher')! } : {}),
     ...(value('--version') !== undefined ? { version: value('--version')! } : {}),
     ...(architecture !== undefined ? { architecture: architecture as PackageManifestOptions['architecture'] & string } : {}),
-    layout: options.flags.has('--full') ? 'full' : 'sparse',
-    executable: value('--exe') ?? `winbg-${runtime}.exe`,
+    layout,
+    executable,
     runtime: runtime as 'node' | 'bun' | 'deno',
-    script: script.replaceAll('/', '\\'),
+    script,
     ...(value('--argument') !== undefined ? { activationArgument: value('--argument')! } : {}),
     tasks,
   };
@@ -66,19 +77,25 @@ export async function packageCommand(args: readonly string[], io: { cwd?: string
     if (error instanceof TypeError) throw new ManifestUsageError(optionMessage(error));
     throw error;
   }
-  const out = resolve(cwd, value('--out') ?? 'package');
   if (existsSync(join(out, 'AppxManifest.xml')) && !options.flags.has('--force')) {
     throw new ManifestUsageError(`${join(out, 'AppxManifest.xml')} exists; --force replaces it`);
   }
-  // The launcher goes where the manifest's Executable points: the external location (the app's
-  // folder) of a sparse package, the package's folder of a full one.
+  // The launcher is made in memory first: nothing is written unless everything can be.
   const launcherFrom = value('--launcher-from') ?? defaultLauncherSource(runtime);
-  const launcherPath = join(manifest.layout === 'sparse' ? resolve(cwd, value('--app-dir') ?? '.') : out, ...manifest.executable.split('\\'));
-  if (launcherFrom !== undefined && !existsSync(launcherFrom)) throw new ManifestUsageError(`--launcher-from ${launcherFrom} does not exist (the ${runtime} executable to copy)`);
-  const written = writePackageLayout(out, manifest);
+  let launcher: Uint8Array | undefined;
   if (launcherFrom !== undefined) {
+    if (!existsSync(resolve(cwd, launcherFrom))) throw new ManifestUsageError(`--launcher-from ${launcherFrom} does not exist (the ${runtime} executable to copy)`);
+    try {
+      launcher = buildLauncher(readFileSync(resolve(cwd, launcherFrom)), { publisher: manifest.identity.publisher, packageName: manifest.identity.name, applicationId: manifest.applicationId });
+    } catch (error) {
+      if (error instanceof TypeError) throw new ManifestUsageError(`--launcher-from ${launcherFrom}: ${error.message.replace(/^buildLauncher: /, '')}`);
+      throw error;
+    }
+  }
+  const written = writePackageLayout(out, manifest);
+  if (launcher !== undefined) {
     mkdirSync(dirname(launcherPath), { recursive: true });
-    writeLauncher(launcherFrom, launcherPath, { publisher: manifest.identity.publisher, packageName: manifest.identity.name, applicationId: manifest.applicationId });
+    writeFileAtomically(launcherPath, launcher);
     written.push(launcherPath);
   }
   const lines = [
@@ -86,6 +103,7 @@ export async function packageCommand(args: readonly string[], io: { cwd?: string
     ...(launcherFrom === undefined ? [`no launcher written: give --launcher-from (the Windows ${runtime}.exe to copy into ${relative(cwd, launcherPath) || launcherPath})`] : []),
     `${manifest.layout} package ${manifest.identity.name} ${manifest.identity.version} (${manifest.identity.architecture}), publisher ${manifest.identity.publisher}`,
     `COM starts: ${manifest.executable} ${manifest.arguments} -Embedding`,
+    ...(layout === 'full' ? ['note: a full package\'s script path is relative to the launcher, and COM starts servers in C:\\Windows\\System32: the full layout was never run'] : []),
   ];
   return { exitCode: 0, output: `${lines.join('\n')}\n` };
 }
@@ -105,7 +123,7 @@ async function tasksOfModule(file: string): Promise<PackageTask[]> {
   try {
     exports = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (error) {
-    throw new ManifestUsageError(`cannot load ${file}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new ManifestUsageError(`cannot load ${file} to read its tasks: ${error instanceof Error ? error.message : String(error)} (it is imported: give a module that defines and exports the tasks without doing anything else, or --task GUID[=NAME])`);
   }
   const tasks = [...new Set(Object.values(exports).filter((value) => value instanceof BackgroundTask))];
   if (tasks.length === 0) throw new ManifestUsageError(`${file} exports no background task (an object from defineBackgroundTask)`);

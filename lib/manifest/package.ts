@@ -54,7 +54,7 @@ export interface PackageManifestOptions {
   readonly publisher?: string;
   /** Identity Version: four numbers 0–65535, e.g. `1.0.0.0` (default). */
   readonly version?: string;
-  /** Identity ProcessorArchitecture: x64, x86, arm64 or neutral; default this machine's. */
+  /** Identity ProcessorArchitecture: x64, x86, arm64 or neutral; default neutral (sparse) or this machine's (full). */
   readonly architecture?: 'x64' | 'x86' | 'arm64' | 'neutral';
   /** 'sparse' (default): the exe stays in the app's folder (the external location); 'full': everything in the package. */
   readonly layout?: 'sparse' | 'full';
@@ -62,7 +62,11 @@ export interface PackageManifestOptions {
   readonly executable: string;
   /** The runtime the launcher is a copy of: node (default), bun or deno (which needs `run -A` first). */
   readonly runtime?: 'node' | 'bun' | 'deno';
-  /** The app's script that serves the tasks, relative to the same folder as the executable, e.g. `app.js`. */
+  /**
+   * The app's script that serves the tasks, as the runtime is to find it: absolute for a sparse
+   * package (COM starts the server in C:\\Windows\\System32, where a relative path would be
+   * looked for), e.g. `C:\\Apps\\Primes\\app.js`.
+   */
   readonly script: string;
   /** The argument the server looks for (serve's `argument`); default `-StartSampleTaskServer`. */
   readonly activationArgument?: string;
@@ -99,28 +103,33 @@ export function packageManifest(options: PackageManifestOptions): PackageManifes
   };
 
   check('name', options.name, packageNameProblem(options.name));
-  check('displayName', options.displayName, displayNameProblem(options.displayName) ?? (/\\/.test(options.displayName) ? 'cannot contain \\ (the schema\'s ST_NonPathDisplayName)' : null));
-  check('publisherDisplayName', options.publisherDisplayName, displayNameProblem(options.publisherDisplayName));
+  check('displayName', options.displayName, textProblem(options.displayName, 256) ?? (/\\/.test(options.displayName) ? 'cannot contain \\ (the schema\'s ST_NonPathDisplayName)' : null));
+  check('publisherDisplayName', options.publisherDisplayName, textProblem(options.publisherDisplayName, 256));
+  if (options.publisher === undefined && options.publisherDisplayName.includes('"')) {
+    throw invalid('publisherDisplayName', 'cannot make the unsigned publisher (CN=…) with a double quote in it: give publisher yourself', options.publisherDisplayName);
+  }
   const publisher = options.publisher ?? unsignedPublisher(options.publisherDisplayName);
-  check('publisher', publisher, publisherProblem(publisher));
+  check(options.publisher === undefined ? 'publisherDisplayName' : 'publisher', publisher, publisherProblem(publisher));
   const version = options.version ?? '1.0.0.0';
   check('version', version, versionProblem(version));
-  const architecture = options.architecture ?? machineArchitecture();
-  check('architecture', architecture, ['x64', 'x86', 'arm64', 'neutral'].includes(architecture) ? null : 'must be x64, x86, arm64 or neutral');
   const layout = options.layout ?? 'sparse';
   check('layout', layout, layout === 'sparse' || layout === 'full' ? null : "must be 'sparse' or 'full'");
-  check('executable', options.executable, executableProblem(options.executable));
+  // A sparse package holds no binaries (the launcher is in the external location): neutral, as
+  // Microsoft's sample has it. A full one holds the launcher: this machine's.
+  const architecture = options.architecture ?? (layout === 'sparse' ? 'neutral' : machineArchitecture());
+  check('architecture', architecture, ['x64', 'x86', 'arm64', 'neutral'].includes(architecture) ? null : 'must be x64, x86, arm64 or neutral');
+  check('executable', options.executable, executableProblem(options.executable) ?? packagePathProblem(options.executable));
   const runtime = options.runtime ?? 'node';
   check('runtime', runtime, ['node', 'bun', 'deno'].includes(runtime) ? null : 'must be node, bun or deno');
   check('script', options.script, scriptProblem(options.script));
   const activationArgument = options.activationArgument ?? DEFAULT_ACTIVATION_ARGUMENT;
-  check('activationArgument', activationArgument, /^\S+$/.test(activationArgument) ? null : 'must be one argument without white space, e.g. -StartSampleTaskServer');
+  check('activationArgument', activationArgument, /^[^\s"]+$/.test(activationArgument) ? null : 'must be one argument without white space or double quotes, e.g. -StartSampleTaskServer');
   const args = serverArguments(runtime, options.script, activationArgument);
   check('script', options.script, argumentsProblem(args));
   const applicationId = options.applicationId ?? 'App';
   check('applicationId', applicationId, applicationIdProblem(applicationId));
   const description = options.description ?? `Background tasks of ${options.displayName}`;
-  check('description', description, displayNameProblem(description) ?? (description.length > 2048 ? 'must be at most 2048 characters' : null));
+  check('description', description, textProblem(description, 2048) ?? (/[\u0000-\u001f\u007f-\u009f]/.test(description) ? 'cannot contain control characters, tabs and line breaks included (the schema\'s ST_Description)' : null));
   if (!Array.isArray(options.tasks) || options.tasks.length === 0) throw invalid('tasks', 'must be a non-empty array of { clsid, displayName? }', options.tasks);
   const seen = new Map<string, number>();
   const classes = options.tasks.map((task, index) => {
@@ -130,7 +139,7 @@ export function packageManifest(options: PackageManifestOptions): PackageManifes
     if (earlier !== undefined) throw invalid(`tasks[${index}].clsid`, `is the CLSID of task ${earlier + 1} too: each task needs a CLSID of its own`, String(task.clsid));
     seen.set(clsid.key, index);
     const displayName = task.displayName ?? `task ${index + 1}`;
-    check(`tasks[${index}].displayName`, displayName, displayNameProblem(displayName));
+    check(`tasks[${index}].displayName`, displayName, textProblem(displayName, 256));
     return { clsid, displayName };
   });
 
@@ -159,8 +168,9 @@ export function packageManifest(options: PackageManifestOptions): PackageManifes
     '    <Resource Language="en-us"/>',
     '  </Resources>',
     '  <Capabilities>',
-    // runFullTrust: a desktop app; unvirtualizedResources: its writes to the registry and
-    // AppData are not redirected into the package's private store.
+    // runFullTrust: a desktop app. unvirtualizedResources: the restricted capability a package
+    // needs to turn its file system and registry write virtualization off (desktop6:
+    // FileSystemWriteVirtualization, RegistryWriteVirtualization, which winbg does not set).
     '    <rescap:Capability Name="runFullTrust"/>',
     '    <rescap:Capability Name="unvirtualizedResources"/>',
     '  </Capabilities>',
@@ -246,12 +256,44 @@ export function applicationIdProblem(value: unknown): string | null {
   return null;
 }
 
-/** The app's script: a relative path, without a double quote (Arguments quotes it). */
+/**
+ * The app's script as the runtime will look for it: COM starts a packaged app's server in
+ * C:\\Windows\\System32, so a relative path is taken from there; winbg package init writes the
+ * absolute path of a sparse package's script. No double quote and no trailing backslash (the
+ * Arguments quote it, and \\" would escape that quote), no white space at either end.
+ */
 export function scriptProblem(value: unknown): string | null {
-  if (typeof value !== 'string' || value.trim().length === 0) return 'must be the path of the script that calls serve(), relative to the executable\'s folder, e.g. app.js';
+  if (typeof value !== 'string' || value.trim().length === 0) return 'must be the path of the script that calls serve(), e.g. C:\\Apps\\Primes\\app.js';
   if (value.includes('"')) return 'cannot contain a double quote (the Arguments quote it)';
-  if (/^[\\/]|^[A-Za-z]:/.test(value)) return 'must be relative to the executable\'s folder, not absolute (the package must not depend on where it was made)';
+  if (/[\\/]$/.test(value)) return 'must name a file, not end with \\ or / (before the closing quote, \\" would escape it)';
+  if (/^\s|\s$/.test(value)) return 'must not start or end with white space';
   if (/[\u0000-\u001f]/.test(value)) return 'cannot contain control characters';
+  return null;
+}
+
+/**
+ * Text of the manifest (DisplayName, PublisherDisplayName, Description, a class's DisplayName):
+ * the schema's ST_NonEmptyString, 1 to `max` characters with no white space at either end and no
+ * line break (its pattern's `.` matches none).
+ */
+export function textProblem(value: unknown, max: number): string | null {
+  const base = displayNameProblem(value);
+  if (base) return base;
+  const text = value as string;
+  if (text.length > max) return `must be at most ${max} characters (it has ${text.length})`;
+  if (/^\s|\s$/.test(text)) return 'must not start or end with white space (the schema\'s ST_NonEmptyString)';
+  if (/[\r\n\u0085\u2028\u2029]/.test(text)) return 'cannot contain a line break';
+  return null;
+}
+
+/**
+ * A file of the package (Application@Executable, the schema's ST_FileName segments): segments
+ * separated by \\ only, none empty, '.' or '..', and no %.
+ */
+export function packagePathProblem(value: string): string | null {
+  if (value.includes('/')) return 'must separate folders with \\, not /';
+  if (value.includes('%')) return 'cannot contain % (the schema\'s file names exclude it)';
+  if (value.split('\\').some((segment) => segment === '' || segment === '.' || segment === '..')) return 'must be folders and a file name joined by \\, without empty, . or .. segments';
   return null;
 }
 

@@ -11,6 +11,7 @@ import { openHost, parseSeconds, runHosted } from '../host/hosted.js';
 import type { HostEvent } from '../host/log.js';
 import { packageIdentity } from '../tasks/identity.js';
 import { registerBackgroundTask, timeTrigger, type TaskRegistration } from '../tasks/registration.js';
+import { triggerBackgroundTask } from '../tasks/trigger.js';
 import { serve } from '../tasks/server.js';
 import { defaultPrimesFile } from './data-folder.js';
 import { createPrimesTask, DEFAULT_MAX, MAX_LIMIT, SAMPLE_TASK_CLSID, type PrimeRunResult, type PrimeStatus } from './primes.js';
@@ -148,7 +149,7 @@ async function runWithWindows(plan: Plan, task: ReturnType<typeof createPrimesTa
     for (const change of registered.changed) note(`note: replaced the registration whose ${change.property} was ${change.registered}`);
     if (!registered.created) note('note: kept the registration from an earlier launch (its schedule goes on)');
     view.event({ type: 'registered', name: registration.name, trigger: trigger.description, clsid: String(task.clsid) });
-    note(`note: registered with Windows; it runs the task on its next 15-minute tick, in this process (the manifest must declare com:Class Id="${SAMPLE_TASK_CLSID}"). Ctrl+C unregisters it and cancels a run`);
+    note(`note: registered with Windows, which runs the task in this process (the manifest must declare com:Class Id="${SAMPLE_TASK_CLSID}"). Ctrl+C unregisters it and cancels a run`);
     const ended = new Promise<'ended' | 'stopped'>((resolve) => {
       task.onRunStarted(() => view.event({ type: 'activated' }));
       task.onRunEnded(() => resolve('ended'));
@@ -156,6 +157,14 @@ async function runWithWindows(plan: Plan, task: ReturnType<typeof createPrimesTa
       interrupt?.addEventListener('abort', stop, { once: true });
       if (plan.forMs !== null) setTimeout(stop, plan.forMs).unref?.();
     });
+    // Now rather than on the next 15-minute tick: the debugger's way (IPackageDebugSettings).
+    // A failure leaves the tick: reported, not fatal.
+    try {
+      await triggerBackgroundTask(registration.taskId.toString());
+      note('note: asked Windows to run it now (IPackageDebugSettings::ActivateBackgroundTask)');
+    } catch (error) {
+      note(`note: could not ask Windows to run it now (${messageOf(error)}); it runs on the next 15-minute tick`);
+    }
     if ((await ended) === 'stopped') {
       registration.unregister({ cancel: true });
       registration = null;

@@ -3,6 +3,7 @@ export { defineBackgroundTask, BackgroundTask, BackgroundTaskCanceledError, canc
 export { packageIdentity } from './identity.js';
 export { serve, isActivation, DEFAULT_ACTIVATION_ARGUMENT, type ServeOptions, type TaskServer, type ServerEvent, type StopReason } from './server.js';
 export { serveInWorker, type WorkerServeOptions, type WorkerTaskServer, type WorkerStopReason } from './worker.js';
+export { triggerBackgroundTask, IPackageDebugSettings, PACKAGE_DEBUG_SETTINGS_CLSID, type TriggeredTask } from './trigger.js';
 export {
   registerBackgroundTask, unregisterBackgroundTask, listBackgroundTasks, requestBackgroundAccess, explain,
   timeTrigger, maintenanceTrigger, systemTrigger, applicationTrigger,

@@ -509,7 +509,7 @@ command('a copy of node, bun or deno as the server: the script first (--script),
   assert.match(block('--exe', 'node.exe', '--args', 'app.js -StartSampleTaskServer'), /Arguments="app\.js -StartSampleTaskServer"/, 'arguments that start with the script are taken as given');
   usage(['--clsid', CLSID, '--exe', 'node.exe'], /^node\.exe runs a script, which must come first: give --script .* COM would start node\.exe -StartSampleTaskServer -Embedding, which node refuses \(exit 9, bad option\)$/);
   usage(['--clsid', CLSID, '--exe', 'Winbg-Bun.exe', '--args', '-x'], /^Winbg-Bun\.exe runs a script, which must come first/);
-  usage(['--clsid', CLSID, '--exe', 'node.exe', '--script', 'C:\\app.js'], /^--script must be relative/);
+  usage(['--clsid', CLSID, '--exe', 'node.exe', '--script', 'dist\\'], /^--script must name a file, not end with \\/);
   usage(['--clsid', CLSID, '--exe', 'node.exe', '--script', 'app.js', '--runtime', 'python'], /^--runtime must be node, bun or deno/);
 });
 

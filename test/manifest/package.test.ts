@@ -55,10 +55,11 @@ const cases: [string, PackageManifestOptions][] = [
   ['full layout', { ...BASE, layout: 'full' }],
   ['several tasks', { ...BASE, tasks: [{ clsid: '14C5882B-35D3-41BE-86B2-5106269B97E6' }, { clsid: '{6B0A5E3C-0D7E-4B61-9F5A-2C8B1E4D7A90}', displayName: 'second' }, { clsid: '0b7e3c2a-8f61-4d5e-9a0c-3e1f5b7d9c24' }] }],
   ['names that need escaping', {
-    ...BASE, displayName: 'Tom & Jerry\'s <"fast"> primes', publisherDisplayName: 'A & B, "Ltd" <x>', description: 'counts & writes "primes" <fast>',
+    ...BASE, displayName: 'Tom & Jerry\'s <"fast"> primes', publisherDisplayName: 'A & B, Ltd <x>', description: 'counts & writes "primes" <fast>',
     tasks: [{ clsid: BASE.tasks[0]!.clsid, displayName: '<primes> & "more"' }], script: 'dist\\my app & co.js',
   }],
-  ['a signed publisher, version, architecture, deno', { ...BASE, publisher: 'CN=Contoso Software, O=Contoso Corporation, C=US', version: '2.10.0.65535', architecture: 'arm64', runtime: 'deno', executable: 'bin\\winbg-deno.exe' }],
+  ['a signed publisher, version, architecture, deno, an absolute script', { ...BASE, publisher: 'CN=Contoso Software, O=Contoso Corporation, C=US', version: '2.10.0.65535', architecture: 'arm64', runtime: 'deno', executable: 'bin\\winbg-deno.exe', script: 'C:\\Apps\\Contoso Primes\\app.ts' }],
+  ['a quoted publisher', { ...BASE, publisherDisplayName: 'A "quoted" one', publisher: 'CN="A ""quoted"" one", O=Contoso' }],
   ['bun, neutral, another activation argument and application id', { ...BASE, runtime: 'bun', architecture: 'neutral', activationArgument: '/serve', applicationId: 'Contoso.Tasks' }],
 ];
 for (const [name, options] of cases) {
@@ -69,7 +70,7 @@ for (const [name, options] of cases) {
 }
 
 validating('the validator does refuse a manifest that breaks the schema (so the cases above prove something)', () => {
-  const { xml } = packageManifest(BASE);
+  const { xml } = packageManifest({ ...BASE, architecture: 'x64' });
   const broken = xml.replace('<Resources>', '<Resources><Unknown/>');
   assert.match(schemaErrors(broken) ?? '', /Unknown|not expected/);
   assert.match(schemaErrors(xml.replace('ProcessorArchitecture="x64"', 'ProcessorArchitecture="amd64"')) ?? '', /ProcessorArchitecture/);
@@ -108,7 +109,8 @@ function read(xml: string): (element: string) => Record<string, string> {
 content('sparse: AllowExternalContent, mediumIL win32App, the capabilities, the unsigned publisher; COM starts the launcher with the script first', () => {
   const manifest = packageManifest(BASE);
   const attributes = read(manifest.xml);
-  assert.equal(attributes('Identity'), { Name: 'Winbg.Test', Publisher: 'CN=winbg developers, OID.2.25.311729368913984317654407730594956997722=1', Version: '1.0.0.0', ProcessorArchitecture: process.arch === 'arm64' ? 'arm64' : 'x64' });
+  assert.equal(attributes('Identity'), { Name: 'Winbg.Test', Publisher: 'CN=winbg developers, OID.2.25.311729368913984317654407730594956997722=1', Version: '1.0.0.0', ProcessorArchitecture: 'neutral' }, 'a sparse package holds no binary: neutral');
+  assert.is(read(packageManifest({ ...BASE, layout: 'full' }).xml)('Identity').ProcessorArchitecture, process.arch === 'arm64' ? 'arm64' : process.arch === 'ia32' ? 'x86' : 'x64', 'a full one holds the launcher: this machine\'s');
   assert.match(manifest.xml, /<uap10:AllowExternalContent>true<\/uap10:AllowExternalContent>/);
   assert.equal(attributes('Application'), { Id: 'App', Executable: 'winbg-node.exe', 'uap10:TrustLevel': 'mediumIL', 'uap10:RuntimeBehavior': 'win32App' });
   assert.is(attributes('uap:VisualElements').AppListEntry, 'none');
@@ -155,7 +157,18 @@ const refusals: [string, Partial<Record<keyof PackageManifestOptions, unknown>>,
   ['an executable with a drive letter', { executable: 'C:\\app\\winbg-node.exe' }, /^packageManifest: executable cannot contain/],
   ['an executable in upper case', { executable: 'winbg-node.EXE' }, /^packageManifest: executable must end with \.exe in lower case/],
   ['a runtime winbg does not know', { runtime: 'python' }, /^packageManifest: runtime must be node, bun or deno/],
-  ['an absolute script', { script: 'C:\\app\\app.js' }, /^packageManifest: script must be relative/],
+  ['a script ending in a backslash', { script: 'dist\\' }, /^packageManifest: script must name a file, not end with \\/],
+  ['a script with a trailing space', { script: 'app.js ' }, /^packageManifest: script must not start or end with white space/],
+  ['a display name with a trailing space', { displayName: 'winbg test ' }, /^packageManifest: displayName must not start or end with white space/],
+  ['a display name over two lines', { displayName: 'winbg\ntest' }, /^packageManifest: displayName cannot contain a line break/],
+  ['a publisher display name with a trailing space', { publisherDisplayName: 'winbg ' }, /^packageManifest: publisherDisplayName must not start or end with white space/],
+  ['a description with a tab', { description: 'counts\tprimes' }, /^packageManifest: description cannot contain control characters/],
+  ['a task name with a leading space', { tasks: [{ clsid: '14C5882B-35D3-41BE-86B2-5106269B97E6', displayName: ' primes' }] }, /^packageManifest: tasks\[0\]\.displayName must not start or end with white space/],
+  ['an executable with %', { executable: '%APP%\\winbg-node.exe' }, /^packageManifest: executable cannot contain %/],
+  ['an executable with a .. segment', { executable: 'bin\\..\\winbg-node.exe' }, /^packageManifest: executable must be folders and a file name joined by \\, without empty, \. or \.\. segments/],
+  ['an executable with /', { executable: 'bin/winbg-node.exe' }, /^packageManifest: executable must separate folders with \\, not \//],
+  ['an unsigned publisher from a name with a quote', { publisherDisplayName: 'A "b"' }, /^packageManifest: publisherDisplayName cannot make the unsigned publisher/],
+  ['an activation argument with a quote', { activationArgument: '-a"b' }, /^packageManifest: activationArgument must be one argument without white space or double quotes/],
   ['a script with a quote', { script: 'a"b.js' }, /^packageManifest: script cannot contain a double quote/],
   ['no tasks', { tasks: [] }, /^packageManifest: tasks must be a non-empty array/],
   ['a task without a GUID', { tasks: [{ clsid: 'primes' }] }, /^packageManifest: tasks\[0\]\.clsid: clsid must be a GUID/],
@@ -191,16 +204,21 @@ beyond('node.exe (or a winbg launcher) whose Arguments start with the activation
   for (const exe of ['node.exe', 'winbg-node.exe', 'bin\\Node.exe']) {
     const broken = xml.replace(/Executable="winbg-node\.exe" Arguments="[^"]*"/, `Executable="${exe}" Arguments="-StartSampleTaskServer"`);
     assert.ok(broken !== xml);
-    assert.match(errorsOf(broken).join('\n'), /do not start with the script: COM would start .* -StartSampleTaskServer -Embedding, which node refuses \(exit 9, bad option\); put the script first/);
+    assert.match(errorsOf(broken).join('\n'), /start with -StartSampleTaskServer, not the script: COM would start .* -StartSampleTaskServer -Embedding, which node refuses \(exit 9, bad option\); put the script first: the arguments "app\.js" -StartSampleTaskServer/);
   }
   const other = xml.replace(/Executable="winbg-node\.exe" Arguments="[^"]*"/, 'Executable="app.exe" Arguments="-StartSampleTaskServer"');
   assert.equal(errorsOf(other), [], 'any other executable takes its arguments as it likes');
 });
 
-beyond('deno.exe needs run first', () => {
+beyond('deno.exe: without run, a warning (no permissions for koffi); a node option before the script, a warning; the activation argument first, an error', () => {
   const { xml } = packageManifest({ ...BASE, runtime: 'deno', executable: 'deno.exe' });
   assert.equal(errorsOf(xml), []);
-  assert.match(errorsOf(xml.replace('run -A &quot;', '&quot;')).join('\n'), /do not start with run: .*run -A &quot;app\.js&quot;/);
+  const warnings = (text: string): string[] => checkManifest(text, { clsid: CLSID }).findings.filter((f) => f.level === 'warning').map((f) => f.message);
+  assert.match(warnings(xml.replace('run -A &quot;', '&quot;')).join('\n'), /do not start with run: deno would run the script without the permissions koffi needs/);
+  const node = packageManifest(BASE).xml;
+  const withOption = node.replace('Arguments="&quot;app.js', 'Arguments="--enable-source-maps &quot;app.js');
+  assert.equal(errorsOf(withOption), [], 'a node option before the script is a valid command line');
+  assert.match(warnings(withOption).join('\n'), /start with the option --enable-source-maps: make sure the script comes before -StartSampleTaskServer/);
 });
 
 beyond('a CLSID declared twice', () => {
@@ -230,7 +248,9 @@ command('writes the manifest and its logos (real PNGs of the sizes the manifest 
   const result = await packageCommand(['init', '--name', 'Winbg.Test', '--task', '14C5882B-35D3-41BE-86B2-5106269B97E6=primes', '--script', 'app.js'], { cwd: dir });
   assert.is(result.exitCode, 0);
   assert.match(result.output, /wrote package[\\/]AppxManifest\.xml/);
-  assert.match(result.output, /COM starts: winbg-node\.exe "app\.js" -StartSampleTaskServer -Embedding/);
+  assert.match(result.output, /COM starts: winbg-node\.exe ".*app\.js" -StartSampleTaskServer -Embedding/);
+  // COM starts the server in System32: a sparse package names its script by its absolute path.
+  assert.match(readFileSync(join(dir, 'package', 'AppxManifest.xml'), 'utf8'), new RegExp(`Arguments="&quot;${join(dir, 'app.js').replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')}&quot; -StartSampleTaskServer"`));
   const xml = readFileSync(join(dir, 'package', 'AppxManifest.xml'), 'utf8');
   assert.match(xml, /<com:Class Id="14C5882B-35D3-41BE-86B2-5106269B97E6" DisplayName="primes"\/>/);
   if (canValidate) assert.is(schemaErrors(xml), null);
@@ -257,11 +277,13 @@ export const notATask = 42;\n`);
   await packageCommand(['init', '--name', 'Winbg.Test', '--module', 'tasks.mjs', '--runtime', 'deno', '--out', 'pkg'], { cwd: dir });
   const xml = readFileSync(join(dir, 'pkg', 'AppxManifest.xml'), 'utf8');
   assert.equal([...xml.matchAll(/<com:Class Id="([^"]+)" DisplayName="([^"]+)"/g)].map((m) => [m[1], m[2]]), [['14C5882B-35D3-41BE-86B2-5106269B97E6', 'primes'], ['6B0A5E3C-0D7E-4B61-9F5A-2C8B1E4D7A90', 'sweep']]);
-  assert.match(xml, /Executable="winbg-deno\.exe" Arguments="run -A &quot;tasks\.mjs&quot; -StartSampleTaskServer"/);
+  assert.match(xml, /Executable="winbg-deno\.exe" Arguments="run -A &quot;[^&]*tasks\.mjs&quot; -StartSampleTaskServer"/);
 });
 
 command('misuse is refused before anything is written, naming the option', async () => {
+  writeFileSync(join(dir, 'fake.exe'), 'not an executable');
   const attempts: [string[], RegExp][] = [
+    [['init', '--name', 'Winbg.Test', '--task', '14C5882B-35D3-41BE-86B2-5106269B97E6', '--script', 'a.js', '--launcher-from', 'fake.exe'], /^--launcher-from fake\.exe: not a Windows executable \(PE\)/],
     [['init', '--task', '14C5882B-35D3-41BE-86B2-5106269B97E6', '--script', 'a.js'], /needs --name/],
     [['init', '--name', 'Winbg.Test', '--script', 'a.js'], /needs the tasks/],
     [['init', '--name', 'Winbg.Test', '--task', '14C5882B-35D3-41BE-86B2-5106269B97E6'], /needs --script/],
@@ -269,7 +291,8 @@ command('misuse is refused before anything is written, naming the option', async
     [['init', '--name', 'Winbg.Test', '--task', 'nope', '--script', 'a.js'], /^task 1 clsid must be a GUID/],
     [['init', '--name', 'Winbg.Test', '--task', '14C5882B-35D3-41BE-86B2-5106269B97E6', '--script', 'a.js', '--version', '1'], /^--version must be four numbers/],
     [['init', '--name', 'Winbg.Test', '--task', '14C5882B-35D3-41BE-86B2-5106269B97E6', '--script', 'a.js', '--runtime', 'python'], /^--runtime must be node, bun or deno/],
-    [['init', '--name', 'Winbg.Test', '--module', 'missing.mjs'], /^cannot load .*missing\.mjs/],
+    [['init', '--name', 'Winbg.Test', '--module', 'missing.mjs'], /^cannot load .*missing\.mjs to read its tasks: .*give a module that defines and exports the tasks/],
+    [['init', '--name', 'Winbg.Test', '--task', '14C5882B-35D3-41BE-86B2-5106269B97E6', '--script', 'a.js', '--launcher-from', 'package.test.js'], /^--launcher-from .* does not exist/],
     [['init', '--name', 'Winbg.Test', '--bogus', 'x'], /unknown option --bogus for package init/],
     [['init', '--full=yes'], /--full takes no value/],
     [['publish'], /unknown package command publish/],

@@ -40,7 +40,7 @@ test('what it finds here', () => {
 test('a manifest is checked for the task\'s class', () => {
   const dir = mkdtempSync(join(tmpdir(), 'winbg-doctor-'));
   try {
-    const { xml, namespaces } = comServerExtension({ clsid: CLSID, executable: 'app\\node.exe' });
+    const { xml, namespaces } = comServerExtension({ clsid: CLSID, executable: 'app\\node.exe', arguments: '"app.js" -StartSampleTaskServer' });
     const manifest = `<?xml version="1.0" encoding="utf-8"?>
 <Package xmlns="http://schemas.microsoft.com/appx/manifest/foundation/windows10" ${namespaces.map((n) => n.attribute).join(' ')}>
   <Applications><Application Id="App" Executable="app\\node.exe" EntryPoint="Windows.FullTrustApplication"><Extensions>
