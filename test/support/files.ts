@@ -12,7 +12,16 @@ export function removeTree(path: string): void {
     rmSync(path, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EFAULT') throw error;
-    removeEntryByEntry(path);
+    // As rmSync's maxRetries: a file a process that just ended still holds (a DLL it loaded) is
+    // EPERM or EBUSY on Windows for a moment.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return removeEntryByEntry(path);
+      } catch (retry) {
+        if (attempt >= 10 || !['EPERM', 'EBUSY', 'ENOTEMPTY'].includes((retry as NodeJS.ErrnoException).code ?? '')) throw retry;
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+      }
+    }
   }
 }
 
