@@ -4,6 +4,7 @@
 // finding that says what to add.
 import { Guid } from '../com/guid.js';
 import { DEFAULT_ACTIVATION_ARGUMENT, argumentsProblem, executableProblem, parseClsid } from './com-server.js';
+import { runtimeOfExecutable } from './package.js';
 import { COM_NAMESPACE, FOUNDATION_NAMESPACE, comNamespaceOfPrefix, isComNamespace } from './namespaces.js';
 import { type XmlDocument, type XmlElement, XmlSyntaxError, attributeNode, attributeValue, descendants, parseXml } from './xml.js';
 
@@ -113,7 +114,7 @@ class Checker {
   private checkRuntimeArguments(exeServer: XmlElement): void {
     const executable = attributeValue(exeServer, 'Executable');
     const attribute = attributeNode(exeServer, 'Arguments');
-    const runtime = executable === undefined ? null : /^(?:winbg-)?(node|bun|deno)\.exe$/i.exec(executable.split(/[\\/]/).pop()!)?.[1]?.toLowerCase();
+    const runtime = executable === undefined ? undefined : runtimeOfExecutable(executable);
     if (!runtime || !attribute) return;
     const [first] = commandLineArguments(attribute.value);
     const activation = (this.options.arguments !== undefined ? commandLineArguments(this.options.arguments)[0] : undefined) ?? DEFAULT_ACTIVATION_ARGUMENT;

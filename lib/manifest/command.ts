@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { checkManifest, type ManifestFinding } from './check.js';
 import { comServerExtension, DEFAULT_ACTIVATION_ARGUMENT } from './com-server.js';
-import { scriptProblem, serverArguments } from './package.js';
+import { RUNTIMES, runtimeOfExecutable, scriptProblem, serverArguments, type Runtime } from './package.js';
 import { ManifestUsageError, parseOptions as parseCommandOptions } from './options.js';
 import '../tasks/index.js'; // the whole runtime of a served task, so that the bundle keeps it in one chunk (README, Start-up)
 
@@ -91,7 +91,7 @@ function writeBlock(options: Map<string, string>, clsid: string): ManifestComman
  */
 function serverArgumentsOf(options: Map<string, string>, executable: string): string | undefined {
   const script = options.get('--script');
-  const named = /^(?:winbg-)?(node|bun|deno)\.exe$/i.exec(executable.split(/[\\/]/).pop() ?? '')?.[1]?.toLowerCase() as Runtime | undefined;
+  const named = runtimeOfExecutable(executable);
   const given = options.get('--runtime');
   if (given !== undefined && !RUNTIMES.includes(given as Runtime)) throw new ManifestUsageError(`--runtime must be node, bun or deno; got ${JSON.stringify(given)}`);
   const runtime = (given as Runtime | undefined) ?? named;
@@ -109,9 +109,6 @@ function serverArgumentsOf(options: Map<string, string>, executable: string): st
   }
   return args;
 }
-
-type Runtime = 'node' | 'bun' | 'deno';
-const RUNTIMES: readonly Runtime[] = ['node', 'bun', 'deno'];
 
 /** `--name value` or `--name=value`; each option at most once. */
 function parseOptions(args: readonly string[]): Map<string, string> {

@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { buildLauncher } from './launcher.js';
 import { writeFileAtomically, writePackageLayout } from './layout.js';
 import { ManifestUsageError, parseOptions } from './options.js';
-import { packageManifest, type PackageManifestOptions, type PackageTask } from './package.js';
+import { packageManifest, RUNTIMES, type PackageManifestOptions, type PackageTask, type Runtime } from './package.js';
 
 export { ManifestUsageError };
 
@@ -37,7 +37,7 @@ export async function packageCommand(args: readonly string[], io: { cwd?: string
   if (tasks.length === 0) throw new ManifestUsageError('package init needs the tasks: --module app.js (the tasks it exports) or --task CLSID[=NAME], repeatable');
 
   const runtime = value('--runtime') ?? 'node';
-  if (!['node', 'bun', 'deno'].includes(runtime)) throw new ManifestUsageError(`--runtime must be node, bun or deno; got ${JSON.stringify(runtime)}`);
+  if (!RUNTIMES.includes(runtime as Runtime)) throw new ManifestUsageError(`--runtime must be node, bun or deno; got ${JSON.stringify(runtime)}`);
   const layout = options.flags.has('--full') ? 'full' : 'sparse';
   const executable = value('--exe') ?? `winbg-${runtime}.exe`;
   const out = resolve(cwd, value('--out') ?? 'package');
@@ -65,7 +65,7 @@ export async function packageCommand(args: readonly string[], io: { cwd?: string
     ...(architecture !== undefined ? { architecture: architecture as PackageManifestOptions['architecture'] & string } : {}),
     layout,
     executable,
-    runtime: runtime as 'node' | 'bun' | 'deno',
+    runtime: runtime as Runtime,
     script,
     ...(value('--argument') !== undefined ? { activationArgument: value('--argument')! } : {}),
     tasks,

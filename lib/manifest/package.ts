@@ -216,6 +216,15 @@ export function serverArguments(runtime: 'node' | 'bun' | 'deno', script: string
   return [...(runtime === 'deno' ? ['run', '-A'] : []), `"${script}"`, activationArgument].join(' ');
 }
 
+/** The JS runtimes a launcher can be a copy of. */
+export type Runtime = 'node' | 'bun' | 'deno';
+export const RUNTIMES: readonly Runtime[] = ['node', 'bun', 'deno'];
+
+/** The runtime an ExeServer's executable is a copy of, by its file name (node.exe, winbg-deno.exe…), or undefined. */
+export function runtimeOfExecutable(executable: string): Runtime | undefined {
+  return /^(?:winbg-)?(node|bun|deno)\.exe$/i.exec(executable.split(/[\\/]/).pop() ?? '')?.[1]?.toLowerCase() as Runtime | undefined;
+}
+
 // Each *Problem function returns what is wrong with a value ("must …"), or null when it is valid.
 
 /** Identity Name: the schema's ST_PackageName, 3–50 characters of [-.A-Za-z0-9]. */
