@@ -3,25 +3,29 @@ import { lstatSync, readdirSync, rmdirSync, rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
- * `rm -rf`: rmSync(recursive, force), retried as Windows needs while a process that just ended
- * still holds a handle. Bun 1.4.5's Windows build fails every recursive rmSync under Wine 8 with
- * EFAULT, even of an empty folder (file removal works), so there the tree goes entry by entry.
+ * `rm -rf`: rmSync(recursive, force), retried for up to 5 s while a process that just ended still
+ * holds a file (its executable, a DLL it loaded): EPERM or EBUSY on Windows for a moment. The
+ * retries are ours, not rmSync's maxRetries, which Deno's node:fs does not implement. Bun 1.4.5's
+ * Windows build fails every recursive rmSync under Wine 8 with EFAULT, even of an empty folder
+ * (file removal works), so there the tree goes entry by entry.
  */
 export function removeTree(path: string): void {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return removeOnce(path);
+    } catch (error) {
+      if (attempt >= 25 || !['EPERM', 'EBUSY', 'ENOTEMPTY'].includes((error as NodeJS.ErrnoException).code ?? '')) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+    }
+  }
+}
+
+function removeOnce(path: string): void {
   try {
-    rmSync(path, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+    rmSync(path, { recursive: true, force: true });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EFAULT') throw error;
-    // As rmSync's maxRetries: a file a process that just ended still holds (a DLL it loaded) is
-    // EPERM or EBUSY on Windows for a moment.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return removeEntryByEntry(path);
-      } catch (retry) {
-        if (attempt >= 10 || !['EPERM', 'EBUSY', 'ENOTEMPTY'].includes((retry as NodeJS.ErrnoException).code ?? '')) throw retry;
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
-      }
-    }
+    removeEntryByEntry(path);
   }
 }
 

@@ -5,7 +5,7 @@
 // starts the app, which serves the task. Run, progress, Canceled and the deferral then cross the
 // process boundary through the proxy/stub DLL built from the metadata (node scripts/wine.mjs proxy).
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,10 +39,24 @@ interface Line {
   readonly [field: string]: unknown;
 }
 
+/**
+ * The app's log lines: app.log (its main thread) and app.log.thread-N (a worker's), in time order.
+ * Whole lines only: the app may be writing the last one.
+ */
+function readLogs(dir: string): Line[] {
+  const lines: Line[] = [];
+  for (const name of readdirSync(dir)) {
+    if (!/^app\.log(\.thread-\d+)?$/.test(name)) continue;
+    for (const text of readFileSync(join(dir, name), 'utf8').split('\n').slice(0, -1)) if (text) lines.push(JSON.parse(text) as Line);
+  }
+  return lines.sort((a, b) => a.time - b.time);
+}
+
 /** One app registration (a fresh CLSID), its log, a host and its registrations; `close` undoes it all. */
 function setup(config: Record<string, unknown>, executable?: string): { clsid: string; dir: string; log: () => Line[]; host: BackgroundHost; register(name: string): TaskRegistration; watch(name: string): number[]; close(): void } {
   const clsid = crypto.randomUUID().toUpperCase();
-  const dir = mkdtempSync(join(tmpdir(), 'winbg-broker-'));
+  // A short folder name: see registerLocalServer's limit.
+  const dir = mkdtempSync(join(tmpdir(), 'wb-'));
   const logFile = join(dir, 'app.log');
   const configFile = join(dir, 'app.json');
   writeFileSync(configFile, JSON.stringify({ clsid, log: logFile, ...config }));
@@ -50,13 +64,12 @@ function setup(config: Record<string, unknown>, executable?: string): { clsid: s
   const host = createHost({ graceMs: 5000 });
   const registrations: TaskRegistration[] = [];
   const subscriptions: (() => void)[] = [];
-  describe = () => `host: ${host.log.map((e) => `${e.type}${e.message ? ` ${e.message}` : ''}`).join(', ')}\napp: ${existsSync(logFile) ? readFileSync(logFile, 'utf8') : '(no log)'}`;
+  describe = () => `host: ${host.log.map((e) => `${e.type}${e.message ? ` ${e.message}` : ''}`).join(', ')}\napp: ${readLogs(dir).map((line) => JSON.stringify(line)).join('\n') || '(no log)'}`;
   return {
     clsid,
     dir,
     host,
-    // Whole lines only: the app (two threads of it, with sta) may be writing the last one.
-    log: () => (existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(0, -1).filter(Boolean).map((line) => JSON.parse(line) as Line) : []),
+    log: () => readLogs(dir),
     register(name) {
       const registration = registerBackgroundTask({ name, clsid, trigger: timeTrigger(15) }).registration;
       registrations.push(registration);
@@ -236,8 +249,7 @@ it('an app whose main thread is already an STA (as Electron\'s is): serve() refu
 });
 
 it('the launcher (winbg package init\'s GUI-subsystem copy of this runtime, with the msix element) as the ExeServer: COM starts it, and it serves the task', async () => {
-  // A short folder name: under Wine, COM cannot start a server whose command line passes MAX_PATH
-  // (REGDB_E_CLASSNOTREG), and deno's adds its run flags.
+  // A short folder name: see registerLocalServer's limit.
   const dir = mkdtempSync(join(tmpdir(), 'wl-'));
   const launcher = join(dir, `winbg-${basename(process.execPath).replace(/\.exe$/i, '')}.exe`);
   const identity = { publisher: 'CN=winbg test, OID.2.25.311729368913984317654407730594956997722=1', packageName: 'Winbg.Test', applicationId: 'App' };

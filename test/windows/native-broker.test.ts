@@ -140,7 +140,8 @@ interface Options {
  */
 async function runScenario(scenario: string, options: Options): Promise<Outcome> {
   const clsid = crypto.randomUUID().toUpperCase();
-  const dir = mkdtempSync(join(tmpdir(), 'winbg-native-broker-'));
+  // A short folder name: see registerLocalServer's limit.
+  const dir = mkdtempSync(join(tmpdir(), 'nb-'));
   const logFile = join(dir, 'app.log');
   const configFile = join(dir, 'app.json');
   const resultFile = join(dir, 'result.json');
@@ -148,7 +149,8 @@ async function runScenario(scenario: string, options: Options): Promise<Outcome>
   const task = options.task === 'hold' ? { hold: true } : { out: primesFile, max: 1e12 };
   writeFileSync(configFile, JSON.stringify({ clsid, log: logFile, idle: options.idle ?? 500, ...task }));
   const unregister = registerLocalServer(clsid, serverCommandLine(APP, ['-StartSampleTaskServer', configFile]));
-  const readLog = (): Line[] => (existsSync(logFile) ? readFileSync(logFile, 'utf8').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as Line) : []);
+  // Whole lines only: the app may be writing the last one.
+  const readLog = (): Line[] => (existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(0, -1).filter(Boolean).map((line) => JSON.parse(line) as Line) : []);
   let broker: ChildProcess | null = null;
   try {
     broker = spawn(BROKER, [clsid, scenario, resultFile, ...options.args], { stdio: 'ignore', windowsHide: true });
@@ -169,7 +171,9 @@ async function runScenario(scenario: string, options: Options): Promise<Outcome>
     const primes = existsSync(primesFile) ? readFileSync(primesFile, 'latin1') : '';
     const { perRun, ...summary } = result ?? ({ perRun: [] } as unknown as BrokerResult);
     const describe =
-      `broker.exe ${scenario}: ${code === null ? `still running after ${options.brokerMs} ms (killed)` : `exit code ${code}`}\n` +
+      `broker.exe ${scenario}: ${code === null ? `still running after ${options.brokerMs} ms (killed)` : `exit code ${code}`}` +
+      // The errors on the first line: the summary after a run shows only a failure's first line.
+      `${result?.errors.length ? `; errors: ${result.errors.join(' | ')}` : ''}${result?.stuck.length ? `; stuck: ${result.stuck.join(' | ')}` : ''}\n` +
       `result: ${result ? JSON.stringify(summary) : '(no result file)'}\n` +
       `first run: ${perRun[0] ? JSON.stringify(perRun[0]) : '(none)'}\n` +
       `app log:\n${log.map((l) => `  ${JSON.stringify(l)}`).join('\n') || '  (empty)'}`;
@@ -197,7 +201,7 @@ function assertClean(outcome: Outcome, { reason, runs = 1 }: { reason: number; r
   const { result, describe } = outcome;
   assert.ok(result, `broker.exe wrote no result\n${describe}`);
   assert.not.ok(result.timedOut, `broker.exe gave up, stuck: ${result.stuck.join('; ')}\n${describe}`);
-  assert.equal(result.errors, [], `broker.exe saw errors\n${describe}`);
+  assert.equal(result.errors, [], `broker.exe saw errors: ${describe}`);
   assert.is(outcome.code, 0, describe);
   assert.equal([result.runsStarted, result.runsCompleted, result.runHr], [runs, runs, 0], describe);
   assert.ok(result.completed, `the deferral was completed\n${describe}`);

@@ -25,7 +25,9 @@ interface Config {
   readonly sta?: boolean;
 }
 const config = JSON.parse(readFileSync(args.find((a) => a.endsWith('.json'))!, 'utf8')) as Config;
-const logFile = config.log;
+// One file per thread (the main thread's is config.log, a worker's adds .thread-N): two threads
+// appending to one file interleave inside a line under bun.exe on Wine. The test merges them.
+const logFile = isMainThread ? config.log : `${config.log}.thread-${threadId}`;
 const log = (fields: Record<string, unknown>): void => appendFileSync(logFile, `${JSON.stringify({ pid: process.pid, thread: threadId, time: Date.now(), ...fields })}\n`);
 log({ type: 'started', argv: args, mainThread: isMainThread, exe: process.execPath });
 if (config.sta && isMainThread) {

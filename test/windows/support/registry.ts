@@ -54,8 +54,20 @@ export function readClassesRoot(subKey: string, value: string | null = null): st
   return String.fromCharCode(...data.subarray(0, size[0]! / 2 - 1));
 }
 
+/**
+ * The longest LocalServer32 value Wine's COM starts: it reads the value into a buffer of MAX_PATH
+ * characters with its NUL, and a longer one fails the activation with REGDB_E_CLASSNOTREG, as if
+ * the class were not registered (measured: 259 characters start under Wine 8 and 10, 266 do not).
+ * deno.exe's run flags and Wine's temporary folder (C:\users\<user>\AppData\Local\Temp) take
+ * most of it, so the tests' folders have short names.
+ */
+export const MAX_LOCAL_SERVER = 259;
+
 /** Registers `command` as the class's local server; returns the undo. */
 export function registerLocalServer(clsid: string, command: string): () => void {
+  if (command.length > MAX_LOCAL_SERVER) {
+    throw new Error(`the LocalServer32 command line is ${command.length} characters, more than the ${MAX_LOCAL_SERVER} Wine's COM starts (REGDB_E_CLASSNOTREG): shorten the paths in it (${command})`);
+  }
   const key = `CLSID\\{${clsid}}`;
   const text = Uint16Array.from([...command].map((c) => c.charCodeAt(0)).concat(0));
   check(advapi32().set(HKEY_CLASSES_ROOT, `${key}\\LocalServer32`, null, REG_SZ, text, text.byteLength) as number, `RegSetKeyValueW(HKCR\\${key}\\LocalServer32)`);
