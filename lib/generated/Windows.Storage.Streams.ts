@@ -4,6 +4,7 @@ import type { Guid } from '../com/index.js';
 import { runtimeClass, type AsyncOperation, type MapLike, type RuntimeClass, type Subscription, type VectorLike, type WinRTObject } from '../winrt/index.js';
 import './descriptors.js';
 import type * as Windows_Foundation from './Windows.Foundation.js';
+import type * as Windows_Storage from './Windows.Storage.js';
 
 /** Windows.Storage.Streams.IBuffer */
 export interface IBuffer extends WinRTObject {
@@ -55,6 +56,13 @@ export interface IRandomAccessStreamReference extends WinRTObject {
   OpenReadAsync(): Windows_Foundation.IAsyncOperation<IRandomAccessStreamWithContentType>;
 }
 
+/** Windows.Storage.Streams.IRandomAccessStreamReferenceStatics */
+export interface IRandomAccessStreamReferenceStatics extends WinRTObject {
+  CreateFromFile(file: Windows_Storage.IStorageFile): RandomAccessStreamReference;
+  CreateFromUri(uri: Windows_Foundation.Uri): RandomAccessStreamReference;
+  CreateFromStream(stream: IRandomAccessStream): RandomAccessStreamReference;
+}
+
 /** Windows.Storage.Streams.IRandomAccessStreamWithContentType */
 export interface IRandomAccessStreamWithContentType extends WinRTObject {
   Size: bigint;
@@ -75,4 +83,14 @@ export interface IRandomAccessStreamWithContentType extends WinRTObject {
 /** Windows.Storage.Streams.InputStreamOptions (flags) */
 export const InputStreamOptions = { None: 0, Partial: 1, ReadAhead: 2, } as const;
 export type InputStreamOptions = number;
+
+/** Windows.Storage.Streams.RandomAccessStreamReference */
+export interface RandomAccessStreamReference extends WinRTObject {
+  OpenReadAsync(): Windows_Foundation.IAsyncOperation<IRandomAccessStreamWithContentType>;
+}
+export const RandomAccessStreamReference: RuntimeClass & {
+  CreateFromFile(file: Windows_Storage.IStorageFile): RandomAccessStreamReference;
+  CreateFromUri(uri: Windows_Foundation.Uri): RandomAccessStreamReference;
+  CreateFromStream(stream: IRandomAccessStream): RandomAccessStreamReference;
+} = runtimeClass("Windows.Storage.Streams.RandomAccessStreamReference");
 

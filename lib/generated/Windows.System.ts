@@ -75,6 +75,10 @@ export interface IUserWatcher extends WinRTObject {
   onStopped(handler: Windows_Foundation.TypedEventHandler<UserWatcher, unknown>): Subscription;
 }
 
+/** Windows.System.ProcessorArchitecture */
+export const ProcessorArchitecture = { X86: 0, Arm: 5, X64: 9, Neutral: 11, Arm64: 12, X86OnArm64: 14, Unknown: 65535, } as const;
+export type ProcessorArchitecture = number;
+
 /** Windows.System.User */
 export interface User extends WinRTObject {
   readonly NonRoamableId: string;

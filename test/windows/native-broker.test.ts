@@ -147,7 +147,8 @@ async function runScenario(scenario: string, options: Options): Promise<Outcome>
   const resultFile = join(dir, 'result.json');
   const primesFile = join(dir, 'primes.log');
   const task = options.task === 'hold' ? { hold: true } : { out: primesFile, max: 1e12 };
-  writeFileSync(configFile, JSON.stringify({ clsid, log: logFile, idle: options.idle ?? 500, ...task }));
+  // The heartbeat shows in the app's log whether its event loop ran (a hang's first question).
+  writeFileSync(configFile, JSON.stringify({ clsid, log: logFile, idle: options.idle ?? 500, heartbeat: true, ...task }));
   const unregister = registerLocalServer(clsid, serverCommandLine(APP, ['-StartSampleTaskServer', configFile]));
   // Whole lines only: the app may be writing the last one.
   const readLog = (): Line[] => (existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(0, -1).filter(Boolean).map((line) => JSON.parse(line) as Line) : []);

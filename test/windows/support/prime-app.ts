@@ -23,6 +23,8 @@ interface Config {
   readonly idle?: number;
   readonly startTimeout?: number;
   readonly sta?: boolean;
+  /** Log the event loop's lag: a 'beat' line every 5 s, and one whenever a 250 ms timer is 200 ms late. */
+  readonly heartbeat?: boolean;
 }
 const config = JSON.parse(readFileSync(args.find((a) => a.endsWith('.json'))!, 'utf8')) as Config;
 // One file per thread (the main thread's is config.log, a worker's adds .thread-N): two threads
@@ -30,6 +32,16 @@ const config = JSON.parse(readFileSync(args.find((a) => a.endsWith('.json'))!, '
 const logFile = isMainThread ? config.log : `${config.log}.thread-${threadId}`;
 const log = (fields: Record<string, unknown>): void => appendFileSync(logFile, `${JSON.stringify({ pid: process.pid, thread: threadId, time: Date.now(), ...fields })}\n`);
 log({ type: 'started', argv: args, mainThread: isMainThread, exe: process.execPath });
+if (config.heartbeat) {
+  let expected = Date.now() + 250;
+  let beats = 0;
+  setInterval(() => {
+    const now = Date.now();
+    const lag = now - expected;
+    expected = now + 250;
+    if (lag > 200 || ++beats % 20 === 0) log({ type: 'beat', lag });
+  }, 250).unref();
+}
 if (config.sta && isMainThread) {
   // CoInitializeEx(NULL, COINIT_APARTMENTTHREADED), straight through koffi: winbg is not loaded yet.
   const CoInitializeEx = koffi.load('ole32.dll').func('int32 __stdcall CoInitializeEx(void *reserved, uint32 flags)');
