@@ -44,6 +44,18 @@ export const CO_E_SERVER_STOPPING: HRESULT = hr(0x80004028);
 /** HRESULT_FROM_WIN32(APPMODEL_ERROR_NO_PACKAGE, 15700): the process has no package identity. */
 export const APPMODEL_ERROR_NO_PACKAGE: HRESULT = hr(0x80073d54);
 
+/** Package deployment (winerror.h; learn.microsoft.com/windows/win32/appxpkg/troubleshooting). */
+export const ERROR_INSTALL_OPEN_PACKAGE_FAILED: HRESULT = hr(0x80073cf0);
+export const ERROR_INSTALL_PACKAGE_NOT_FOUND: HRESULT = hr(0x80073cf1);
+export const ERROR_INSTALL_RESOLVE_DEPENDENCY_FAILED: HRESULT = hr(0x80073cf3);
+export const ERROR_INSTALL_REGISTRATION_FAILURE: HRESULT = hr(0x80073cf6);
+export const ERROR_INSTALL_FAILED: HRESULT = hr(0x80073cf9);
+export const ERROR_PACKAGE_ALREADY_EXISTS: HRESULT = hr(0x80073cfb);
+export const ERROR_INSTALL_POLICY_FAILURE: HRESULT = hr(0x80073cff);
+export const ERROR_PACKAGES_IN_USE: HRESULT = hr(0x80073d02);
+export const TRUST_E_NOSIGNATURE: HRESULT = hr(0x800b0100);
+export const CERT_E_UNTRUSTEDROOT: HRESULT = hr(0x800b0109);
+
 /** Names and system texts of the codes above, for messages off Windows. */
 const KNOWN: ReadonlyMap<HRESULT, readonly [name: string, meaning: string]> = new Map([
   [S_OK, ['S_OK', 'The operation completed successfully.']],
@@ -84,6 +96,16 @@ const KNOWN: ReadonlyMap<HRESULT, readonly [name: string, meaning: string]> = ne
   [CO_E_SERVER_STOPPING, ['CO_E_SERVER_STOPPING', 'Object server is stopping when OLE service contacts it.']],
   [RPC_E_SERVER_DIED, ['RPC_E_SERVER_DIED', 'The remote server machine does not exist or is unavailable.']],
   [RPC_E_SERVER_DIED_DNE, ['RPC_E_SERVER_DIED_DNE', 'The remote server machine does not exist or is unavailable, and the call did not execute.']],
+  [ERROR_INSTALL_OPEN_PACKAGE_FAILED, ['ERROR_INSTALL_OPEN_PACKAGE_FAILED', 'Package could not be opened.']],
+  [ERROR_INSTALL_PACKAGE_NOT_FOUND, ['ERROR_INSTALL_PACKAGE_NOT_FOUND', 'Package could not be found.']],
+  [ERROR_INSTALL_RESOLVE_DEPENDENCY_FAILED, ['ERROR_INSTALL_RESOLVE_DEPENDENCY_FAILED', 'Package failed update, dependency, or conflict validation.']],
+  [ERROR_INSTALL_REGISTRATION_FAILURE, ['ERROR_INSTALL_REGISTRATION_FAILURE', 'Package could not be registered.']],
+  [ERROR_INSTALL_FAILED, ['ERROR_INSTALL_FAILED', 'Package install failed.']],
+  [ERROR_PACKAGE_ALREADY_EXISTS, ['ERROR_PACKAGE_ALREADY_EXISTS', 'The package is already installed, and reinstallation of the package was blocked.']],
+  [ERROR_INSTALL_POLICY_FAILURE, ['ERROR_INSTALL_POLICY_FAILURE', 'The deployment policy does not allow this package: it needs developer mode or a sideloading-enabled system.']],
+  [ERROR_PACKAGES_IN_USE, ['ERROR_PACKAGES_IN_USE', 'The package could not be installed because resources it modifies are in use.']],
+  [TRUST_E_NOSIGNATURE, ['TRUST_E_NOSIGNATURE', 'No signature was present in the subject.']],
+  [CERT_E_UNTRUSTEDROOT, ['CERT_E_UNTRUSTEDROOT', 'A certificate chain terminated in a root certificate which is not trusted.']],
 ]);
 
 /**

@@ -13,3 +13,4 @@ export { ManualClock, systemClock, type Clock, type SystemClockOptions } from '.
 export { Conditions, type ConditionName, type ConditionListener } from './conditions.js';
 export { MIN_FRESHNESS_MINUTES } from './builder.js';
 export type { TaskRun, RunState, HostEvent, HostEventType } from './log.js';
+export { installDeploymentStandIn, publisherId, type DeploymentStandIn, type DeploymentStandInOptions, type StandInPackage } from './deployment.js';

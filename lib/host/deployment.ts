@@ -1,0 +1,275 @@
+// A stand-in for Windows.Management.Deployment.PackageManager (and RegisterPackageOptions,
+// AddPackageOptions, and off Windows Windows.Foundation.Uri), so that package registration can be
+// tested on any OS through the same projection winbg's registerPackage calls. It keeps the rules
+// Windows documents for what registerPackage does:
+// - a manifest is registered loose only with RegisterPackageOptions.DeveloperMode, and only in
+//   developer mode (else ERROR_INSTALL_POLICY_FAILURE, 0x80073CFF);
+// - the manifest must be one (else ERROR_INSTALL_REGISTRATION_FAILURE, 0x80073CF6, with the
+//   reason as Windows words it: "App manifest validation error: Line L, Column C, Reason: …");
+// - a package that allows external content needs its ExternalLocationUri, a folder that holds
+//   the executables the manifest names (0x80073CF6);
+// - a version already registered with other contents cannot be registered again
+//   (ERROR_PACKAGE_ALREADY_EXISTS, 0x80073CFB; the same contents register again);
+// - removing a package that is not registered is ERROR_INSTALL_PACKAGE_NOT_FOUND (0x80073CF1).
+// (learn.microsoft.com/windows/win32/appxpkg/troubleshooting, "Common error codes".)
+// A packed .msix is not opened: AddPackageByUriAsync fails with E_NOTIMPL, saying so.
+import { createHash, randomUUID } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import '../generated/descriptors.js';
+import { Guid } from '../com/guid.js';
+import { ComError, E_INVALIDARG, E_NOTIMPL, S_OK } from '../com/hresult.js';
+import type { Com } from '../com/pointer.js';
+import { isWindows } from '../ffi/koffi.js';
+import { readPackageManifest, type PackageManifestInfo } from '../manifest/package-info.js';
+import { registerActivationFactory } from '../winrt/activation.js';
+import { fromPromise } from '../winrt/async.js';
+import { resolveType, type ResolvedInterface } from '../winrt/types.js';
+
+const DEPLOYMENT = 'Windows.Management.Deployment';
+const OPERATION = `Windows.Foundation.IAsyncOperationWithProgress\`2<${DEPLOYMENT}.DeploymentResult, ${DEPLOYMENT}.DeploymentProgress>`;
+const ERROR_INSTALL_PACKAGE_NOT_FOUND = 0x80073cf1 | 0;
+const ERROR_INSTALL_REGISTRATION_FAILURE = 0x80073cf6 | 0;
+const ERROR_PACKAGE_ALREADY_EXISTS = 0x80073cfb | 0;
+const ERROR_INSTALL_POLICY_FAILURE = 0x80073cff | 0;
+const ARCHITECTURES: Readonly<Record<string, number>> = { x86: 0, arm: 5, x64: 9, neutral: 11, arm64: 12 };
+
+const interfaces = (...names: string[]): unknown[] => names.map((name) => (resolveType(name) as ResolvedInterface).iface);
+
+/** A package the stand-in has registered. */
+export interface StandInPackage {
+  readonly fullName: string;
+  readonly info: PackageManifestInfo;
+  readonly manifestPath: string;
+  readonly manifestText: string;
+  readonly externalPath: string;
+}
+
+export interface DeploymentStandInOptions {
+  /** Whether developer mode is on (default true): a loose registration needs it. */
+  readonly developerMode?: boolean;
+}
+
+export interface DeploymentStandIn extends Disposable {
+  /** Developer mode, changeable at any time. */
+  developerMode: boolean;
+  /** The registered packages, by full name. */
+  readonly packages: ReadonlyMap<string, StandInPackage>;
+  /** Removes the factories. */
+  close(): void;
+}
+
+/**
+ * PublisherId: the first 8 bytes of SHA-256 of the publisher in UTF-16LE, in 13 characters of
+ * Crockford's base32, lower case (the package family name's hash; a public algorithm, the same
+ * PowerShell's Get-AppxPackage shows).
+ */
+export function publisherId(publisher: string): string {
+  const digest = createHash('sha256').update(Buffer.from(publisher, 'utf16le')).digest();
+  let bits = 0n;
+  for (let i = 0; i < 8; i++) bits = (bits << 8n) | BigInt(digest[i]!);
+  bits <<= 1n; // 64 bits padded to 65, 13 groups of 5
+  const alphabet = '0123456789abcdefghjkmnpqrstvwxyz';
+  let text = '';
+  for (let i = 12; i >= 0; i--) text += alphabet[Number((bits >> BigInt(i * 5)) & 31n)];
+  return text;
+}
+
+/** Installs the stand-in's factories; close (or dispose) it to remove them. */
+export function installDeploymentStandIn(options: DeploymentStandInOptions = {}): DeploymentStandIn {
+  const packages = new Map<string, StandInPackage>();
+  const state = { developerMode: options.developerMode ?? true };
+  const registrations: Disposable[] = [
+    registerActivationFactory(`${DEPLOYMENT}.PackageManager`, () => ({ ActivateInstance: () => packageManager(packages, state) })),
+    registerActivationFactory(`${DEPLOYMENT}.RegisterPackageOptions`, () => ({ ActivateInstance: () => optionsObject(['IRegisterPackageOptions', 'IRegisterPackageOptions2']) })),
+    registerActivationFactory(`${DEPLOYMENT}.AddPackageOptions`, () => ({ ActivateInstance: () => optionsObject(['IAddPackageOptions', 'IAddPackageOptions2']) })),
+  ];
+  // Off Windows there is no Uri class to take file: URIs; Windows' own is used where it exists.
+  if (!isWindows) registrations.push(registerActivationFactory('Windows.Foundation.Uri', () => ({ CreateUri: (text: string) => uriObject(text) })));
+  const close = (): void => {
+    for (const registration of registrations.splice(0)) registration[Symbol.dispose]();
+  };
+  return {
+    get developerMode() {
+      return state.developerMode;
+    },
+    set developerMode(value: boolean) {
+      state.developerMode = value;
+    },
+    packages,
+    close,
+    [Symbol.dispose]: close,
+  };
+}
+
+/** A Uri of the stand-in (IUriRuntimeClass, IStringable): what file: URIs need. */
+function uriObject(text: string): object {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ComError(E_INVALIDARG, `Uri: ${JSON.stringify(text)} is not an absolute URI`);
+  }
+  return {
+    interfaces: interfaces('Windows.Foundation.IUriRuntimeClass', 'Windows.Foundation.IStringable'),
+    href: url.href,
+    get_AbsoluteUri: () => url.href,
+    get_RawUri: () => text,
+    get_DisplayUri: () => url.href,
+    get_SchemeName: () => url.protocol.slice(0, -1),
+    get_Host: () => url.hostname,
+    get_Path: () => url.pathname,
+    get_Query: () => url.search,
+    get_Fragment: () => url.hash,
+    ToString: () => url.href,
+  };
+}
+
+/** The href of a Uri argument: the stand-in's own, or any IUriRuntimeClass. */
+function hrefOf(uri: Com | null, what: string): string {
+  if (!uri) throw new ComError(E_INVALIDARG, `${what} is null`);
+  try {
+    const own = (uri.implementation as { href?: string } | undefined)?.href;
+    return own ?? ((uri as unknown as { get_AbsoluteUri(): string }).get_AbsoluteUri());
+  } finally {
+    uri.dispose();
+  }
+}
+
+/** RegisterPackageOptions / AddPackageOptions: their properties, kept. */
+function optionsObject(names: string[]): object {
+  const values = new Map<string, unknown>();
+  const object: Record<string, unknown> = { interfaces: interfaces(...names.map((name) => `${DEPLOYMENT}.${name}`)), values };
+  for (const name of ['DeveloperMode', 'ForceAppShutdown', 'ForceTargetAppShutdown', 'ForceUpdateFromAnyVersion', 'InstallAllResources', 'StageInPlace', 'AllowUnsigned', 'DeferRegistrationWhenPackagesAreInUse', 'RequiredContentGroupOnly', 'RetainFilesOnFailure', 'ExpectedDigests', 'LimitToExistingPackages']) {
+    object[`get_${name}`] = () => Boolean(values.get(name));
+    object[`put_${name}`] = (value: boolean) => void values.set(name, Boolean(value));
+  }
+  object.get_ExternalLocationUri = () => null;
+  object.put_ExternalLocationUri = (uri: Com | null) => void values.set('ExternalLocationUri', uri ? hrefOf(uri, 'ExternalLocationUri') : null);
+  return object;
+}
+
+/** The values a caller set on an options object of the stand-in's. */
+function settingsOf(settings: Com | null): Map<string, unknown> {
+  if (!settings) return new Map();
+  try {
+    const values = (settings.implementation as { values?: Map<string, unknown> } | undefined)?.values;
+    if (!values) throw new ComError(E_INVALIDARG, 'the options object is not one the stand-in made (RegisterPackageOptions.create())');
+    return values;
+  } finally {
+    settings.dispose();
+  }
+}
+
+function deploymentResult(hresult: number, errorText: string, registered: boolean): object {
+  const activityId = Guid.parse(randomUUID());
+  return {
+    interfaces: interfaces(`${DEPLOYMENT}.IDeploymentResult`, `${DEPLOYMENT}.IDeploymentResult2`),
+    get_ErrorText: () => errorText,
+    get_ActivityId: () => activityId,
+    get_ExtendedErrorCode: () => ({ Value: hresult }),
+    get_IsRegistered: () => registered,
+  };
+}
+
+/** A failure as Windows reports one: the HRESULT and the text DeploymentResult.ErrorText would carry. */
+function failure(hresult: number, text: string): ComError {
+  return new ComError(hresult, text);
+}
+
+/** The deployment operation: queued, processing, then `work`'s result or failure. */
+function operation(work: () => void, registered: boolean): Com {
+  return fromPromise(async (report) => {
+    await Promise.resolve(); // as Windows' do, reports come after the caller has set its handlers
+    report({ state: 0, percentage: 0 });
+    await Promise.resolve();
+    report({ state: 1, percentage: 50 });
+    work();
+    return deploymentResult(S_OK, '', registered);
+  }, OPERATION);
+}
+
+function packageObject(entry: StandInPackage): object {
+  const { info } = entry;
+  const [major = 0, minor = 0, build = 0, revision = 0] = info.version.split('.').map(Number);
+  const id = {
+    interfaces: interfaces('Windows.ApplicationModel.IPackageId'),
+    get_Name: () => info.name,
+    get_Version: () => ({ Major: major, Minor: minor, Build: build, Revision: revision }),
+    get_Architecture: () => ARCHITECTURES[info.architecture] ?? 11,
+    get_ResourceId: () => '',
+    get_Publisher: () => info.publisher,
+    get_PublisherId: () => publisherId(info.publisher),
+    get_FullName: () => entry.fullName,
+    get_FamilyName: () => `${info.name}_${publisherId(info.publisher)}`,
+  };
+  return {
+    interfaces: interfaces('Windows.ApplicationModel.IPackage', 'Windows.ApplicationModel.IPackage2', 'Windows.ApplicationModel.IPackage8'),
+    get_Id: () => id,
+    get_IsFramework: () => false,
+    get_IsDevelopmentMode: () => true,
+    get_InstalledPath: () => join(entry.manifestPath, '..'),
+    get_EffectiveExternalPath: () => entry.externalPath,
+  };
+}
+
+function packageManager(packages: Map<string, StandInPackage>, state: { developerMode: boolean }): object {
+  return {
+    interfaces: interfaces(`${DEPLOYMENT}.IPackageManager`, `${DEPLOYMENT}.IPackageManager9`),
+    RegisterPackageByUriAsync(manifestUri: Com | null, settings: Com | null): Com {
+      const href = hrefOf(manifestUri, 'manifestUri');
+      const values = settingsOf(settings);
+      return operation(() => register(packages, state, href, values), true);
+    },
+    AddPackageByUriAsync(packageUri: Com | null, settings: Com | null): Com {
+      hrefOf(packageUri, 'packageUri');
+      settingsOf(settings);
+      throw new ComError(E_NOTIMPL, 'AddPackageByUriAsync: the deployment stand-in does not open packed packages (.msix); register the package\'s folder');
+    },
+    RemovePackageAsync(fullName: string): Com {
+      return operation(() => {
+        if (!packages.delete(fullName)) throw failure(ERROR_INSTALL_PACKAGE_NOT_FOUND, `Removal failed. Package ${fullName} is not installed for the current user (0x80073CF1).`);
+      }, false);
+    },
+    // FindPackagesForUser(string) in the projection; its ABI name.
+    FindPackagesByUserSecurityId(userSecurityId: string): object[] {
+      if (userSecurityId !== '') throw new ComError(E_INVALIDARG, 'FindPackagesForUser: the stand-in knows the current user only (\'\')');
+      return [...packages.values()].map(packageObject);
+    },
+  };
+}
+
+function register(packages: Map<string, StandInPackage>, state: { developerMode: boolean }, href: string, values: Map<string, unknown>): void {
+  if (!values.get('DeveloperMode')) throw failure(ERROR_INSTALL_POLICY_FAILURE, 'Deployment Register operation rejected: registering a package from its manifest needs RegisterPackageOptions.DeveloperMode (0x80073CFF).');
+  if (!state.developerMode) throw failure(ERROR_INSTALL_POLICY_FAILURE, 'Deployment Register operation rejected: developer mode is off; a loose registration needs it (0x80073CFF).');
+  if (!href.startsWith('file:')) throw failure(ERROR_INSTALL_REGISTRATION_FAILURE, `the manifest URI ${href} is not a file: URI`);
+  const path = fileURLToPath(href);
+  if (!existsSync(path)) throw failure(ERROR_INSTALL_REGISTRATION_FAILURE, `error 0x80070002: the manifest ${path} was not found.`);
+  const text = readFileSync(path, 'utf8');
+  let info: PackageManifestInfo;
+  try {
+    info = readPackageManifest(text, path);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const at = /:(\d+):(\d+): (.*)$/s.exec(message) ?? /:(\d+): (.*)$/s.exec(message);
+    throw failure(ERROR_INSTALL_REGISTRATION_FAILURE, `error 0x80080204: App manifest validation error: ${at ? `Line ${at[1]}, ${at.length === 4 ? `Column ${at[2]}, ` : ''}Reason: ${at[at.length - 1]}` : message}`);
+  }
+  const external = values.get('ExternalLocationUri') as string | null | undefined;
+  let externalPath = '';
+  if (info.sparse) {
+    if (!external) throw failure(ERROR_INSTALL_REGISTRATION_FAILURE, 'the package allows external content (uap10:AllowExternalContent) but no ExternalLocationUri was given.');
+    externalPath = fileURLToPath(external);
+    if (!existsSync(externalPath) || !statSync(externalPath).isDirectory()) throw failure(ERROR_INSTALL_REGISTRATION_FAILURE, `the external location ${externalPath} is not a folder.`);
+    for (const executable of info.executables) {
+      const file = isAbsolute(executable) ? executable : join(externalPath, ...executable.split(/[\\/]/));
+      if (!existsSync(file)) throw failure(ERROR_INSTALL_REGISTRATION_FAILURE, `error 0x80070002: the executable ${executable} is not in the external location ${externalPath}.`);
+    }
+  }
+  const fullName = `${info.name}_${info.version}_${info.architecture}__${publisherId(info.publisher)}`;
+  const existing = packages.get(fullName);
+  if (existing && existing.manifestText !== text) {
+    throw failure(ERROR_PACKAGE_ALREADY_EXISTS, `Package ${fullName} is already installed with other contents, and reinstallation was blocked (0x80073CFB).`);
+  }
+  packages.set(fullName, { fullName, info, manifestPath: path, manifestText: text, externalPath });
+}

@@ -1,0 +1,146 @@
+// registerPackage, unregisterPackage and findPackages through winbg's projection of
+// Windows.Management.Deployment, against the portable host's stand-in (lib/host/deployment.ts),
+// which keeps the rules Windows documents; and, without it, the error that names what is missing.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ComError } from '../../lib/com/index.js';
+import { isWindows } from '../../lib/ffi/koffi.js';
+import { Uri } from '../../lib/generated/Windows.Foundation.js';
+import { PackageManager, RegisterPackageOptions } from '../../lib/generated/Windows.Management.Deployment.js';
+import { installDeploymentStandIn, publisherId } from '../../lib/host/index.js';
+import { findPackages, registerPackage, unregisterPackage } from '../../lib/manifest/index.js';
+import { packageCommand } from '../../lib/manifest/package-command.js';
+import { asPromise } from '../../lib/winrt/index.js';
+import { removeTree } from '../support/files.js';
+
+const CLSID = '14C5882B-35D3-41BE-86B2-5106269B97E6';
+
+/** A folder with an app (app.js), its launcher (a placeholder file: the stand-in checks that it is there) and `winbg package init`'s package. */
+async function app(extra: string[] = []): Promise<{ dir: string; packageDir: string; [Symbol.dispose](): void }> {
+  const dir = mkdtempSync(join(tmpdir(), 'winbg-register-'));
+  writeFileSync(join(dir, 'app.js'), '');
+  await packageCommand(['init', '--name', 'Winbg.Register', '--task', `${CLSID}=primes`, '--script', 'app.js', '--arch', 'x64', ...extra], { cwd: dir });
+  writeFileSync(join(dir, 'winbg-node.exe'), 'MZ');
+  return { dir, packageDir: join(dir, 'package'), [Symbol.dispose]: () => removeTree(dir) };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected a rejection');
+}
+
+async function rejects(promise: Promise<unknown>, pattern: RegExp): Promise<void> {
+  assert.match((await rejection(promise)).message, pattern);
+}
+
+const test = suite('package registration (the deployment stand-in)');
+
+test('PublisherId is the family name hash Windows computes (Microsoft\'s own publisher → 8wekyb3d8bbwe)', () => {
+  assert.is(publisherId('CN=Microsoft Corporation, O=Microsoft Corporation, L=Redmond, S=Washington, C=US'), '8wekyb3d8bbwe');
+});
+
+test('a sparse package registers loose, with progress; found by name with its full name and external location; again with the same contents', async () => {
+  using standIn = installDeploymentStandIn();
+  using fixture = await app();
+  const progress: string[] = [];
+  const registered = await registerPackage({ package: fixture.packageDir, externalLocation: fixture.dir, onProgress: (p) => void progress.push(`${p.state} ${p.percent}`) });
+  assert.equal(progress, ['queued 0', 'processing 50', 'completed 100']);
+  const publisher = readFileSync(join(fixture.packageDir, 'AppxManifest.xml'), 'utf8').match(/Publisher="([^"]+)"/)![1]!.replaceAll('&quot;', '"');
+  assert.is(registered.fullName, `Winbg.Register_1.0.0.0_x64__${publisherId(publisher)}`);
+  assert.equal([registered.name, registered.version, registered.externalPath, registered.developmentMode], ['Winbg.Register', '1.0.0.0', fixture.dir, true]);
+  assert.equal(findPackages('Winbg.Register').map((p) => p.fullName), [registered.fullName]);
+  assert.equal(findPackages('Winbg.Other'), []);
+  await registerPackage({ package: fixture.packageDir, externalLocation: fixture.dir });
+  assert.is(standIn.packages.size, 1, 'registering the same contents again is no new package');
+});
+
+test('the same version with other contents: 0x80073CFB, explained (raise --version or unregister)', async () => {
+  using _standIn = installDeploymentStandIn();
+  using fixture = await app();
+  await registerPackage({ package: fixture.packageDir, externalLocation: fixture.dir });
+  await packageCommand(['init', '--name', 'Winbg.Register', '--task', `${CLSID}=primes renamed`, '--script', 'app.js', '--arch', 'x64', '--force'], { cwd: fixture.dir });
+  const error = await rejection(registerPackage({ package: fixture.packageDir, externalLocation: fixture.dir })) as ComError;
+  assert.instance(error, ComError);
+  assert.is(error.hresult, 0x80073cfb | 0);
+  assert.match(error.message, /already registered with other contents.*--version.*unregister/s);
+  assert.match(error.message, /Windows says: Package Winbg\.Register_1\.0\.0\.0_x64__/);
+  await packageCommand(['init', '--name', 'Winbg.Register', '--task', `${CLSID}=primes renamed`, '--script', 'app.js', '--arch', 'x64', '--force', '--version', '1.0.1.0'], { cwd: fixture.dir });
+  const newer = await registerPackage({ package: fixture.packageDir, externalLocation: fixture.dir });
+  assert.is(newer.version, '1.0.1.0');
+});
+
+test('developer mode off: 0x80073CFF, explained with where to turn it on', async () => {
+  using _standIn = installDeploymentStandIn({ developerMode: false });
+  using fixture = await app();
+  const error = await rejection(registerPackage({ package: fixture.packageDir, externalLocation: fixture.dir })) as ComError;
+  assert.is(error.hresult, 0x80073cff | 0);
+  assert.match(error.message, /developer mode \(Settings > System > For developers > Developer Mode\)/);
+  assert.equal(findPackages('Winbg.Register'), []);
+});
+
+test('refused before Windows is asked: no package folder, no manifest, a malformed one, an external location without the launcher', async () => {
+  using _standIn = installDeploymentStandIn();
+  using fixture = await app();
+  await rejects(registerPackage({ package: join(fixture.dir, 'missing') }), /package .*missing does not exist \(run `winbg package init` first/);
+  await rejects(registerPackage({ package: fixture.dir }), /holds no AppxManifest\.xml/);
+  await rejects(registerPackage({ package: join(fixture.dir, 'app.js') }), /is a file but not a \.msix or \.appx/);
+  await rejects(registerPackage({ package: fixture.packageDir, externalLocation: join(fixture.packageDir) }), /Executable winbg-node\.exe is not in the external location/);
+  writeFileSync(join(fixture.packageDir, 'AppxManifest.xml'), '<Package xmlns="http://schemas.microsoft.com/appx/manifest/foundation/windows10">\n  <Identity Name="x"\n</Package>');
+  await rejects(registerPackage({ package: fixture.packageDir, externalLocation: fixture.dir }), /AppxManifest\.xml:3:\d+: not well-formed XML/);
+  await rejects(registerPackage(null as never), /expected options/);
+});
+
+test('the stand-in\'s own rules, called through the projection as Windows\' PackageManager would be: 0x80073CF6 with the line, the external location, DeveloperMode', async () => {
+  using _standIn = installDeploymentStandIn();
+  using fixture = await app();
+  const manager = PackageManager.create();
+  const register = async (configure: (options: RegisterPackageOptions) => void): Promise<ComError> => {
+    const options = RegisterPackageOptions.create();
+    configure(options);
+    return (await rejection(asPromise(manager.RegisterPackageByUriAsync(Uri.create(pathToFileURL(join(fixture.packageDir, 'AppxManifest.xml')).href), options)))) as ComError;
+  };
+  const noMode = await register(() => {});
+  assert.is(noMode.hresult, 0x80073cff | 0);
+  const noLocation = await register((o) => void (o.DeveloperMode = true));
+  assert.equal([noLocation.hresult, /no ExternalLocationUri/.test(noLocation.message)], [0x80073cf6 | 0, true]);
+  const empty = await register((o) => {
+    o.DeveloperMode = true;
+    o.ExternalLocationUri = Uri.create(pathToFileURL(fixture.packageDir).href);
+  });
+  assert.match(empty.message, /the executable winbg-node\.exe is not in the external location/);
+  writeFileSync(join(fixture.packageDir, 'AppxManifest.xml'), '<Package xmlns="http://schemas.microsoft.com/appx/manifest/foundation/windows10">\n</Package>');
+  const invalid = await register((o) => void (o.DeveloperMode = true));
+  assert.is(invalid.hresult, 0x80073cf6 | 0);
+  assert.match(invalid.message, /App manifest validation error: Line 1, Reason: the manifest has no <Identity>|App manifest validation error: .*no <Identity>/);
+});
+
+test('unregister removes every registration of the name; removing what is not registered is 0x80073CF1', async () => {
+  using standIn = installDeploymentStandIn();
+  using fixture = await app();
+  const registered = await registerPackage({ package: fixture.packageDir, externalLocation: fixture.dir });
+  const removed = await unregisterPackage('Winbg.Register');
+  assert.equal(removed.map((p) => p.fullName), [registered.fullName]);
+  assert.is(standIn.packages.size, 0);
+  assert.equal(await unregisterPackage('Winbg.Register'), [], 'nothing left to remove');
+  const error = (await rejection(asPromise(PackageManager.create().RemovePackageAsync(registered.fullName)))) as ComError;
+  assert.is(error.hresult, 0x80073cf1 | 0);
+});
+
+const missing = suite('package registration without Windows.Management.Deployment');
+missing('no PackageManager (off Windows, or Wine): a ComError that names the class and what it needs', async () => {
+  using fixture = await app();
+  const error = (await rejection(registerPackage({ package: fixture.packageDir, externalLocation: fixture.dir }))) as ComError;
+  assert.instance(error, ComError);
+  assert.match(error.message, isWindows ? /PackageManager is not available here: package registration needs Windows 10 2004 or later \(Wine has no Windows\.Management\.Deployment\)/ : /not available here|runtime classes are activated by Windows/);
+});
+
+test.run();
+missing.run();
