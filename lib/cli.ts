@@ -56,6 +56,14 @@ const USAGE = `usage:
                                      folder; in the package with --full): a copy of the runtime's
                                      .exe (--launcher-from; on Windows, this one) with the GUI
                                      subsystem and the manifest's <msix> identity
+  winbg package register [--package DIR | --package FILE.msix [--allow-unsigned]] [--app-dir DIR]
+                                     register the package with Windows for this user (a folder
+                                     loose, in developer mode; a sparse package with the app's
+                                     folder, default ., as its external location), with progress
+  winbg package unregister [--package DIR | --name NAME]
+                                     remove this user's registrations of the package
+  winbg package status [--package DIR | --name NAME]
+                                     whether the package is registered, where, and how; exit 1 if not
   winbg doctor [--clsid GUID] [--name NAME] [--manifest AppxManifest.xml]
                                      explain why a task does not run (package identity, manifest,
                                      registration, access); off Windows, what it would check
@@ -186,7 +194,7 @@ async function main(args: string[]): Promise<number> {
     case 'package': {
       const { packageCommand, ManifestUsageError } = await import('./manifest/package-command.js');
       try {
-        const { exitCode, output } = await packageCommand(rest);
+        const { exitCode, output } = await packageCommand(rest, { progress: process.stderr });
         process.stdout.write(output);
         return exitCode;
       } catch (error) {

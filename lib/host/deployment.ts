@@ -19,11 +19,11 @@ import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import '../generated/descriptors.js';
 import { Guid } from '../com/guid.js';
-import { ComError, E_INVALIDARG, E_NOTIMPL, S_OK } from '../com/hresult.js';
+import { CLASS_E_CLASSNOTAVAILABLE, ComError, E_INVALIDARG, E_NOTIMPL, REGDB_E_CLASSNOTREG, S_OK } from '../com/hresult.js';
 import type { Com } from '../com/pointer.js';
 import { isWindows } from '../ffi/koffi.js';
 import { readPackageManifest, type PackageManifestInfo } from '../manifest/package-info.js';
-import { registerActivationFactory } from '../winrt/activation.js';
+import { activationFactory, registerActivationFactory } from '../winrt/activation.js';
 import { fromPromise } from '../winrt/async.js';
 import { resolveType, type ResolvedInterface } from '../winrt/types.js';
 
@@ -85,8 +85,8 @@ export function installDeploymentStandIn(options: DeploymentStandInOptions = {})
     registerActivationFactory(`${DEPLOYMENT}.RegisterPackageOptions`, () => ({ ActivateInstance: () => optionsObject(['IRegisterPackageOptions', 'IRegisterPackageOptions2']) })),
     registerActivationFactory(`${DEPLOYMENT}.AddPackageOptions`, () => ({ ActivateInstance: () => optionsObject(['IAddPackageOptions', 'IAddPackageOptions2']) })),
   ];
-  // Off Windows there is no Uri class to take file: URIs; Windows' own is used where it exists.
-  if (!isWindows) registrations.push(registerActivationFactory('Windows.Foundation.Uri', () => ({ CreateUri: (text: string) => uriObject(text) })));
+  // Off Windows (and under Wine) there is no Uri class to take file: URIs; Windows' own is used where it exists.
+  if (!hasClass('Windows.Foundation.Uri')) registrations.push(registerActivationFactory('Windows.Foundation.Uri', () => ({ CreateUri: (text: string) => uriObject(text) })));
   const close = (): void => {
     for (const registration of registrations.splice(0)) registration[Symbol.dispose]();
   };
@@ -101,6 +101,18 @@ export function installDeploymentStandIn(options: DeploymentStandInOptions = {})
     close,
     [Symbol.dispose]: close,
   };
+}
+
+/** Whether the system activates `className` (a JS factory registered for it counts too). */
+function hasClass(className: string): boolean {
+  if (!isWindows) return false;
+  try {
+    activationFactory(className);
+    return true;
+  } catch (error) {
+    if (error instanceof ComError && (error.hresult === REGDB_E_CLASSNOTREG || error.hresult === CLASS_E_CLASSNOTAVAILABLE)) return false;
+    throw error;
+  }
 }
 
 /** A Uri of the stand-in (IUriRuntimeClass, IStringable): what file: URIs need. */

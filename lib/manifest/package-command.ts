@@ -7,6 +7,8 @@ import { buildLauncher } from './launcher.js';
 import { writeFileAtomically, writePackageLayout } from './layout.js';
 import { ManifestUsageError, parseOptions } from './options.js';
 import { packageManifest, RUNTIMES, type PackageManifestOptions, type PackageTask, type Runtime } from './package.js';
+import { readPackageManifest } from './package-info.js';
+import type { RegisteredPackage } from './register.js';
 
 export { ManifestUsageError };
 
@@ -18,12 +20,90 @@ export interface PackageCommandResult {
 const INIT_VALUES = ['--name', '--display-name', '--publisher-display-name', '--publisher', '--version', '--arch', '--exe', '--runtime', '--script', '--module', '--out', '--argument', '--launcher-from', '--app-dir'] as const;
 
 /**
- * Runs `winbg package` with the arguments after `package`.
+ * Runs `winbg package` (init, register, unregister, status) with the arguments after `package`.
  * @throws ManifestUsageError on misuse, before anything is written.
  */
-export async function packageCommand(args: readonly string[], io: { cwd?: string } = {}): Promise<PackageCommandResult> {
+export async function packageCommand(args: readonly string[], io: PackageCommandIo = {}): Promise<PackageCommandResult> {
   const [subcommand, ...rest] = args;
-  if (subcommand !== 'init') throw new ManifestUsageError(subcommand ? `unknown package command ${subcommand} (init)` : 'package needs a command: init');
+  switch (subcommand) {
+    case 'init':
+      return init(rest, io);
+    case 'register':
+    case 'unregister':
+    case 'status':
+      return registration(subcommand, rest, io);
+    default:
+      throw new ManifestUsageError(subcommand ? `unknown package command ${subcommand} (init, register, unregister, status)` : 'package needs a command: init, register, unregister or status');
+  }
+}
+
+export interface PackageCommandIo {
+  readonly cwd?: string;
+  /** Where progress goes while Windows works (a terminal's bar when it is one; default none). */
+  readonly progress?: { write(text: string): unknown; readonly isTTY?: boolean };
+}
+
+const REGISTRATION_VALUES = ['--package', '--app-dir', '--name'] as const;
+
+/** `winbg package register | unregister | status`: the package's registration with Windows (register.ts). */
+async function registration(command: 'register' | 'unregister' | 'status', args: readonly string[], io: PackageCommandIo): Promise<PackageCommandResult> {
+  const options = parseOptions(args, { values: REGISTRATION_VALUES, flags: ['--allow-unsigned'] }, `package ${command}`);
+  const cwd = io.cwd ?? process.cwd();
+  const packagePath = resolve(cwd, options.values.get('--package') ?? 'package');
+  // The name: given, or the Identity of the package folder's manifest.
+  const nameOf = (): string => {
+    const given = options.values.get('--name');
+    if (given !== undefined) return given;
+    const manifest = join(packagePath, 'AppxManifest.xml');
+    if (!existsSync(manifest)) throw new ManifestUsageError(`package ${command} needs --name (the package's identity name), or --package DIR with an AppxManifest.xml (${manifest} does not exist)`);
+    try {
+      return readPackageManifest(readFileSync(manifest, 'utf8'), manifest).name;
+    } catch (error) {
+      throw new ManifestUsageError((error as Error).message);
+    }
+  };
+  const { registerPackage, unregisterPackage, findPackages } = await import('./register.js');
+  const describe = (p: RegisteredPackage): string =>
+    `${p.fullName}${p.developmentMode ? ' (developer mode)' : ''}\n  installed: ${p.installedPath}${p.externalPath ? `\n  external location: ${p.externalPath}` : ''}`;
+  const progress = io.progress;
+  const onProgress = progress
+    ? ({ percent, state }: { percent: number; state: string }) => {
+      const width = 30;
+      const filled = Math.round((percent / 100) * width);
+      const line = `[${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${String(percent).padStart(3)}% ${state}`;
+      progress.write(progress.isTTY ? `\r${line}${state === 'completed' ? '\n' : ''}` : `${line}\n`);
+    }
+    : undefined;
+  switch (command) {
+    case 'register': {
+      try {
+        const registered = await registerPackage({
+          package: packagePath,
+          externalLocation: resolve(cwd, options.values.get('--app-dir') ?? '.'),
+          ...(options.flags.has('--allow-unsigned') ? { allowUnsigned: true } : {}),
+          ...(onProgress ? { onProgress } : {}),
+        });
+        return { exitCode: 0, output: `registered ${describe(registered)}\n` };
+      } catch (error) {
+        if (error instanceof TypeError) throw new ManifestUsageError(error.message.replace(/^registerPackage: /, '').replace(/\bexternalLocation\b/g, '--app-dir').replace(/^package /, '--package '));
+        throw error;
+      }
+    }
+    case 'unregister': {
+      const removed = await unregisterPackage(nameOf(), onProgress ? { onProgress } : {});
+      return { exitCode: 0, output: removed.length === 0 ? 'no registration to remove\n' : removed.map((p) => `unregistered ${p.fullName}\n`).join('') };
+    }
+    case 'status': {
+      const name = nameOf();
+      const found = findPackages(name);
+      return found.length === 0
+        ? { exitCode: 1, output: `${name} is not registered for this user (winbg package register)\n` }
+        : { exitCode: 0, output: found.map((p) => `registered ${describe(p)}\n`).join('') };
+    }
+  }
+}
+
+async function init(rest: readonly string[], io: PackageCommandIo): Promise<PackageCommandResult> {
   const options = parseOptions(rest, { values: INIT_VALUES, repeatable: ['--task'], flags: ['--full', '--force'] }, 'package init');
   const cwd = io.cwd ?? process.cwd();
   const value = (name: (typeof INIT_VALUES)[number]): string | undefined => options.values.get(name);

@@ -52,7 +52,7 @@ export interface RegisteredPackage {
 }
 
 /** What an HRESULT of package deployment means, with the fix; undefined for others. */
-export function explainDeployment(hresult: number): string | undefined {
+export function explainDeployment(hresult: number, className = 'Windows.Management.Deployment.PackageManager'): string | undefined {
   switch (hresult >>> 0) {
     // (the codes: learn.microsoft.com/windows/win32/appxpkg/troubleshooting, winerror.h)
     case 0x80073cf0:
@@ -77,7 +77,7 @@ export function explainDeployment(hresult: number): string | undefined {
       return 'the package is not signed (0x800B0100, TRUST_E_NOSIGNATURE): sign it, add it with allowUnsigned (Windows 11, with the unsigned Publisher OID), or register the folder loose in developer mode';
     case REGDB_E_CLASSNOTREG >>> 0:
     case CLASS_E_CLASSNOTAVAILABLE >>> 0:
-      return 'Windows.Management.Deployment.PackageManager is not available here: package registration needs Windows 10 2004 or later (Wine has no Windows.Management.Deployment)';
+      return `${className} is not available here: package registration needs Windows 10 2004 or later (Wine has no Windows.Management.Deployment)`;
     default:
       return undefined;
   }
@@ -102,7 +102,7 @@ function deploymentError(what: string, error: unknown, operation?: { result: Dep
   } catch {
     // the result itself is unreadable: the HRESULT is what there is
   }
-  const explanation = explainDeployment(hresult) ?? `the deployment failed with ${hresultHex(hresult)} (${hresultMessage(hresult)})`;
+  const explanation = explainDeployment(hresult, /^[A-Z]\w*(\.\w+)+$/.test(what) ? what : undefined) ?? `the deployment failed with ${hresultHex(hresult)} (${hresultMessage(hresult)})`;
   return new ComError(hresult, `${what}: ${explanation}${text ? `\nWindows says: ${text.trim()}` : ''}`, { cause: error });
 }
 
@@ -168,15 +168,15 @@ export async function registerPackage(options: PackageRegistrationOptions): Prom
       if (!existsSync(file)) throw new TypeError(`registerPackage: the manifest's Executable ${executable} is not in the external location ${external} (build the launcher with \`winbg package init --launcher-from …\`, or give externalLocation)`);
     }
   }
-  const manager = explained('PackageManager', () => PackageManager.create());
+  const manager = explained('Windows.Management.Deployment.PackageManager', () => PackageManager.create());
   if (manifestPath) {
-    const settings = explained('RegisterPackageOptions', () => RegisterPackageOptions.create());
+    const settings = explained('Windows.Management.Deployment.RegisterPackageOptions', () => RegisterPackageOptions.create());
     settings.DeveloperMode = true;
     settings.DeferRegistrationWhenPackagesAreInUse = true;
     if (sparse) settings.ExternalLocationUri = fileUri(external);
     await deployment('RegisterPackageByUriAsync', () => manager.RegisterPackageByUriAsync(fileUri(manifestPath), settings), options);
   } else {
-    const settings = explained('AddPackageOptions', () => AddPackageOptions.create());
+    const settings = explained('Windows.Management.Deployment.AddPackageOptions', () => AddPackageOptions.create());
     settings.DeferRegistrationWhenPackagesAreInUse = true;
     if (options.allowUnsigned) settings.AllowUnsigned = true;
     if (sparse) settings.ExternalLocationUri = fileUri(external);
@@ -190,7 +190,7 @@ export async function registerPackage(options: PackageRegistrationOptions): Prom
 /** The packages of `name` registered for this user (FindPackagesForUser with the current user). */
 export function findPackages(name: string, manager?: PackageManager): RegisteredPackage[] {
   if (typeof name !== 'string' || name === '') throw new TypeError('findPackages: name must be a package\'s identity name (e.g. Contoso.PrimeApp)');
-  const packages = explained('PackageManager', () => manager ?? PackageManager.create());
+  const packages = explained('Windows.Management.Deployment.PackageManager', () => manager ?? PackageManager.create());
   const found: RegisteredPackage[] = [];
   // FindPackagesForUser('') is the current user's packages; Windows has no lookup by name alone.
   for (const item of explained('FindPackagesForUser', () => packages.FindPackagesForUser(''))) {
@@ -226,7 +226,7 @@ function describePackage(item: Package): RegisteredPackage {
  * returns what was removed (nothing when none was registered).
  */
 export async function unregisterPackage(name: string, options: Pick<PackageRegistrationOptions, 'onProgress' | 'signal'> = {}): Promise<RegisteredPackage[]> {
-  const manager = explained('PackageManager', () => PackageManager.create());
+  const manager = explained('Windows.Management.Deployment.PackageManager', () => PackageManager.create());
   const found = findPackages(name, manager);
   for (const entry of found) await deployment('RemovePackageAsync', () => manager.RemovePackageAsync(entry.fullName), options);
   return found;

@@ -134,6 +134,26 @@ test('unregister removes every registration of the name; removing what is not re
   assert.is(error.hresult, 0x80073cf1 | 0);
 });
 
+test('winbg package register | status | unregister: what each prints, the progress, and misuse named', async () => {
+  using _standIn = installDeploymentStandIn();
+  using fixture = await app();
+  const written: string[] = [];
+  const progress = { write: (text: string) => void written.push(text), isTTY: false };
+  const status = await packageCommand(['status'], { cwd: fixture.dir });
+  assert.equal([status.exitCode, status.output], [1, 'Winbg.Register is not registered for this user (winbg package register)\n']);
+  const registered = await packageCommand(['register'], { cwd: fixture.dir, progress });
+  assert.is(registered.exitCode, 0);
+  assert.match(registered.output, /^registered Winbg\.Register_1\.0\.0\.0_x64__\w{13} \(developer mode\)\n  installed: .*\n  external location: /);
+  assert.equal(written.map((line) => line.replace(/^\[[█░]+\] +/, '')), ['0% queued\n', '50% processing\n', '100% completed\n']);
+  assert.match((await packageCommand(['status', '--name', 'Winbg.Register'], { cwd: fixture.dir })).output, /^registered Winbg\.Register_/);
+  assert.match((await packageCommand(['unregister'], { cwd: fixture.dir })).output, /^unregistered Winbg\.Register_1\.0\.0\.0_x64__\w{13}\n$/);
+  assert.is((await packageCommand(['unregister'], { cwd: fixture.dir })).output, 'no registration to remove\n');
+  await rejects(packageCommand(['register', '--package', 'nowhere'], { cwd: fixture.dir }), /--package .*nowhere does not exist/);
+  await rejects(packageCommand(['register', '--app-dir', 'package'], { cwd: fixture.dir }), /Executable winbg-node\.exe is not in the external location/);
+  await rejects(packageCommand(['status', '--package', 'nowhere'], { cwd: fixture.dir }), /package status needs --name/);
+  await rejects(packageCommand(['register', '--bogus'], { cwd: fixture.dir }), /--bogus/);
+});
+
 const missing = suite('package registration without Windows.Management.Deployment');
 missing('no PackageManager (off Windows, or Wine): a ComError that names the class and what it needs', async () => {
   using fixture = await app();
