@@ -10,6 +10,7 @@
 // module, and a command reaching into part of a layer would split it, one more module for every
 // served task to load.
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 
 const USAGE = `usage:
   winbg help [<command>] | --help | -h  this text, or one command's; winbg <command> --help too
@@ -64,9 +65,13 @@ const USAGE = `usage:
                                      remove this user's registrations of the package
   winbg package status [--package DIR | --name NAME]
                                      whether the package is registered, where, and how; exit 1 if not
-  winbg doctor [--clsid GUID] [--name NAME] [--manifest AppxManifest.xml]
-                                     explain why a task does not run (package identity, manifest,
-                                     registration, access); off Windows, what it would check
+  winbg doctor [--clsid GUID]... [--module FILE] [--name NAME] [--package DIR] [--app-dir DIR]
+               [--manifest AppxManifest.xml]
+                                     explain why a task does not run: package identity, developer
+                                     mode, the package registered, its manifest declaring each
+                                     task's CLSID and its launcher there, the registrations and
+                                     their triggers, background access, SetTaskEntryPointClsid;
+                                     each check it cannot make here is listed as skipped, with why
   winbg list                         this app's background task registrations
   winbg register --name NAME --clsid GUID (--time MINUTES | --maintenance MINUTES | --system TYPE | --application)
                  [--one-shot] [--condition NAME]... [--replace | --replace-if-changed]
@@ -203,9 +208,32 @@ async function main(args: string[]): Promise<number> {
     }
     case 'doctor': {
       const { diagnose } = await import('./tasks/doctor.js');
-      const option = (name: string): string | undefined => optionValue(rest, name);
-      const findings = diagnose({ clsid: option('--clsid'), name: option('--name'), manifest: option('--manifest') });
-      const mark = { ok: '✓', warning: '!', error: '✗', info: '·' } as const;
+      const { parseOptions, ManifestUsageError } = await import('./manifest/options.js');
+      let parsed;
+      try {
+        parsed = parseOptions(rest, { values: ['--name', '--manifest', '--package', '--app-dir', '--module'], repeatable: ['--clsid'] }, 'doctor');
+      } catch (error) {
+        throw error instanceof ManifestUsageError ? new UsageError(error.message) : error;
+      }
+      const option = (name: string): string | undefined => parsed.values.get(name);
+      const clsids: string[] = [...(parsed.repeated.get('--clsid') ?? [])];
+      const module = option('--module');
+      if (module !== undefined) {
+        const { tasksOfModule } = await import('./manifest/package-command.js');
+        try {
+          clsids.push(...(await tasksOfModule(resolve(module))).map((task) => task.clsid.toString()));
+        } catch (error) {
+          throw error instanceof ManifestUsageError ? new UsageError(error.message) : error;
+        }
+      }
+      const findings = await diagnose({
+        clsids,
+        ...(option('--name') !== undefined ? { name: option('--name')! } : {}),
+        ...(option('--manifest') !== undefined ? { manifest: option('--manifest')! } : {}),
+        ...(option('--package') !== undefined ? { package: option('--package')! } : {}),
+        ...(option('--app-dir') !== undefined ? { appDir: option('--app-dir')! } : {}),
+      });
+      const mark = { ok: '✓', warning: '!', error: '✗', info: '·', skipped: '-' } as const;
       for (const finding of findings) process.stdout.write(`${mark[finding.level]} ${finding.check}: ${finding.message}\n`);
       return findings.some((f) => f.level === 'error') ? 1 : 0;
     }

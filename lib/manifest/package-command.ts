@@ -197,7 +197,7 @@ function defaultLauncherSource(runtime: string): string | undefined {
 }
 
 /** The tasks a module exports (objects of defineBackgroundTask), as com:Class entries. */
-async function tasksOfModule(file: string): Promise<PackageTask[]> {
+export async function tasksOfModule(file: string): Promise<PackageTask[]> {
   const { BackgroundTask } = await import('../tasks/index.js');
   let exports: Record<string, unknown>;
   try {

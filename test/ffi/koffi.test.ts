@@ -53,7 +53,7 @@ const childNode = process.release?.name === 'node' && plainNode && process.env.W
     koffi.encode(buffer, 'int32_t', 41);
     const read = koffi.decode(buffer, 'int32_t') + 1;
     koffi.free(buffer);
-    process.stdout.write(JSON.stringify({ koffiLoader, read, doctor: diagnose().find((f) => f.check === 'koffi').message }));`;
+    process.stdout.write(JSON.stringify({ koffiLoader, read, doctor: (await diagnose()).find((f) => f.check === 'koffi').message }));`;
   const run = (loader: string | undefined): { koffiLoader: string; read: number; doctor: string } => {
     const env = { ...process.env };
     if (loader === undefined) delete env.WINBG_KOFFI_LOADER;
