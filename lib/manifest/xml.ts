@@ -6,6 +6,13 @@
 //
 // It never recurses (a deeply nested document cannot overflow the stack) and every step consumes
 // input, so it ends on any text; every refusal is an XmlSyntaxError with a line and column.
+//
+// Why not a maintained parser: checkManifest points at the element or attribute a finding is
+// about, which needs where each one starts, and it matches elements by namespace URI. Measured on
+// 2026-12-03 with a start tag spanning lines 2 to 4: fast-xml-parser 5.12.1 gives a tree with no
+// positions and unresolved prefixes ("com:ExeServer", "@_xmlns:com"); saxes 6.0.0 resolves
+// namespaces but reports where its tokenizer is when an event fires (the tag at 3:0, after its
+// name; each attribute at its end), and has no start positions to give.
 
 /** A document that is not well-formed XML; `line` and `column` count from 1. */
 export class XmlSyntaxError extends Error {
