@@ -83,7 +83,7 @@ async function registration(command: 'register' | 'unregister' | 'status', args:
           ...(options.flags.has('--allow-unsigned') ? { allowUnsigned: true } : {}),
           ...(onProgress ? { onProgress } : {}),
         });
-        return { exitCode: 0, output: `registered ${describe(registered)}\n` };
+        return { exitCode: 0, output: registered ? `registered ${describe(registered)}\n` : 'registered (the package was this user\'s already: winbg package status --name NAME shows it)\n' };
       } catch (error) {
         if (error instanceof TypeError) throw new ManifestUsageError(error.message.replace(/^registerPackage: /, '').replace(/\bexternalLocation\b/g, '--app-dir').replace(/^package /, '--package '));
         throw error;

@@ -146,10 +146,13 @@ async function deployment(what: string, start: () => object, options: Pick<Packa
  * what it can first (the manifest reads, a sparse package's external location holds its
  * executables), so that most mistakes are refused before Windows is asked.
  *
+ * Resolves with the registered package; for a .msix, the package this user did not have before
+ * (null when it was registered already, so that it cannot be told apart).
+ *
  * @throws TypeError naming the option when the input is wrong; ComError with Windows' HRESULT,
  *   what it means and Windows' own text when Windows refuses.
  */
-export async function registerPackage(options: PackageRegistrationOptions): Promise<RegisteredPackage> {
+export async function registerPackage(options: PackageRegistrationOptions): Promise<RegisteredPackage | null> {
   if (typeof options !== 'object' || options === null) throw new TypeError('registerPackage: expected options { package, externalLocation?, allowUnsigned?, onProgress?, signal? }');
   if (typeof options.package !== 'string' || options.package === '') throw new TypeError('registerPackage: package must be the package\'s folder (with AppxManifest.xml) or a .msix file');
   const path = resolve(options.package);
@@ -169,6 +172,8 @@ export async function registerPackage(options: PackageRegistrationOptions): Prom
     }
   }
   const manager = explained('Windows.Management.Deployment.PackageManager', () => PackageManager.create());
+  // A .msix's identity is inside it: the package it adds is the one this user did not have before.
+  const before = info ? null : new Set(allPackages(manager).map((p) => p.fullName));
   if (manifestPath) {
     const settings = explained('Windows.Management.Deployment.RegisterPackageOptions', () => RegisterPackageOptions.create());
     settings.DeveloperMode = true;
@@ -182,22 +187,22 @@ export async function registerPackage(options: PackageRegistrationOptions): Prom
     if (sparse) settings.ExternalLocationUri = fileUri(external);
     await deployment('AddPackageByUriAsync', () => manager.AddPackageByUriAsync(fileUri(path), settings), options);
   }
-  const found = info ? findPackages(info.name, manager).find((p) => p.publisher === info.publisher && p.version === info.version) : undefined;
-  if (info && !found) throw new ComError(0x80073cf6 | 0, `registerPackage: Windows reported success, but no package ${info.name} ${info.version} of ${info.publisher} is registered for this user`);
-  return found ?? { fullName: '', name: '', publisher: '', version: '', installedPath: path, externalPath: sparse ? external : '', developmentMode: false };
+  if (!info) return allPackages(manager).find((p) => !before!.has(p.fullName)) ?? null;
+  const found = findPackages(info.name, manager).find((p) => p.publisher === info.publisher && p.version === info.version);
+  if (!found) throw new ComError(0x80073cf6 | 0, `registerPackage: Windows reported success, but no package ${info.name} ${info.version} of ${info.publisher} is registered for this user`);
+  return found;
+}
+
+/** This user's packages (FindPackagesForUser with the current user, ''). */
+function allPackages(manager: PackageManager): RegisteredPackage[] {
+  return [...explained('FindPackagesForUser', () => manager.FindPackagesForUser(''))].map((item) => describePackage(item as Package));
 }
 
 /** The packages of `name` registered for this user (FindPackagesForUser with the current user). */
 export function findPackages(name: string, manager?: PackageManager): RegisteredPackage[] {
   if (typeof name !== 'string' || name === '') throw new TypeError('findPackages: name must be a package\'s identity name (e.g. Contoso.PrimeApp)');
-  const packages = explained('Windows.Management.Deployment.PackageManager', () => manager ?? PackageManager.create());
-  const found: RegisteredPackage[] = [];
-  // FindPackagesForUser('') is the current user's packages; Windows has no lookup by name alone.
-  for (const item of explained('FindPackagesForUser', () => packages.FindPackagesForUser(''))) {
-    const entry = describePackage(item as Package);
-    if (entry.name === name) found.push(entry);
-  }
-  return found;
+  // Windows has no lookup by name alone (FindPackages wants the publisher too).
+  return allPackages(manager ?? explained('Windows.Management.Deployment.PackageManager', () => PackageManager.create())).filter((p) => p.name === name);
 }
 
 function describePackage(item: Package): RegisteredPackage {

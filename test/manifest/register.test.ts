@@ -51,7 +51,7 @@ test('a sparse package registers loose, with progress; found by name with its fu
   using standIn = installDeploymentStandIn();
   using fixture = await app();
   const progress: string[] = [];
-  const registered = await registerPackage({ package: fixture.packageDir, externalLocation: fixture.dir, onProgress: (p) => void progress.push(`${p.state} ${p.percent}`) });
+  const registered = (await registerPackage({ package: fixture.packageDir, externalLocation: fixture.dir, onProgress: (p) => void progress.push(`${p.state} ${p.percent}`) }))!;
   assert.equal(progress, ['queued 0', 'processing 50', 'completed 100']);
   const publisher = readFileSync(join(fixture.packageDir, 'AppxManifest.xml'), 'utf8').match(/Publisher="([^"]+)"/)![1]!.replaceAll('&quot;', '"');
   assert.is(registered.fullName, `Winbg.Register_1.0.0.0_x64__${publisherId(publisher)}`);
@@ -73,7 +73,7 @@ test('the same version with other contents: 0x80073CFB, explained (raise --versi
   assert.match(error.message, /already registered with other contents.*--version.*unregister/s);
   assert.match(error.message, /Windows says: Package Winbg\.Register_1\.0\.0\.0_x64__/);
   await packageCommand(['init', '--name', 'Winbg.Register', '--task', `${CLSID}=primes renamed`, '--script', 'app.js', '--arch', 'x64', '--force', '--version', '1.0.1.0'], { cwd: fixture.dir });
-  const newer = await registerPackage({ package: fixture.packageDir, externalLocation: fixture.dir });
+  const newer = (await registerPackage({ package: fixture.packageDir, externalLocation: fixture.dir }))!;
   assert.is(newer.version, '1.0.1.0');
 });
 
@@ -125,7 +125,7 @@ test('the stand-in\'s own rules, called through the projection as Windows\' Pack
 test('unregister removes every registration of the name; removing what is not registered is 0x80073CF1', async () => {
   using standIn = installDeploymentStandIn();
   using fixture = await app();
-  const registered = await registerPackage({ package: fixture.packageDir, externalLocation: fixture.dir });
+  const registered = (await registerPackage({ package: fixture.packageDir, externalLocation: fixture.dir }))!;
   const removed = await unregisterPackage('Winbg.Register');
   assert.equal(removed.map((p) => p.fullName), [registered.fullName]);
   assert.is(standIn.packages.size, 0);
