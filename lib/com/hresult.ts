@@ -102,7 +102,7 @@ const KNOWN: ReadonlyMap<HRESULT, readonly [name: string, meaning: string]> = ne
   [ERROR_INSTALL_REGISTRATION_FAILURE, ['ERROR_INSTALL_REGISTRATION_FAILURE', 'Package could not be registered.']],
   [ERROR_INSTALL_FAILED, ['ERROR_INSTALL_FAILED', 'Package install failed.']],
   [ERROR_PACKAGE_ALREADY_EXISTS, ['ERROR_PACKAGE_ALREADY_EXISTS', 'The package is already installed, and reinstallation of the package was blocked.']],
-  [ERROR_INSTALL_POLICY_FAILURE, ['ERROR_INSTALL_POLICY_FAILURE', 'The deployment policy does not allow this package: it needs developer mode or a sideloading-enabled system.']],
+  [ERROR_INSTALL_POLICY_FAILURE, ['ERROR_INSTALL_POLICY_FAILURE', 'To install this application you need either a Windows developer license or a sideloading-enabled system.']],
   [ERROR_PACKAGES_IN_USE, ['ERROR_PACKAGES_IN_USE', 'The package could not be installed because resources it modifies are in use.']],
   [TRUST_E_NOSIGNATURE, ['TRUST_E_NOSIGNATURE', 'No signature was present in the subject.']],
   [CERT_E_UNTRUSTEDROOT, ['CERT_E_UNTRUSTEDROOT', 'A certificate chain terminated in a root certificate which is not trusted.']],

@@ -1,17 +1,20 @@
 // A stand-in for Windows.Management.Deployment.PackageManager (and RegisterPackageOptions,
 // AddPackageOptions, and off Windows Windows.Foundation.Uri), so that package registration can be
-// tested on any OS through the same projection winbg's registerPackage calls. It keeps the rules
-// Windows documents for what registerPackage does:
-// - a manifest is registered loose only with RegisterPackageOptions.DeveloperMode, and only in
-//   developer mode (else ERROR_INSTALL_POLICY_FAILURE, 0x80073CFF);
-// - the manifest must be one (else ERROR_INSTALL_REGISTRATION_FAILURE, 0x80073CF6, with the
-//   reason as Windows words it: "App manifest validation error: Line L, Column C, Reason: …");
+// tested on any OS through the same projection winbg's registerPackage calls. What it enforces,
+// and where each rule comes from (learn.microsoft.com/windows/win32/appxpkg/troubleshooting,
+// "Common error codes"; "Grant identity to non-packaged apps"):
+// - a loose registration needs developer mode (documented: ERROR_INSTALL_POLICY_FAILURE,
+//   0x80073CFF, "a Windows developer license or a sideloading-enabled system"); refusing one
+//   without RegisterPackageOptions.DeveloperMode with the same code is the stand-in's choice;
+// - the manifest must be one (0x80073CF6, ERROR_INSTALL_REGISTRATION_FAILURE, with the reason
+//   worded as Windows' "App manifest validation error: Line L, Column C, Reason: …");
 // - a package that allows external content needs its ExternalLocationUri, a folder that holds
-//   the executables the manifest names (0x80073CF6);
-// - a version already registered with other contents cannot be registered again
-//   (ERROR_PACKAGE_ALREADY_EXISTS, 0x80073CFB; the same contents register again);
+//   the executables the manifest names (documented for sparse packages; the code, 0x80073CF6, is
+//   the stand-in's choice);
+// - a loose registration of a version already registered re-registers it in place, as a
+//   developer's edit-and-register loop does (the stand-in's understanding: Windows documents
+//   ERROR_PACKAGE_ALREADY_EXISTS, 0x80073CFB, for a packed package that is not bitwise identical);
 // - removing a package that is not registered is ERROR_INSTALL_PACKAGE_NOT_FOUND (0x80073CF1).
-// (learn.microsoft.com/windows/win32/appxpkg/troubleshooting, "Common error codes".)
 // A packed .msix is not opened: AddPackageByUriAsync fails with E_NOTIMPL, saying so.
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -31,7 +34,6 @@ const DEPLOYMENT = 'Windows.Management.Deployment';
 const OPERATION = `Windows.Foundation.IAsyncOperationWithProgress\`2<${DEPLOYMENT}.DeploymentResult, ${DEPLOYMENT}.DeploymentProgress>`;
 const ERROR_INSTALL_PACKAGE_NOT_FOUND = 0x80073cf1 | 0;
 const ERROR_INSTALL_REGISTRATION_FAILURE = 0x80073cf6 | 0;
-const ERROR_PACKAGE_ALREADY_EXISTS = 0x80073cfb | 0;
 const ERROR_INSTALL_POLICY_FAILURE = 0x80073cff | 0;
 const ARCHITECTURES: Readonly<Record<string, number>> = { x86: 0, arm: 5, x64: 9, neutral: 11, arm64: 12 };
 
@@ -279,9 +281,9 @@ function register(packages: Map<string, StandInPackage>, state: { developerMode:
     }
   }
   const fullName = `${info.name}_${info.version}_${info.architecture}__${publisherId(info.publisher)}`;
-  const existing = packages.get(fullName);
-  if (existing && existing.manifestText !== text) {
-    throw failure(ERROR_PACKAGE_ALREADY_EXISTS, `Package ${fullName} is already installed with other contents, and reinstallation was blocked (0x80073CFB).`);
+  // Another version of the same package (name and publisher) is replaced: one per family.
+  for (const [other, entry] of packages) {
+    if (other !== fullName && entry.info.name === info.name && entry.info.publisher === info.publisher) packages.delete(other);
   }
   packages.set(fullName, { fullName, info, manifestPath: path, manifestText: text, externalPath });
 }

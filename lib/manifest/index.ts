@@ -18,7 +18,7 @@ export { logoPng, writePackageLayout } from './layout.js';
 export { buildLauncher, readLauncherInfo, writeLauncher, type LauncherIdentity, type LauncherInfo } from './launcher.js';
 export { readPackageManifest, type PackageManifestInfo } from './package-info.js';
 export {
-  registerPackage, unregisterPackage, findPackages, explainDeployment,
+  registerPackage, unregisterPackage, findPackages, explainDeployment, PackageInputError,
   type PackageRegistrationOptions, type RegisteredPackage,
 } from './register.js';
 export { XmlSyntaxError, parseXml, type XmlAttribute, type XmlDocument, type XmlElement } from './xml.js';

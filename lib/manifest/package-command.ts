@@ -43,11 +43,16 @@ export interface PackageCommandIo {
   readonly progress?: { write(text: string): unknown; readonly isTTY?: boolean };
 }
 
-const REGISTRATION_VALUES = ['--package', '--app-dir', '--name'] as const;
+/** What each registration command takes. */
+const REGISTRATION_OPTIONS = {
+  register: { values: ['--package', '--app-dir'], flags: ['--allow-unsigned'] },
+  unregister: { values: ['--package', '--name'], flags: [] },
+  status: { values: ['--package', '--name'], flags: [] },
+} as const;
 
 /** `winbg package register | unregister | status`: the package's registration with Windows (register.ts). */
 async function registration(command: 'register' | 'unregister' | 'status', args: readonly string[], io: PackageCommandIo): Promise<PackageCommandResult> {
-  const options = parseOptions(args, { values: REGISTRATION_VALUES, flags: ['--allow-unsigned'] }, `package ${command}`);
+  const options = parseOptions(args, REGISTRATION_OPTIONS[command], `package ${command}`);
   const cwd = io.cwd ?? process.cwd();
   const packagePath = resolve(cwd, options.values.get('--package') ?? 'package');
   // The name: given, or the Identity of the package folder's manifest.
@@ -62,7 +67,7 @@ async function registration(command: 'register' | 'unregister' | 'status', args:
       throw new ManifestUsageError((error as Error).message);
     }
   };
-  const { registerPackage, unregisterPackage, findPackages } = await import('./register.js');
+  const { registerPackage, unregisterPackage, findPackages, PackageInputError } = await import('./register.js');
   const describe = (p: RegisteredPackage): string =>
     `${p.fullName}${p.developmentMode ? ' (developer mode)' : ''}\n  installed: ${p.installedPath}${p.externalPath ? `\n  external location: ${p.externalPath}` : ''}`;
   const progress = io.progress;
@@ -77,15 +82,19 @@ async function registration(command: 'register' | 'unregister' | 'status', args:
   switch (command) {
     case 'register': {
       try {
+        const appDir = options.values.get('--app-dir');
+        // A folder's manifest says whether it is sparse (its external location defaults to .); a
+        // .msix is added with an external location only when --app-dir gives one.
+        const packed = existsSync(packagePath) && !existsSync(join(packagePath, 'AppxManifest.xml')) && /\.(msix|appx)$/i.test(packagePath);
         const registered = await registerPackage({
           package: packagePath,
-          externalLocation: resolve(cwd, options.values.get('--app-dir') ?? '.'),
+          ...(appDir !== undefined || !packed ? { externalLocation: resolve(cwd, appDir ?? '.') } : {}),
           ...(options.flags.has('--allow-unsigned') ? { allowUnsigned: true } : {}),
           ...(onProgress ? { onProgress } : {}),
         });
         return { exitCode: 0, output: registered ? `registered ${describe(registered)}\n` : 'registered (the package was this user\'s already: winbg package status --name NAME shows it)\n' };
       } catch (error) {
-        if (error instanceof TypeError) throw new ManifestUsageError(error.message.replace(/^registerPackage: /, '').replace(/\bexternalLocation\b/g, '--app-dir').replace(/^package /, '--package '));
+        if (error instanceof PackageInputError) throw new ManifestUsageError(error.message.replace(/^registerPackage: /, '').replace(/\bexternalLocation\b/g, '--app-dir').replace(/^package /, '--package '));
         throw error;
       }
     }

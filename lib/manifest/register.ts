@@ -22,6 +22,11 @@ import { readPackageManifest, type PackageManifestInfo } from './package-info.js
 
 export type { PackageManifestInfo };
 
+/** Bad input to registerPackage (a TypeError that names the option), before Windows is asked. */
+export class PackageInputError extends TypeError {
+  override readonly name = 'PackageInputError';
+}
+
 export interface PackageRegistrationOptions {
   /** The package: its folder (holding AppxManifest.xml, as `winbg package init` writes it) or a packed .msix/.appx file. */
   readonly package: string;
@@ -60,7 +65,7 @@ export function explainDeployment(hresult: number, className = 'Windows.Manageme
     case 0x80073cf3:
       return 'the package failed update, dependency or conflict validation (0x80073CF3): it conflicts with an installed package (unregister it first), a dependency is missing, or its ProcessorArchitecture does not match this machine';
     case 0x80073cf6:
-      return 'Windows could not register the package (0x80073CF6, ERROR_INSTALL_REGISTRATION_FAILURE): most often the manifest is not valid; Windows\' text below names the line and the rule (check it with ../shared/appx-schema/validate or `winbg package init` again)';
+      return 'Windows could not register the package (0x80073CF6, ERROR_INSTALL_REGISTRATION_FAILURE): most often the manifest is not valid; Windows\' text below names the line and the rule (`winbg doctor --package DIR --clsid GUID` checks what winbg knows of; `winbg package init` writes a valid one)';
     case 0x80073cf9:
       return 'the installation failed (0x80073CF9, ERROR_INSTALL_FAILED); Windows\' text below says why (Get-AppxLog in PowerShell shows the deployment log)';
     case 0x80073cfb:
@@ -77,15 +82,18 @@ export function explainDeployment(hresult: number, className = 'Windows.Manageme
       return 'the package is not signed (0x800B0100, TRUST_E_NOSIGNATURE): sign it, add it with allowUnsigned (Windows 11, with the unsigned Publisher OID), or register the folder loose in developer mode';
     case REGDB_E_CLASSNOTREG >>> 0:
     case CLASS_E_CLASSNOTAVAILABLE >>> 0:
-      return `${className} is not available here: package registration needs Windows 10 2004 or later (Wine has no Windows.Management.Deployment)`;
+      return `${className} is not available here: package registration needs Windows 10 2004 or later (Wine 8 has no Windows.Management.Deployment, Wine 10 a PackageManager without RegisterPackageOptions)`;
     default:
       return undefined;
   }
 }
 
 /** The error of a failed deployment: Windows' HRESULT, what it means, and Windows' own text. */
+/** Errors deploymentError made: not explained a second time by an outer call. */
+const explainedErrors = new WeakSet<object>();
+
 function deploymentError(what: string, error: unknown, operation?: { result: DeploymentResult | null }): unknown {
-  if (!(error instanceof ComError)) return error;
+  if (!(error instanceof ComError) || explainedErrors.has(error)) return error;
   if (!operation && explainDeployment(error.hresult) === undefined) return error;
   const result = operation?.result;
   let hresult = error.hresult;
@@ -103,7 +111,9 @@ function deploymentError(what: string, error: unknown, operation?: { result: Dep
     // the result itself is unreadable: the HRESULT is what there is
   }
   const explanation = explainDeployment(hresult, /^[A-Z]\w*(\.\w+)+$/.test(what) ? what : undefined) ?? `the deployment failed with ${hresultHex(hresult)} (${hresultMessage(hresult)})`;
-  return new ComError(hresult, `${what}: ${explanation}${text ? `\nWindows says: ${text.trim()}` : ''}`, { cause: error });
+  const explainedError = new ComError(hresult, `${what}: ${explanation}${text ? `\nWindows says: ${text.trim()}` : ''}`, { cause: error });
+  explainedErrors.add(explainedError);
+  return explainedError;
 }
 
 /** Runs `action`, turning a ComError into one that says what it means. */
@@ -120,11 +130,12 @@ function fileUri(path: string): Uri {
 }
 
 /** Awaits a deployment operation, with progress, and turns its failure into an explained ComError. */
-async function deployment(what: string, start: () => object, options: Pick<PackageRegistrationOptions, 'onProgress' | 'signal'>): Promise<void> {
+async function deployment(what: string, start: () => object, options: Pick<PackageRegistrationOptions, 'onProgress' | 'signal'>): Promise<DeploymentResult> {
   const operation = explained(what, start) as object & { GetResults(): DeploymentResult };
   const { onProgress } = options;
+  let result: DeploymentResult;
   try {
-    await asPromise<DeploymentResult, DeploymentProgress>(operation, {
+    result = await asPromise<DeploymentResult, DeploymentProgress>(operation, {
       ...(options.signal ? { signal: options.signal } : {}),
       ...(onProgress ? { onProgress: (progress) => onProgress({ percent: progress.percentage, state: progress.state === 0 ? 'queued' : 'processing' }) } : {}),
     });
@@ -139,6 +150,19 @@ async function deployment(what: string, start: () => object, options: Pick<Packa
     throw deploymentError(what, error, { result });
   }
   onProgress?.({ percent: 100, state: 'completed' });
+  return result;
+}
+
+/**
+ * Whether Windows registered the package now: with DeferRegistrationWhenPackagesAreInUse it waits
+ * for the app's processes to exit (DeploymentResult.IsRegistered false, IDeploymentResult2).
+ */
+function registeredNow(result: DeploymentResult): boolean {
+  try {
+    return (result as unknown as { IsRegistered: boolean }).IsRegistered !== false;
+  } catch {
+    return true; // before Windows 10 1809 there is no IsRegistered: no deferral either
+  }
 }
 
 /**
@@ -153,22 +177,27 @@ async function deployment(what: string, start: () => object, options: Pick<Packa
  *   what it means and Windows' own text when Windows refuses.
  */
 export async function registerPackage(options: PackageRegistrationOptions): Promise<RegisteredPackage | null> {
-  if (typeof options !== 'object' || options === null) throw new TypeError('registerPackage: expected options { package, externalLocation?, allowUnsigned?, onProgress?, signal? }');
-  if (typeof options.package !== 'string' || options.package === '') throw new TypeError('registerPackage: package must be the package\'s folder (with AppxManifest.xml) or a .msix file');
+  if (typeof options !== 'object' || options === null) throw new PackageInputError('registerPackage: expected options { package, externalLocation?, allowUnsigned?, onProgress?, signal? }');
+  if (typeof options.package !== 'string' || options.package === '') throw new PackageInputError('registerPackage: package must be the package\'s folder (with AppxManifest.xml) or a .msix file');
   const path = resolve(options.package);
-  if (!existsSync(path)) throw new TypeError(`registerPackage: package ${path} does not exist (run \`winbg package init\` first, or give its --out folder)`);
+  if (!existsSync(path)) throw new PackageInputError(`registerPackage: package ${path} does not exist (run \`winbg package init\` first, or give its --out folder)`);
   const packed = statSync(path).isFile();
-  if (packed && !/\.(msix|appx)$/i.test(path)) throw new TypeError(`registerPackage: package ${path} is a file but not a .msix or .appx; give the package's folder (with AppxManifest.xml) or a packed package`);
+  if (packed && !/\.(msix|appx)$/i.test(path)) throw new PackageInputError(`registerPackage: package ${path} is a file but not a .msix or .appx; give the package's folder (with AppxManifest.xml) or a packed package`);
   const manifestPath = packed ? null : join(path, 'AppxManifest.xml');
-  if (manifestPath && !existsSync(manifestPath)) throw new TypeError(`registerPackage: ${path} holds no AppxManifest.xml (run \`winbg package init --out ${path}\`)`);
-  const info = manifestPath ? readPackageManifest(readFileSync(manifestPath, 'utf8'), manifestPath) : null;
+  if (manifestPath && !existsSync(manifestPath)) throw new PackageInputError(`registerPackage: ${path} holds no AppxManifest.xml (run \`winbg package init --out ${path}\`)`);
+  let info: PackageManifestInfo | null = null;
+  try {
+    info = manifestPath ? readPackageManifest(readFileSync(manifestPath, 'utf8'), manifestPath) : null;
+  } catch (error) {
+    throw error instanceof TypeError ? new PackageInputError(error.message) : error;
+  }
   const external = options.externalLocation === undefined ? process.cwd() : resolve(options.externalLocation);
   const sparse = info ? info.sparse : options.externalLocation !== undefined;
   if (sparse) {
-    if (!existsSync(external) || !statSync(external).isDirectory()) throw new TypeError(`registerPackage: externalLocation ${external} is not a folder (the app's folder, which holds the launcher)`);
+    if (!existsSync(external) || !statSync(external).isDirectory()) throw new PackageInputError(`registerPackage: externalLocation ${external} is not a folder (the app's folder, which holds the launcher)`);
     for (const executable of info?.executables ?? []) {
       const file = isAbsolute(executable) ? executable : join(external, ...executable.split(/[\\/]/));
-      if (!existsSync(file)) throw new TypeError(`registerPackage: the manifest's Executable ${executable} is not in the external location ${external} (build the launcher with \`winbg package init --launcher-from …\`, or give externalLocation)`);
+      if (!existsSync(file)) throw new PackageInputError(`registerPackage: the manifest's Executable ${executable} is not in the external location ${external} (build the launcher with \`winbg package init --launcher-from …\`, or give externalLocation)`);
     }
   }
   const manager = explained('Windows.Management.Deployment.PackageManager', () => PackageManager.create());
@@ -179,13 +208,15 @@ export async function registerPackage(options: PackageRegistrationOptions): Prom
     settings.DeveloperMode = true;
     settings.DeferRegistrationWhenPackagesAreInUse = true;
     if (sparse) settings.ExternalLocationUri = fileUri(external);
-    await deployment('RegisterPackageByUriAsync', () => manager.RegisterPackageByUriAsync(fileUri(manifestPath), settings), options);
+    const result = await deployment('RegisterPackageByUriAsync', () => manager.RegisterPackageByUriAsync(fileUri(manifestPath), settings), options);
+    if (!registeredNow(result)) throw new ComError(0x80073d02 | 0, 'registerPackage: Windows deferred the registration until the package\'s processes exit (DeferRegistrationWhenPackagesAreInUse): close the app, its server process too; the new version is registered then');
   } else {
     const settings = explained('Windows.Management.Deployment.AddPackageOptions', () => AddPackageOptions.create());
     settings.DeferRegistrationWhenPackagesAreInUse = true;
     if (options.allowUnsigned) settings.AllowUnsigned = true;
     if (sparse) settings.ExternalLocationUri = fileUri(external);
-    await deployment('AddPackageByUriAsync', () => manager.AddPackageByUriAsync(fileUri(path), settings), options);
+    const result = await deployment('AddPackageByUriAsync', () => manager.AddPackageByUriAsync(fileUri(path), settings), options);
+    if (!registeredNow(result)) throw new ComError(0x80073d02 | 0, 'registerPackage: Windows deferred the registration until the package\'s processes exit (DeferRegistrationWhenPackagesAreInUse): close the app, its server process too; the new version is registered then');
   }
   if (!info) return allPackages(manager).find((p) => !before!.has(p.fullName)) ?? null;
   const found = findPackages(info.name, manager).find((p) => p.publisher === info.publisher && p.version === info.version);

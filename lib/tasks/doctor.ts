@@ -9,9 +9,9 @@ import { isWindows, koffi, koffiLoader } from '../ffi/koffi.js';
 import { nativeUnknownUnavailable } from '../ffi/native-unknown.js';
 import { Guid } from '../com/guid.js';
 import { ComError, ERROR_NOT_SUPPORTED } from '../com/hresult.js';
-import { checkManifest, explainDeployment, findPackages, readPackageManifest, type PackageManifestInfo, type RegisteredPackage } from '../manifest/index.js';
+import { checkManifest, findPackages, readPackageManifest, type PackageManifestInfo, type RegisteredPackage } from '../manifest/index.js';
 import { activationFactory, runtimeClass } from '../winrt/index.js';
-import { explain, listBackgroundTasks, packageIdentity, requestBackgroundAccess } from './index.js'; // the whole of winbg/tasks: one chunk of the bundle
+import { backgroundAccessStatus, explain, listBackgroundTasks, packageIdentity } from './index.js'; // the whole of winbg/tasks: one chunk of the bundle
 import { readRecord } from './records.js';
 
 export interface Finding {
@@ -121,7 +121,7 @@ export async function diagnose(options: DoctorOptions = {}): Promise<Finding[]> 
   }
   if (manifestInfo) {
     const info = manifestInfo;
-    const external = (registered as RegisteredPackage | null)?.externalPath || (options.appDir !== undefined ? resolve(options.appDir) : process.cwd());
+    const external = options.appDir !== undefined ? resolve(options.appDir) : (registered as RegisteredPackage | null)?.externalPath || process.cwd();
     const base = info.sparse ? external : manifestPath ? resolve(manifestPath, '..') : process.cwd();
     for (const executable of info.executables) {
       const file = isAbsolute(executable) ? executable : join(base, ...executable.split(/[\\/]/));
@@ -152,10 +152,12 @@ export async function diagnose(options: DoctorOptions = {}): Promise<Finding[]> 
   const access = unavailable(`${NS}.BackgroundExecutionManager`);
   if (access) add('background access', 'skipped', access);
   else {
-    await guard('background access', async () => {
-      const status = await requestBackgroundAccess();
-      if (DENIED.has(status)) add('background access', 'error', `RequestAccessAsync answered ${status}: the user or a policy turned background activity off for this app (Settings > Apps > the app > Background apps permissions, or Battery saver)`);
-      else add('background access', 'ok', `RequestAccessAsync answered ${status}`);
+    await guard('background access', () => {
+      // GetAccessStatus, which changes nothing (RequestAccessAsync would ask for it).
+      const status = backgroundAccessStatus();
+      if (DENIED.has(status)) add('background access', 'error', `GetAccessStatus answers ${status}: the user or a policy turned background activity off for this app (Settings > Apps > the app > Background apps permissions, or Battery saver)`);
+      else if (status === 'Unspecified') add('background access', 'warning', 'GetAccessStatus answers Unspecified: the app has not asked yet; call requestBackgroundAccess() (RequestAccessAsync), which Windows asks of an app before it registers background tasks');
+      else add('background access', 'ok', `GetAccessStatus answers ${status}`);
     });
   }
   const api = unavailable('Windows.Foundation.Metadata.ApiInformation');
@@ -182,15 +184,21 @@ let regGetValue: ((...args: unknown[]) => number) | undefined;
 
 /**
  * Developer mode: HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\AppModelUnlock's
- * AllowDevelopmentWithoutDevLicense is 1 ("Enable your device for development").
+ * AllowDevelopmentWithoutDevLicense is 1 ("Enable your device for development"), or the group
+ * policy's (HKLM\SOFTWARE\Policies\Microsoft\Windows\Appx) is.
  */
 function developerMode(add: (check: string, level: Finding['level'], message: string) => void): void {
   regGetValue ??= koffi.load('advapi32.dll').func('int32_t __stdcall RegGetValueW(intptr_t hkey, const char16_t *subKey, const char16_t *value, uint32_t flags, void *type, _Out_ uint32_t *data, _Inout_ uint32_t *size)') as (...args: unknown[]) => number;
   const HKEY_LOCAL_MACHINE = -0x7ffffffe; // (HKEY)(ULONG_PTR)(LONG)0x80000002, sign-extended (winreg.h)
   const RRF_RT_REG_DWORD = 0x10;
-  const data: [number] = [0];
-  const code = regGetValue(HKEY_LOCAL_MACHINE, 'SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\AppModelUnlock', 'AllowDevelopmentWithoutDevLicense', RRF_RT_REG_DWORD, null, data, [4]);
-  const on = code === 0 && data[0] === 1;
-  if (on) add('developer mode', 'ok', 'on: a package folder registers loose (winbg package register)');
-  else add('developer mode', 'warning', `off${code !== 0 && code !== 2 ? ` (the registry answered Win32 error ${code})` : ''}: a loose registration (winbg package register) needs it: Settings > System > For developers > Developer Mode; ${explainDeployment(0x80073cff)?.replace(/^.*?: /, '') ?? ''}`.replace(/; $/, ''));
+  const read = (key: string): { code: number; on: boolean } => {
+    const data: [number] = [0];
+    const code = regGetValue!(HKEY_LOCAL_MACHINE, key, 'AllowDevelopmentWithoutDevLicense', RRF_RT_REG_DWORD, null, data, [4]);
+    return { code, on: code === 0 && data[0] === 1 };
+  };
+  // The setting, or the group policy that turns it on (ERROR_FILE_NOT_FOUND, 2: not set).
+  const setting = read('SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\AppModelUnlock');
+  const policy = read('SOFTWARE\\Policies\\Microsoft\\Windows\\Appx');
+  if (setting.on || policy.on) add('developer mode', 'ok', `on${policy.on ? ' (by policy)' : ''}: a package folder registers loose (winbg package register)`);
+  else add('developer mode', 'warning', `off${setting.code !== 0 && setting.code !== 2 ? ` (the registry answered Win32 error ${setting.code})` : ''}: a loose registration (winbg package register) needs it: Settings > System > For developers > Developer Mode`);
 }

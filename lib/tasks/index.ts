@@ -5,7 +5,7 @@ export { serve, isActivation, DEFAULT_ACTIVATION_ARGUMENT, type ServeOptions, ty
 export { serveInWorker, type WorkerServeOptions, type WorkerTaskServer, type WorkerStopReason } from './worker.js';
 export { triggerBackgroundTask, IPackageDebugSettings, PACKAGE_DEBUG_SETTINGS_CLSID, type TriggeredTask } from './trigger.js';
 export {
-  registerBackgroundTask, unregisterBackgroundTask, listBackgroundTasks, requestBackgroundAccess, explain,
+  registerBackgroundTask, unregisterBackgroundTask, listBackgroundTasks, requestBackgroundAccess, backgroundAccessStatus, explain,
   timeTrigger, maintenanceTrigger, systemTrigger, applicationTrigger,
   type RegisterOptions as RegisterTaskOptions, type TaskRegistration, type Trigger, type ApplicationTrigger, type SystemTriggerName, type ConditionName,
 } from './registration.js';

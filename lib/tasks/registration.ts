@@ -370,6 +370,13 @@ export function unregisterBackgroundTask(name: string, options: { cancel?: boole
   return matching.length;
 }
 
+/** The app's background access as it is, without asking (BackgroundExecutionManager.GetAccessStatus): 'Unspecified' until the app asks. */
+export function backgroundAccessStatus(): string {
+  const manager = runtimeClass<{ GetAccessStatus(): number }>(`${NS}.BackgroundExecutionManager`);
+  const status = explained(() => manager.GetAccessStatus(), 'BackgroundExecutionManager.GetAccessStatus');
+  return Object.entries(enumValues('BackgroundAccessStatus')).find(([, v]) => v === status)?.[0] ?? String(status);
+}
+
 /**
  * BackgroundExecutionManager.RequestAccessAsync: the BackgroundAccessStatus's name
  * ('AllowedSubjectToSystemPolicy', 'DeniedByUser'…).

@@ -13,7 +13,7 @@ import { createHost, installDeploymentStandIn, type HostOptions } from '../../li
 import { comServerExtension, registerPackage } from '../../lib/manifest/index.js';
 import { packageCommand } from '../../lib/manifest/package-command.js';
 import { diagnose, type Finding } from '../../lib/tasks/doctor.js';
-import { registerBackgroundTask, systemTrigger, timeTrigger } from '../../lib/tasks/index.js';
+import { registerBackgroundTask, requestBackgroundAccess, systemTrigger, timeTrigger } from '../../lib/tasks/index.js';
 import { removeTree } from '../support/files.js';
 
 const CLSID = '14C5882B-35D3-41BE-86B2-5106269B97E6';
@@ -100,6 +100,7 @@ async function world(hostOptions: HostOptions = {}, { register = true } = {}): P
 
 test('against the portable host and the stand-in: the package, its manifest, the launcher, the registration, access, all found', async () => {
   using w = await world();
+  await requestBackgroundAccess();
   registerBackgroundTask({ name: 'primes', clsid: CLSID, trigger: timeTrigger(15) });
   const findings = await diagnose({ clsids: [CLSID], package: w.packageDir, name: 'primes' });
   assert.match(message(findings, 'package registration', 'ok'), /^Winbg\.Doctor_1\.0\.0\.0_neutral__\w{13} is registered for this user, external location /);
@@ -107,18 +108,33 @@ test('against the portable host and the stand-in: the package, its manifest, the
   assert.ok(findings.some((f) => f.check === 'manifest' && f.message === `declares ${CLSID} in a com:ExeServer`));
   assert.match(message(findings, 'launcher', 'ok'), /winbg-node\.exe exists$/);
   assert.match(message(findings, 'registration', 'ok'), new RegExp(`^primes \\(.*\\), trigger Windows\\.ApplicationModel\\.Background\\.TimeTrigger, COM class ${CLSID}`));
-  assert.match(message(findings, 'background access', 'ok'), /RequestAccessAsync answered AllowedSubjectToSystemPolicy/);
+  assert.match(message(findings, 'background access', 'ok'), /GetAccessStatus answers AllowedSubjectToSystemPolicy/);
   assert.equal(findings.filter((f) => f.level === 'error'), isWindows ? findings.filter((f) => f.level === 'error' && f.check === 'package identity') : []);
 });
 
 test('what fails says what to do: not registered, no launcher, no registration of the name, access denied', async () => {
   using w = await world({ access: 'DeniedByUser' }, { register: false });
   rmSync(join(w.dir, 'winbg-node.exe'));
+  const before = await diagnose({ package: w.packageDir });
+  assert.match(message(before, 'background access', 'warning'), /Unspecified: the app has not asked yet/, 'the doctor asks nothing itself');
+  await requestBackgroundAccess();
   const findings = await diagnose({ clsids: [CLSID], package: w.packageDir, appDir: w.dir, name: 'primes' });
   assert.match(message(findings, 'package registration', 'error'), /Winbg\.Doctor is not registered for this user: winbg package register/);
   assert.match(message(findings, 'launcher', 'error'), /Executable winbg-node\.exe is not at .*winbg package init --launcher-from <runtime>\.exe \(in the app's folder/);
   assert.match(message(findings, 'registration', 'error'), /no registration named primes/);
-  assert.match(message(findings, 'background access', 'error'), /answered DeniedByUser: .*Background apps/);
+  assert.match(message(findings, 'background access', 'error'), /answers DeniedByUser: .*Background apps/);
+});
+
+test('--app-dir, when given, is where the launcher is looked for, over the registered external location', async () => {
+  using w = await world();
+  const elsewhere = mkdtempSync(join(tmpdir(), 'winbg-doctor-elsewhere-'));
+  try {
+    const findings = await diagnose({ package: w.packageDir, appDir: elsewhere });
+    assert.match(message(findings, 'launcher', 'error'), new RegExp(`is not at ${elsewhere.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')}`));
+    assert.match(message(await diagnose({ package: w.packageDir }), 'launcher', 'ok'), /winbg-node\.exe exists$/, 'the registered external location otherwise');
+  } finally {
+    removeTree(elsewhere);
+  }
 });
 
 test('a COM task on a SystemTrigger (which Windows refuses with 0x80070032): the registration is flagged, with the triggers to use', async () => {

@@ -30,7 +30,8 @@ const config = JSON.parse(readFileSync(args.find((a) => a.endsWith('.json'))!, '
 // One file per thread (the main thread's is config.log, a worker's adds .thread-N): two threads
 // appending to one file interleave inside a line under bun.exe on Wine. The test merges them.
 const logFile = isMainThread ? config.log : `${config.log}.thread-${threadId}`;
-const log = (fields: Record<string, unknown>): void => appendFileSync(logFile, `${JSON.stringify({ pid: process.pid, thread: threadId, time: Date.now(), ...fields })}\n`);
+// time in milliseconds with a fraction (performance.timeOrigin + now()): the test orders two threads' lines by it.
+const log = (fields: Record<string, unknown>): void => appendFileSync(logFile, `${JSON.stringify({ pid: process.pid, thread: threadId, time: performance.timeOrigin + performance.now(), ...fields })}\n`);
 log({ type: 'started', argv: args, mainThread: isMainThread, exe: process.execPath });
 if (config.heartbeat) {
   let expected = Date.now() + 250;

@@ -65,7 +65,8 @@ export const MAX_LOCAL_SERVER = 259;
 
 /** Registers `command` as the class's local server; returns the undo. */
 export function registerLocalServer(clsid: string, command: string): () => void {
-  if (command.length > MAX_LOCAL_SERVER) {
+  // Measured under Wine; whether Windows has the same limit was not checked.
+  if (process.env.WINBG_UNDER_WINE === '1' && command.length > MAX_LOCAL_SERVER) {
     throw new Error(`the LocalServer32 command line is ${command.length} characters, more than the ${MAX_LOCAL_SERVER} Wine's COM starts (REGDB_E_CLASSNOTREG): shorten the paths in it (${command})`);
   }
   const key = `CLSID\\{${clsid}}`;
