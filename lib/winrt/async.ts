@@ -2,6 +2,7 @@
 // Promises: a projected asynchronous operation is awaitable, `asPromise` adds cancellation
 // (AbortSignal → IAsyncInfo.Cancel) and progress; a failed operation rejects with the ComError of
 // its ErrorCode. `fromPromise` goes the other way, for JS code that implements WinRT APIs.
+import { keepAwake } from '../ffi/koffi.js';
 import { ComError, ERROR_CANCELLED, E_ILLEGAL_METHOD_CALL, S_OK } from '../com/hresult.js';
 import { createObject } from '../com/implement.js';
 import type { Com } from '../com/pointer.js';
@@ -50,7 +51,7 @@ export function asPromise<T = unknown, P = unknown>(operation: object, options: 
   const promise = new Promise<T>((resolve, reject) => {
     // The completion arrives from a Windows thread, through koffi's queue, which does not keep
     // the event loop alive: without this timer, Node would exit while Windows is still working.
-    const keepAlive = setInterval(() => {}, 0x7fffffff);
+    const keepAlive = keepAwake();
     let aborted = false;
     const onAbort = (): void => {
       aborted = true;
@@ -62,7 +63,7 @@ export function asPromise<T = unknown, P = unknown>(operation: object, options: 
     };
     if (onProgress) op.Progress = (_: unknown, progress: P) => onProgress(progress);
     const completed = (_: unknown, status: number): void => {
-      clearInterval(keepAlive);
+      keepAlive.stop();
       signal?.removeEventListener('abort', onAbort);
       if (status === AsyncStatus.Completed) {
         try {
@@ -87,7 +88,7 @@ export function asPromise<T = unknown, P = unknown>(operation: object, options: 
       // Windows calls a handler set after completion right away, so there is no race here.
       op.Completed = completed;
     } catch (error) {
-      clearInterval(keepAlive);
+      keepAlive.stop();
       throw error;
     }
     if (signal) {
