@@ -143,23 +143,6 @@ export type { TypeObject as NativeType } from 'koffi';
 /** True when running on Windows (natively or under Wine), where ole32/combase are real. */
 export const isWindows: boolean = process.platform === 'win32';
 
-/** How often {@link keepAwake}'s timer runs the event loop. */
-export const WAKE_MS = 1000;
-
-/**
- * Keeps the event loop alive while native threads may call into JS (koffi's queue of their calls
- * does not), and runs it at least once a second. koffi hands such a call to the JS thread through
- * the runtime's thread-safe function, a libuv async handle in Node and Bun, whose wake-up is a
- * completion packet on the loop's I/O completion port on Windows. Under Wine, an activation of a
- * served task was seen to wait forever now and then (README, Known problems): should that be a
- * waiting loop not woken for a packet that is queued, the next tick takes it, so the wait lasts a
- * second at most; a packet that is lost outright is not helped by it. The cost is one empty timer
- * callback a second.
- */
-export function keepAwake(): { stop(): void } {
-  const timer = setInterval(() => {}, WAKE_MS);
-  return { stop: () => clearInterval(timer) };
-}
 
 /** A native address as koffi represents it. `0n` is never used: null pointers are `null`. */
 export type Pointer = bigint;

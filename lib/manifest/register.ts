@@ -171,7 +171,7 @@ function registeredNow(result: DeploymentResult): boolean {
  * executables), so that most mistakes are refused before Windows is asked.
  *
  * Resolves with the registered package; for a .msix, the package this user did not have before
- * (null when it was registered already, so that it cannot be told apart).
+ * (null when none or several are new: it was registered already, or something else was installed meanwhile).
  *
  * @throws TypeError naming the option when the input is wrong; ComError with Windows' HRESULT,
  *   what it means and Windows' own text when Windows refuses.
@@ -202,7 +202,7 @@ export async function registerPackage(options: PackageRegistrationOptions): Prom
   }
   const manager = explained('Windows.Management.Deployment.PackageManager', () => PackageManager.create());
   // A .msix's identity is inside it: the package it adds is the one this user did not have before.
-  const before = info ? null : new Set(allPackages(manager).map((p) => p.fullName));
+  const before = info ? null : new Set(fullNames(manager));
   if (manifestPath) {
     const settings = explained('Windows.Management.Deployment.RegisterPackageOptions', () => RegisterPackageOptions.create());
     settings.DeveloperMode = true;
@@ -218,10 +218,20 @@ export async function registerPackage(options: PackageRegistrationOptions): Prom
     const result = await deployment('AddPackageByUriAsync', () => manager.AddPackageByUriAsync(fileUri(path), settings), options);
     if (!registeredNow(result)) throw new ComError(0x80073d02 | 0, 'registerPackage: Windows deferred the registration until the package\'s processes exit (DeferRegistrationWhenPackagesAreInUse): close the app, its server process too; the new version is registered then');
   }
-  if (!info) return allPackages(manager).find((p) => !before!.has(p.fullName)) ?? null;
+  if (!info) {
+    // Exactly one new package is ours; none (it was registered already) or several (something
+    // else was installed meanwhile) cannot be told apart.
+    const added = allPackages(manager).filter((p) => !before!.has(p.fullName));
+    return added.length === 1 ? added[0]! : null;
+  }
   const found = findPackages(info.name, manager).find((p) => p.publisher === info.publisher && p.version === info.version);
   if (!found) throw new ComError(0x80073cf6 | 0, `registerPackage: Windows reported success, but no package ${info.name} ${info.version} of ${info.publisher} is registered for this user`);
   return found;
+}
+
+/** The full names of this user's packages (their Id only: nothing else of them is read). */
+function fullNames(manager: PackageManager): string[] {
+  return [...explained('FindPackagesForUser', () => manager.FindPackagesForUser(''))].map((item) => (item as Package).Id.FullName);
 }
 
 /** This user's packages (FindPackagesForUser with the current user, ''). */
@@ -253,7 +263,13 @@ function describePackage(item: Package): RegisteredPackage {
     version: `${v.Major}.${v.Minor}.${v.Build}.${v.Revision}`,
     installedPath: optional(() => item.InstalledPath),
     externalPath: optional(() => item.EffectiveExternalPath),
-    developmentMode: item.IsDevelopmentMode,
+    developmentMode: (() => {
+      try {
+        return item.IsDevelopmentMode;
+      } catch {
+        return false; // a package that does not say
+      }
+    })(),
   };
 }
 

@@ -191,14 +191,18 @@ function developerMode(add: (check: string, level: Finding['level'], message: st
   regGetValue ??= koffi.load('advapi32.dll').func('int32_t __stdcall RegGetValueW(intptr_t hkey, const char16_t *subKey, const char16_t *value, uint32_t flags, void *type, _Out_ uint32_t *data, _Inout_ uint32_t *size)') as (...args: unknown[]) => number;
   const HKEY_LOCAL_MACHINE = -0x7ffffffe; // (HKEY)(ULONG_PTR)(LONG)0x80000002, sign-extended (winreg.h)
   const RRF_RT_REG_DWORD = 0x10;
+  const RRF_SUBKEY_WOW6464KEY = 0x10000; // the 64-bit view, from a 32-bit runtime too
   const read = (key: string): { code: number; on: boolean } => {
     const data: [number] = [0];
-    const code = regGetValue!(HKEY_LOCAL_MACHINE, key, 'AllowDevelopmentWithoutDevLicense', RRF_RT_REG_DWORD, null, data, [4]);
+    const code = regGetValue!(HKEY_LOCAL_MACHINE, key, 'AllowDevelopmentWithoutDevLicense', RRF_RT_REG_DWORD | RRF_SUBKEY_WOW6464KEY, null, data, [4]);
     return { code, on: code === 0 && data[0] === 1 };
   };
   // The setting, or the group policy that turns it on (ERROR_FILE_NOT_FOUND, 2: not set).
   const setting = read('SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\AppModelUnlock');
   const policy = read('SOFTWARE\\Policies\\Microsoft\\Windows\\Appx');
-  if (setting.on || policy.on) add('developer mode', 'ok', `on${policy.on ? ' (by policy)' : ''}: a package folder registers loose (winbg package register)`);
+  // A policy that is set decides, 0 included; the setting counts only without one.
+  const on = policy.code === 0 ? policy.on : setting.on;
+  if (on) add('developer mode', 'ok', `on${policy.code === 0 ? ' (by policy)' : ''}: a package folder registers loose (winbg package register)`);
+  else if (policy.code === 0) add('developer mode', 'warning', 'off by group policy (Appx\\AllowDevelopmentWithoutDevLicense = 0): a loose registration (winbg package register) needs it; ask the machine\'s administrator');
   else add('developer mode', 'warning', `off${setting.code !== 0 && setting.code !== 2 ? ` (the registry answered Win32 error ${setting.code})` : ''}: a loose registration (winbg package register) needs it: Settings > System > For developers > Developer Mode`);
 }

@@ -13,7 +13,7 @@
 // has not begun, so the server cannot stop between CreateInstance and Run. (An object whose run
 // has ended does not hold it: a broker that died keeps its references until COM's rundown, which
 // may take minutes.)
-import { isWindows, keepAwake } from '../ffi/koffi.js';
+import { isWindows } from '../ffi/koffi.js';
 import { windows } from '../ffi/windows.js';
 import { ComError, CO_E_SERVER_STOPPING, RPC_E_CHANGED_MODE } from '../com/hresult.js';
 import type { Implementation } from '../com/object.js';
@@ -114,7 +114,7 @@ export function serve(tasks: BackgroundTask | readonly BackgroundTask[], options
   let stopped = false;
   let idle: ReturnType<typeof setTimeout> | null = null;
   // COM's calls reach JS through koffi's queue, which does not keep the event loop alive.
-  const keepAlive = keepAwake();
+  const keepAlive = setInterval(() => {}, 0x7fffffff);
   let resolveClosed!: (reason: StopReason) => void;
   const closed = new Promise<StopReason>((resolve) => (resolveClosed = resolve));
 
@@ -182,7 +182,7 @@ export function serve(tasks: BackgroundTask | readonly BackgroundTask[], options
   } catch (error) {
     for (const registration of registrations) registration.revoke();
     for (const off of unsubscribe) off();
-    keepAlive.stop();
+    clearInterval(keepAlive);
     releaseServer();
     throw error;
   }
@@ -221,7 +221,7 @@ export function serve(tasks: BackgroundTask | readonly BackgroundTask[], options
         errors.push(error);
       }
     }
-    keepAlive.stop();
+    clearInterval(keepAlive);
     releaseServer();
     resolveClosed(reason);
     if (errors.length > 0) throw errors[0];

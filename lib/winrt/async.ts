@@ -2,7 +2,6 @@
 // Promises: a projected asynchronous operation is awaitable, `asPromise` adds cancellation
 // (AbortSignal → IAsyncInfo.Cancel) and progress; a failed operation rejects with the ComError of
 // its ErrorCode. `fromPromise` goes the other way, for JS code that implements WinRT APIs.
-import { keepAwake } from '../ffi/koffi.js';
 import { ComError, ERROR_CANCELLED, E_ILLEGAL_METHOD_CALL, S_OK } from '../com/hresult.js';
 import { createObject } from '../com/implement.js';
 import type { Com } from '../com/pointer.js';
@@ -51,7 +50,7 @@ export function asPromise<T = unknown, P = unknown>(operation: object, options: 
   const promise = new Promise<T>((resolve, reject) => {
     // The completion arrives from a Windows thread, through koffi's queue, which does not keep
     // the event loop alive: without this timer, Node would exit while Windows is still working.
-    const keepAlive = keepAwake();
+    const keepAlive = setInterval(() => {}, 0x7fffffff);
     let aborted = false;
     const onAbort = (): void => {
       aborted = true;
@@ -61,9 +60,8 @@ export function asPromise<T = unknown, P = unknown>(operation: object, options: 
         // already complete: its Completed handler settles the promise
       }
     };
-    if (onProgress) op.Progress = (_: unknown, progress: P) => onProgress(progress);
     const completed = (_: unknown, status: number): void => {
-      keepAlive.stop();
+      clearInterval(keepAlive);
       signal?.removeEventListener('abort', onAbort);
       if (status === AsyncStatus.Completed) {
         try {
@@ -85,10 +83,11 @@ export function asPromise<T = unknown, P = unknown>(operation: object, options: 
       }
     };
     try {
+      if (onProgress) op.Progress = (_: unknown, progress: P) => onProgress(progress);
       // Windows calls a handler set after completion right away, so there is no race here.
       op.Completed = completed;
     } catch (error) {
-      keepAlive.stop();
+      clearInterval(keepAlive);
       throw error;
     }
     if (signal) {
