@@ -143,7 +143,6 @@ export type { TypeObject as NativeType } from 'koffi';
 /** True when running on Windows (natively or under Wine), where ole32/combase are real. */
 export const isWindows: boolean = process.platform === 'win32';
 
-
 /** A native address as koffi represents it. `0n` is never used: null pointers are `null`. */
 export type Pointer = bigint;
 

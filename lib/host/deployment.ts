@@ -18,23 +18,23 @@
 // A packed .msix is not opened: AddPackageByUriAsync fails with E_NOTIMPL, saying so.
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import '../generated/descriptors.js';
 import { Guid } from '../com/guid.js';
-import { CLASS_E_CLASSNOTAVAILABLE, ComError, E_INVALIDARG, E_NOTIMPL, REGDB_E_CLASSNOTREG, S_OK } from '../com/hresult.js';
+import {
+  CLASS_E_CLASSNOTAVAILABLE, ComError, E_INVALIDARG, E_NOTIMPL, ERROR_INSTALL_PACKAGE_NOT_FOUND, ERROR_INSTALL_POLICY_FAILURE, ERROR_INSTALL_REGISTRATION_FAILURE,
+  REGDB_E_CLASSNOTREG, S_OK,
+} from '../com/hresult.js';
 import type { Com } from '../com/pointer.js';
 import { isWindows } from '../ffi/koffi.js';
-import { readPackageManifest, type PackageManifestInfo } from '../manifest/package-info.js';
+import { executableFile, readPackageManifest, type PackageManifestInfo } from '../manifest/package-info.js';
 import { activationFactory, registerActivationFactory } from '../winrt/activation.js';
 import { fromPromise } from '../winrt/async.js';
 import { resolveType, type ResolvedInterface } from '../winrt/types.js';
 
 const DEPLOYMENT = 'Windows.Management.Deployment';
 const OPERATION = `Windows.Foundation.IAsyncOperationWithProgress\`2<${DEPLOYMENT}.DeploymentResult, ${DEPLOYMENT}.DeploymentProgress>`;
-const ERROR_INSTALL_PACKAGE_NOT_FOUND = 0x80073cf1 | 0;
-const ERROR_INSTALL_REGISTRATION_FAILURE = 0x80073cf6 | 0;
-const ERROR_INSTALL_POLICY_FAILURE = 0x80073cff | 0;
 const ARCHITECTURES: Readonly<Record<string, number>> = { x86: 0, arm: 5, x64: 9, neutral: 11, arm64: 12 };
 
 const interfaces = (...names: string[]): unknown[] => names.map((name) => (resolveType(name) as ResolvedInterface).iface);
@@ -187,11 +187,6 @@ function deploymentResult(hresult: number, errorText: string, registered: boolea
   };
 }
 
-/** A failure as Windows reports one: the HRESULT and the text DeploymentResult.ErrorText would carry. */
-function failure(hresult: number, text: string): ComError {
-  return new ComError(hresult, text);
-}
-
 /** The deployment operation: queued, processing, then `work`'s result or failure. */
 function operation(work: () => void, registered: boolean): Com {
   return fromPromise(async (report) => {
@@ -223,7 +218,7 @@ function packageObject(entry: StandInPackage): object {
     get_Id: () => id,
     get_IsFramework: () => false,
     get_IsDevelopmentMode: () => true,
-    get_InstalledPath: () => join(entry.manifestPath, '..'),
+    get_InstalledPath: () => dirname(entry.manifestPath),
     get_EffectiveExternalPath: () => entry.externalPath,
   };
 }
@@ -243,7 +238,7 @@ function packageManager(packages: Map<string, StandInPackage>, state: { develope
     },
     RemovePackageAsync(fullName: string): Com {
       return operation(() => {
-        if (!packages.delete(fullName)) throw failure(ERROR_INSTALL_PACKAGE_NOT_FOUND, `Removal failed. Package ${fullName} is not installed for the current user (0x80073CF1).`);
+        if (!packages.delete(fullName)) throw new ComError(ERROR_INSTALL_PACKAGE_NOT_FOUND, `Removal failed. Package ${fullName} is not installed for the current user (0x80073CF1).`);
       }, false);
     },
     // FindPackagesForUser(string) in the projection; its ABI name.
@@ -254,12 +249,13 @@ function packageManager(packages: Map<string, StandInPackage>, state: { develope
   };
 }
 
+/** A loose registration; each refusal is a ComError whose detail is the text DeploymentResult.ErrorText would carry. */
 function register(packages: Map<string, StandInPackage>, state: { developerMode: boolean }, href: string, values: Map<string, unknown>): void {
-  if (!values.get('DeveloperMode')) throw failure(ERROR_INSTALL_POLICY_FAILURE, 'Deployment Register operation rejected: registering a package from its manifest needs RegisterPackageOptions.DeveloperMode (0x80073CFF).');
-  if (!state.developerMode) throw failure(ERROR_INSTALL_POLICY_FAILURE, 'Deployment Register operation rejected: developer mode is off; a loose registration needs it (0x80073CFF).');
-  if (!href.startsWith('file:')) throw failure(ERROR_INSTALL_REGISTRATION_FAILURE, `the manifest URI ${href} is not a file: URI`);
+  if (!values.get('DeveloperMode')) throw new ComError(ERROR_INSTALL_POLICY_FAILURE, 'Deployment Register operation rejected: registering a package from its manifest needs RegisterPackageOptions.DeveloperMode (0x80073CFF).');
+  if (!state.developerMode) throw new ComError(ERROR_INSTALL_POLICY_FAILURE, 'Deployment Register operation rejected: developer mode is off; a loose registration needs it (0x80073CFF).');
+  if (!href.startsWith('file:')) throw new ComError(ERROR_INSTALL_REGISTRATION_FAILURE, `the manifest URI ${href} is not a file: URI`);
   const path = fileURLToPath(href);
-  if (!existsSync(path)) throw failure(ERROR_INSTALL_REGISTRATION_FAILURE, `error 0x80070002: the manifest ${path} was not found.`);
+  if (!existsSync(path)) throw new ComError(ERROR_INSTALL_REGISTRATION_FAILURE, `error 0x80070002: the manifest ${path} was not found.`);
   const text = readFileSync(path, 'utf8');
   let info: PackageManifestInfo;
   try {
@@ -267,17 +263,17 @@ function register(packages: Map<string, StandInPackage>, state: { developerMode:
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const at = /:(\d+):(\d+): (.*)$/s.exec(message) ?? /:(\d+): (.*)$/s.exec(message);
-    throw failure(ERROR_INSTALL_REGISTRATION_FAILURE, `error 0x80080204: App manifest validation error: ${at ? `Line ${at[1]}, ${at.length === 4 ? `Column ${at[2]}, ` : ''}Reason: ${at[at.length - 1]}` : message}`);
+    throw new ComError(ERROR_INSTALL_REGISTRATION_FAILURE, `error 0x80080204: App manifest validation error: ${at ? `Line ${at[1]}, ${at.length === 4 ? `Column ${at[2]}, ` : ''}Reason: ${at[at.length - 1]}` : message}`);
   }
   const external = values.get('ExternalLocationUri') as string | null | undefined;
   let externalPath = '';
   if (info.sparse) {
-    if (!external) throw failure(ERROR_INSTALL_REGISTRATION_FAILURE, 'the package allows external content (uap10:AllowExternalContent) but no ExternalLocationUri was given.');
+    if (!external) throw new ComError(ERROR_INSTALL_REGISTRATION_FAILURE, 'the package allows external content (uap10:AllowExternalContent) but no ExternalLocationUri was given.');
     externalPath = fileURLToPath(external);
-    if (!existsSync(externalPath) || !statSync(externalPath).isDirectory()) throw failure(ERROR_INSTALL_REGISTRATION_FAILURE, `the external location ${externalPath} is not a folder.`);
+    if (!existsSync(externalPath) || !statSync(externalPath).isDirectory()) throw new ComError(ERROR_INSTALL_REGISTRATION_FAILURE, `the external location ${externalPath} is not a folder.`);
     for (const executable of info.executables) {
-      const file = isAbsolute(executable) ? executable : join(externalPath, ...executable.split(/[\\/]/));
-      if (!existsSync(file)) throw failure(ERROR_INSTALL_REGISTRATION_FAILURE, `error 0x80070002: the executable ${executable} is not in the external location ${externalPath}.`);
+      const file = executableFile(externalPath, executable);
+      if (!existsSync(file)) throw new ComError(ERROR_INSTALL_REGISTRATION_FAILURE, `error 0x80070002: the executable ${executable} is not in the external location ${externalPath}.`);
     }
   }
   const fullName = `${info.name}_${info.version}_${info.architecture}__${publisherId(info.publisher)}`;

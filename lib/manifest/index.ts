@@ -16,7 +16,7 @@ export {
 } from './package.js';
 export { logoPng, writePackageLayout } from './layout.js';
 export { buildLauncher, readLauncherInfo, writeLauncher, type LauncherIdentity, type LauncherInfo } from './launcher.js';
-export { readPackageManifest, type PackageManifestInfo } from './package-info.js';
+export { executableFile, readPackageManifest, type PackageManifestInfo } from './package-info.js';
 export {
   registerPackage, unregisterPackage, findPackages, explainDeployment, PackageInputError,
   type PackageRegistrationOptions, type RegisteredPackage,

@@ -1,13 +1,13 @@
 // `winbg package init`: writes a package's folder (AppxManifest.xml and its logos) for the app's
 // background tasks, and the launcher COM starts (launcher.ts). Kept apart from lib/cli.ts so that it runs in-process in tests.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { buildLauncher } from './launcher.js';
 import { writeFileAtomically, writePackageLayout } from './layout.js';
 import { ManifestUsageError, parseOptions } from './options.js';
 import { packageManifest, RUNTIMES, type PackageManifestOptions, type PackageTask, type Runtime } from './package.js';
-import { readPackageManifest } from './package-info.js';
+import { executableFile, readPackageManifest } from './package-info.js';
 import type { RegisteredPackage } from './register.js';
 
 export { ManifestUsageError };
@@ -85,7 +85,7 @@ async function registration(command: 'register' | 'unregister' | 'status', args:
         const appDir = options.values.get('--app-dir');
         // A folder's manifest says whether it is sparse (its external location defaults to .); a
         // .msix is added with an external location only when --app-dir gives one.
-        const packed = existsSync(packagePath) && !existsSync(join(packagePath, 'AppxManifest.xml')) && /\.(msix|appx)$/i.test(packagePath);
+        const packed = statSync(packagePath, { throwIfNoEntry: false })?.isFile() === true;
         const registered = await registerPackage({
           package: packagePath,
           ...(appDir !== undefined || !packed ? { externalLocation: resolve(cwd, appDir ?? '.') } : {}),
@@ -133,7 +133,7 @@ async function init(rest: readonly string[], io: PackageCommandIo): Promise<Pack
   const appDir = resolve(cwd, value('--app-dir') ?? '.');
   // The launcher goes where the manifest's Executable points: the external location (the app's
   // folder) of a sparse package, the package's folder of a full one.
-  const launcherPath = join(layout === 'sparse' ? appDir : out, ...executable.split(/[\\/]/));
+  const launcherPath = executableFile(layout === 'sparse' ? appDir : out, executable);
   const given = value('--script') ?? module;
   if (given === undefined) throw new ManifestUsageError('package init needs --script (the file that calls serve(), in the app\'s folder), or --module');
   // COM starts a packaged app's server in C:\Windows\System32, and the runtime looks for a

@@ -1,6 +1,7 @@
 // What registration needs to know of a package manifest: its identity, whether it is sparse
 // (uap10:AllowExternalContent), and the executables it names (Application and com:ExeServer),
 // which a sparse package's external location must hold.
+import { isAbsolute, join } from 'node:path';
 import { FOUNDATION_NAMESPACE, isComNamespace } from './namespaces.js';
 import { attributeValue, descendants, parseXml, XmlSyntaxError } from './xml.js';
 
@@ -56,4 +57,9 @@ export function readPackageManifest(text: string, where: string): PackageManifes
     sparse: external?.text.trim() === 'true',
     executables,
   };
+}
+
+/** Where a manifest's Executable (relative to `base`, the package or its external location, with \ or /) is on this machine. */
+export function executableFile(base: string, executable: string): string {
+  return isAbsolute(executable) ? executable : join(base, ...executable.split(/[\\/]/));
 }

@@ -11,14 +11,18 @@
 // learn.microsoft.com/uwp/api/windows.management.deployment.packagemanager,
 // learn.microsoft.com/windows/apps/desktop/modernize/grant-identity-to-nonpackaged-apps.
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ComError, CLASS_E_CLASSNOTAVAILABLE, hresultHex, hresultMessage, REGDB_E_CLASSNOTREG } from '../com/hresult.js';
+import {
+  APPMODEL_ERROR_NO_PACKAGE, CERT_E_UNTRUSTEDROOT, CLASS_E_CLASSNOTAVAILABLE, ComError, ERROR_INSTALL_FAILED, ERROR_INSTALL_OPEN_PACKAGE_FAILED,
+  ERROR_INSTALL_POLICY_FAILURE, ERROR_INSTALL_REGISTRATION_FAILURE, ERROR_INSTALL_RESOLVE_DEPENDENCY_FAILED, ERROR_PACKAGE_ALREADY_EXISTS,
+  ERROR_PACKAGES_IN_USE, hr, hresultHex, hresultMessage, REGDB_E_CLASSNOTREG, TRUST_E_NOSIGNATURE,
+} from '../com/hresult.js';
 import { Uri } from '../generated/Windows.Foundation.js';
 import { AddPackageOptions, PackageManager, RegisterPackageOptions, type DeploymentProgress, type DeploymentResult } from '../generated/Windows.Management.Deployment.js';
 import type { Package } from '../generated/Windows.ApplicationModel.js';
 import { asPromise } from '../winrt/async.js';
-import { readPackageManifest, type PackageManifestInfo } from './package-info.js';
+import { executableFile, readPackageManifest, type PackageManifestInfo } from './package-info.js';
 
 export type { PackageManifestInfo };
 
@@ -58,40 +62,40 @@ export interface RegisteredPackage {
 
 /** What an HRESULT of package deployment means, with the fix; undefined for others. */
 export function explainDeployment(hresult: number, className = 'Windows.Management.Deployment.PackageManager'): string | undefined {
-  switch (hresult >>> 0) {
+  switch (hr(hresult)) {
     // (the codes: learn.microsoft.com/windows/win32/appxpkg/troubleshooting, winerror.h)
-    case 0x80073cf0:
+    case ERROR_INSTALL_OPEN_PACKAGE_FAILED:
       return 'Windows could not open the package (0x80073CF0, ERROR_INSTALL_OPEN_PACKAGE_FAILED): it is unsigned, its Publisher does not match the signing certificate\'s subject, or the file is not where it was given';
-    case 0x80073cf3:
+    case ERROR_INSTALL_RESOLVE_DEPENDENCY_FAILED:
       return 'the package failed update, dependency or conflict validation (0x80073CF3): it conflicts with an installed package (unregister it first), a dependency is missing, or its ProcessorArchitecture does not match this machine';
-    case 0x80073cf6:
+    case ERROR_INSTALL_REGISTRATION_FAILURE:
       return 'Windows could not register the package (0x80073CF6, ERROR_INSTALL_REGISTRATION_FAILURE): most often the manifest is not valid; Windows\' text below names the line and the rule (`winbg doctor --package DIR --clsid GUID` checks what winbg knows of; `winbg package init` writes a valid one)';
-    case 0x80073cf9:
+    case ERROR_INSTALL_FAILED:
       return 'the installation failed (0x80073CF9, ERROR_INSTALL_FAILED); Windows\' text below says why (Get-AppxLog in PowerShell shows the deployment log)';
-    case 0x80073cfb:
+    case ERROR_PACKAGE_ALREADY_EXISTS:
       return 'this version of the package is already registered with other contents (0x80073CFB, ERROR_PACKAGE_ALREADY_EXISTS): raise its Version (winbg package init --version) or `winbg package unregister` it first';
-    case 0x80073cff:
+    case ERROR_INSTALL_POLICY_FAILURE:
       return 'Windows\' policy refused the package (0x80073CFF, ERROR_INSTALL_POLICY_FAILURE): a loose registration needs developer mode (Settings > System > For developers > Developer Mode), a package from elsewhere a trusted signature';
-    case 0x80073d02:
+    case ERROR_PACKAGES_IN_USE:
       return 'the package is in use (0x80073D02, ERROR_PACKAGES_IN_USE): close the app (its server process too) and try again';
-    case 0x80073d54:
+    case APPMODEL_ERROR_NO_PACKAGE:
       return 'the process has no package identity (0x80073D54, APPMODEL_ERROR_NO_PACKAGE): a sparse package gives its identity only to an executable whose embedded <msix> element names the package\'s Publisher, Name and application Id exactly, from its external location; start the launcher `winbg package init` built (again, after a change of identity)';
-    case 0x800b0109:
+    case CERT_E_UNTRUSTEDROOT:
       return 'the package\'s certificate is not trusted (0x800B0109, CERT_E_UNTRUSTEDROOT): install it in Local Machine > Trusted People, or register the folder loose in developer mode instead';
-    case 0x800b0100:
+    case TRUST_E_NOSIGNATURE:
       return 'the package is not signed (0x800B0100, TRUST_E_NOSIGNATURE): sign it, add it with allowUnsigned (Windows 11, with the unsigned Publisher OID), or register the folder loose in developer mode';
-    case REGDB_E_CLASSNOTREG >>> 0:
-    case CLASS_E_CLASSNOTAVAILABLE >>> 0:
+    case REGDB_E_CLASSNOTREG:
+    case CLASS_E_CLASSNOTAVAILABLE:
       return `${className} is not available here: package registration needs Windows 10 2004 or later (Wine 8 has no Windows.Management.Deployment, Wine 10 a PackageManager without RegisterPackageOptions)`;
     default:
       return undefined;
   }
 }
 
-/** The error of a failed deployment: Windows' HRESULT, what it means, and Windows' own text. */
 /** Errors deploymentError made: not explained a second time by an outer call. */
 const explainedErrors = new WeakSet<object>();
 
+/** The error of a failed deployment: Windows' HRESULT, what it means, and Windows' own text. */
 function deploymentError(what: string, error: unknown, operation?: { result: DeploymentResult | null }): unknown {
   if (!(error instanceof ComError) || explainedErrors.has(error)) return error;
   if (!operation && explainDeployment(error.hresult) === undefined) return error;
@@ -196,28 +200,28 @@ export async function registerPackage(options: PackageRegistrationOptions): Prom
   if (sparse) {
     if (!existsSync(external) || !statSync(external).isDirectory()) throw new PackageInputError(`registerPackage: externalLocation ${external} is not a folder (the app's folder, which holds the launcher)`);
     for (const executable of info?.executables ?? []) {
-      const file = isAbsolute(executable) ? executable : join(external, ...executable.split(/[\\/]/));
+      const file = executableFile(external, executable);
       if (!existsSync(file)) throw new PackageInputError(`registerPackage: the manifest's Executable ${executable} is not in the external location ${external} (build the launcher with \`winbg package init --launcher-from …\`, or give externalLocation)`);
     }
   }
   const manager = explained('Windows.Management.Deployment.PackageManager', () => PackageManager.create());
   // A .msix's identity is inside it: the package it adds is the one this user did not have before.
-  const before = info ? null : new Set(fullNames(manager));
+  const before = info ? null : new Set(userPackages(manager).map((item) => item.Id.FullName));
+  let result: DeploymentResult;
   if (manifestPath) {
     const settings = explained('Windows.Management.Deployment.RegisterPackageOptions', () => RegisterPackageOptions.create());
     settings.DeveloperMode = true;
     settings.DeferRegistrationWhenPackagesAreInUse = true;
     if (sparse) settings.ExternalLocationUri = fileUri(external);
-    const result = await deployment('RegisterPackageByUriAsync', () => manager.RegisterPackageByUriAsync(fileUri(manifestPath), settings), options);
-    if (!registeredNow(result)) throw new ComError(0x80073d02 | 0, 'registerPackage: Windows deferred the registration until the package\'s processes exit (DeferRegistrationWhenPackagesAreInUse): close the app, its server process too; the new version is registered then');
+    result = await deployment('RegisterPackageByUriAsync', () => manager.RegisterPackageByUriAsync(fileUri(manifestPath), settings), options);
   } else {
     const settings = explained('Windows.Management.Deployment.AddPackageOptions', () => AddPackageOptions.create());
     settings.DeferRegistrationWhenPackagesAreInUse = true;
     if (options.allowUnsigned) settings.AllowUnsigned = true;
     if (sparse) settings.ExternalLocationUri = fileUri(external);
-    const result = await deployment('AddPackageByUriAsync', () => manager.AddPackageByUriAsync(fileUri(path), settings), options);
-    if (!registeredNow(result)) throw new ComError(0x80073d02 | 0, 'registerPackage: Windows deferred the registration until the package\'s processes exit (DeferRegistrationWhenPackagesAreInUse): close the app, its server process too; the new version is registered then');
+    result = await deployment('AddPackageByUriAsync', () => manager.AddPackageByUriAsync(fileUri(path), settings), options);
   }
+  if (!registeredNow(result)) throw new ComError(ERROR_PACKAGES_IN_USE, 'registerPackage: Windows deferred the registration until the package\'s processes exit (DeferRegistrationWhenPackagesAreInUse): close the app, its server process too; the new version is registered then');
   if (!info) {
     // Exactly one new package is ours; none (it was registered already) or several (something
     // else was installed meanwhile) cannot be told apart.
@@ -225,18 +229,18 @@ export async function registerPackage(options: PackageRegistrationOptions): Prom
     return added.length === 1 ? added[0]! : null;
   }
   const found = findPackages(info.name, manager).find((p) => p.publisher === info.publisher && p.version === info.version);
-  if (!found) throw new ComError(0x80073cf6 | 0, `registerPackage: Windows reported success, but no package ${info.name} ${info.version} of ${info.publisher} is registered for this user`);
+  if (!found) throw new ComError(ERROR_INSTALL_REGISTRATION_FAILURE, `registerPackage: Windows reported success, but no package ${info.name} ${info.version} of ${info.publisher} is registered for this user`);
   return found;
 }
 
-/** The full names of this user's packages (their Id only: nothing else of them is read). */
-function fullNames(manager: PackageManager): string[] {
-  return [...explained('FindPackagesForUser', () => manager.FindPackagesForUser(''))].map((item) => (item as Package).Id.FullName);
+/** This user's packages, as Windows gives them (FindPackagesForUser with the current user, ''). */
+function userPackages(manager: PackageManager): Package[] {
+  return [...explained('FindPackagesForUser', () => manager.FindPackagesForUser(''))] as Package[];
 }
 
-/** This user's packages (FindPackagesForUser with the current user, ''). */
+/** This user's packages, each read whole. */
 function allPackages(manager: PackageManager): RegisteredPackage[] {
-  return [...explained('FindPackagesForUser', () => manager.FindPackagesForUser(''))].map((item) => describePackage(item as Package));
+  return userPackages(manager).map(describePackage);
 }
 
 /** The packages of `name` registered for this user (FindPackagesForUser with the current user). */
@@ -249,11 +253,12 @@ export function findPackages(name: string, manager?: PackageManager): Registered
 function describePackage(item: Package): RegisteredPackage {
   const id = item.Id;
   const v = id.Version;
-  const optional = (read: () => string): string => {
+  // A property older Windows lacks (or a package does not answer): its fallback.
+  const optional = <T>(read: () => T, fallback: T): T => {
     try {
       return read();
     } catch {
-      return ''; // older Windows: no such property
+      return fallback;
     }
   };
   return {
@@ -261,15 +266,9 @@ function describePackage(item: Package): RegisteredPackage {
     name: id.Name,
     publisher: id.Publisher,
     version: `${v.Major}.${v.Minor}.${v.Build}.${v.Revision}`,
-    installedPath: optional(() => item.InstalledPath),
-    externalPath: optional(() => item.EffectiveExternalPath),
-    developmentMode: (() => {
-      try {
-        return item.IsDevelopmentMode;
-      } catch {
-        return false; // a package that does not say
-      }
-    })(),
+    installedPath: optional(() => item.InstalledPath, ''),
+    externalPath: optional(() => item.EffectiveExternalPath, ''),
+    developmentMode: optional(() => item.IsDevelopmentMode, false),
   };
 }
 

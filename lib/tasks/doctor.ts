@@ -4,12 +4,12 @@
 // BackgroundExecutionManager, ApiInformation) run wherever those classes are: on Windows, and
 // against the portable host and its stand-ins (winbg/host) on any OS.
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { isWindows, koffi, koffiLoader } from '../ffi/koffi.js';
 import { nativeUnknownUnavailable } from '../ffi/native-unknown.js';
 import { Guid } from '../com/guid.js';
-import { ComError, ERROR_NOT_SUPPORTED } from '../com/hresult.js';
-import { checkManifest, findPackages, readPackageManifest, type PackageManifestInfo, type RegisteredPackage } from '../manifest/index.js';
+import { APPMODEL_ERROR_NO_PACKAGE, ComError, ERROR_NOT_SUPPORTED } from '../com/hresult.js';
+import { checkManifest, executableFile, findPackages, readPackageManifest, type PackageManifestInfo, type RegisteredPackage } from '../manifest/index.js';
 import { activationFactory, runtimeClass } from '../winrt/index.js';
 import { backgroundAccessStatus, explain, listBackgroundTasks, packageIdentity } from './index.js'; // the whole of winbg/tasks: one chunk of the bundle
 import { readRecord } from './records.js';
@@ -52,11 +52,13 @@ function unavailable(className: string): string | null {
 export async function diagnose(options: DoctorOptions = {}): Promise<Finding[]> {
   const findings: Finding[] = [];
   const add = (check: string, level: Finding['level'], message: string): void => void findings.push({ check, level, message });
-  const guard = async (check: string, run: () => void | Promise<void>): Promise<void> => {
+  /** Runs a check; what it throws is its error finding. Resolves with what it returns (undefined when it threw). */
+  const guard = async <T>(check: string, run: () => T | Promise<T>): Promise<T | undefined> => {
     try {
-      await run();
+      return await run();
     } catch (error) {
       add(check, 'error', error instanceof Error ? error.message : String(error));
+      return undefined;
     }
   };
   let clsids: Guid[] = [];
@@ -76,55 +78,56 @@ export async function diagnose(options: DoctorOptions = {}): Promise<Finding[]> 
   let identity: { fullName: string; path: string } | null = null;
   if (!isWindows) add('package identity', 'skipped', 'only Windows gives a process package identity');
   else {
-    await guard('package identity', () => {
-      identity = packageIdentity();
-      if (identity) add('package identity', 'ok', `running as package ${identity.fullName}`);
-      else add('package identity', 'error', explain(0x80073d54 | 0) ?? 'no package identity');
-    });
+    identity = (await guard('package identity', () => {
+      const found = packageIdentity();
+      if (found) add('package identity', 'ok', `running as package ${found.fullName}`);
+      else add('package identity', 'error', explain(APPMODEL_ERROR_NO_PACKAGE) ?? 'no package identity');
+      return found;
+    })) ?? null;
   }
   if (!isWindows) add('developer mode', 'skipped', 'a Windows setting');
   else await guard('developer mode', () => developerMode(add));
 
   // The package: the folder's manifest, its registration, the launcher.
   const packageDir = options.package !== undefined ? resolve(options.package) : existsSync(join('package', 'AppxManifest.xml')) ? resolve('package') : null;
-  const identityPath = identity as { path: string } | null;
-  const manifestPath = options.manifest ?? (packageDir ? join(packageDir, 'AppxManifest.xml') : identityPath ? join(identityPath.path, 'AppxManifest.xml') : null);
+  const manifestPath = options.manifest ?? (packageDir ? join(packageDir, 'AppxManifest.xml') : identity ? join(identity.path, 'AppxManifest.xml') : null);
   let info: PackageManifestInfo | null = null;
   if (!manifestPath) add('manifest', 'skipped', 'no package folder (./package, or --package DIR), package identity or --manifest to read one from');
   else if (!existsSync(manifestPath)) add('manifest', 'error', `${manifestPath} does not exist (winbg package init writes it)`);
   else {
-    await guard('manifest', () => {
+    info = (await guard('manifest', () => {
       const text = readFileSync(manifestPath, 'utf8');
-      info = readPackageManifest(text, manifestPath);
-      add('manifest', 'ok', `${manifestPath}: package ${info.name} ${info.version} (${info.sparse ? 'sparse: the app\'s folder is its external location' : 'full'})`);
+      const read = readPackageManifest(text, manifestPath);
+      add('manifest', 'ok', `${manifestPath}: package ${read.name} ${read.version} (${read.sparse ? 'sparse: the app\'s folder is its external location' : 'full'})`);
       if (clsids.length === 0) add('manifest', 'info', 'pass --clsid (or --module) to check that it declares each task\'s class');
       for (const clsid of clsids) {
         const result = checkManifest(text, { clsid });
         for (const finding of result.findings) if (finding.level !== 'ok') add('manifest', finding.level, finding.message);
         if (result.ok) add('manifest', 'ok', `declares ${clsid} in a com:ExeServer`);
       }
-    });
+      return read;
+    })) ?? null;
   }
   let registered: RegisteredPackage | null = null;
-  const manifestInfo = info as PackageManifestInfo | null;
   const deployment = unavailable('Windows.Management.Deployment.PackageManager');
-  if (!manifestInfo) add('package registration', 'skipped', 'no manifest, so no package name to look for');
+  if (!info) add('package registration', 'skipped', 'no manifest, so no package name to look for');
   else if (deployment) add('package registration', 'skipped', deployment);
   else {
-    await guard('package registration', () => {
-      const found = findPackages(manifestInfo.name);
-      registered = found.find((p) => p.version === manifestInfo.version && p.publisher === manifestInfo.publisher) ?? null;
-      if (registered) add('package registration', 'ok', `${(registered as RegisteredPackage).fullName} is registered for this user${(registered as RegisteredPackage).externalPath ? `, external location ${(registered as RegisteredPackage).externalPath}` : ''}`);
-      else if (found.length > 0) add('package registration', 'warning', `${manifestInfo.name} is registered as ${found.map((p) => `${p.version} (${p.publisher})`).join(', ')}, not as the manifest's ${manifestInfo.version} (${manifestInfo.publisher}): winbg package register`);
-      else add('package registration', 'error', `${manifestInfo.name} is not registered for this user: winbg package register (developer mode)`);
-    });
+    const manifest = info;
+    registered = (await guard('package registration', () => {
+      const found = findPackages(manifest.name);
+      const match = found.find((p) => p.version === manifest.version && p.publisher === manifest.publisher) ?? null;
+      if (match) add('package registration', 'ok', `${match.fullName} is registered for this user${match.externalPath ? `, external location ${match.externalPath}` : ''}`);
+      else if (found.length > 0) add('package registration', 'warning', `${manifest.name} is registered as ${found.map((p) => `${p.version} (${p.publisher})`).join(', ')}, not as the manifest's ${manifest.version} (${manifest.publisher}): winbg package register`);
+      else add('package registration', 'error', `${manifest.name} is not registered for this user: winbg package register (developer mode)`);
+      return match;
+    })) ?? null;
   }
-  if (manifestInfo) {
-    const info = manifestInfo;
-    const external = options.appDir !== undefined ? resolve(options.appDir) : (registered as RegisteredPackage | null)?.externalPath || process.cwd();
-    const base = info.sparse ? external : manifestPath ? resolve(manifestPath, '..') : process.cwd();
+  if (info && manifestPath) {
+    const external = options.appDir !== undefined ? resolve(options.appDir) : registered?.externalPath || process.cwd();
+    const base = info.sparse ? external : dirname(manifestPath);
     for (const executable of info.executables) {
-      const file = isAbsolute(executable) ? executable : join(base, ...executable.split(/[\\/]/));
+      const file = executableFile(base, executable);
       if (existsSync(file) && statSync(file).isFile()) add('launcher', 'ok', `${file} exists`);
       else add('launcher', 'error', `the manifest's Executable ${executable} is not at ${file}: build it with winbg package init --launcher-from <runtime>.exe${info.sparse ? ' (in the app\'s folder, the external location)' : ''}`);
     }
