@@ -1,8 +1,7 @@
 // registerPackage, unregisterPackage and findPackages through winbg's projection of
 // Windows.Management.Deployment, against the portable host's stand-in (lib/host/deployment.ts),
 // which keeps the rules Windows documents; and, without it, the error that names what is missing.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { suite } from 'uvu';
@@ -15,18 +14,12 @@ import { installDeploymentStandIn, publisherId } from '../../lib/host/index.js';
 import { explainDeployment, findPackages, registerPackage, unregisterPackage } from '../../lib/manifest/index.js';
 import { packageCommand } from '../../lib/manifest/package-command.js';
 import { asPromise } from '../../lib/winrt/index.js';
-import { removeTree } from '../support/files.js';
+import { packagedApp, type PackagedApp } from '../support/packaged-app.js';
 
 const CLSID = '14C5882B-35D3-41BE-86B2-5106269B97E6';
 
-/** A folder with an app (app.js), its launcher (a placeholder file: the stand-in checks that it is there) and `winbg package init`'s package. */
-async function app(extra: string[] = []): Promise<{ dir: string; packageDir: string; [Symbol.dispose](): void }> {
-  const dir = mkdtempSync(join(tmpdir(), 'winbg-register-'));
-  writeFileSync(join(dir, 'app.js'), '');
-  await packageCommand(['init', '--name', 'Winbg.Register', '--task', `${CLSID}=primes`, '--script', 'app.js', '--arch', 'x64', ...extra], { cwd: dir });
-  writeFileSync(join(dir, 'winbg-node.exe'), 'MZ');
-  return { dir, packageDir: join(dir, 'package'), [Symbol.dispose]: () => removeTree(dir) };
-}
+/** The app folder these tests register: an x64 package (its full name says so). */
+const app = (extra: string[] = []): Promise<PackagedApp> => packagedApp('Winbg.Register', CLSID, ['--arch', 'x64', ...extra]);
 
 async function rejection(promise: Promise<unknown>): Promise<Error> {
   try {

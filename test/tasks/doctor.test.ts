@@ -11,15 +11,14 @@ import * as assert from 'uvu/assert';
 import { isWindows } from '../../lib/com/index.js';
 import { createHost, installDeploymentStandIn, type HostOptions } from '../../lib/host/index.js';
 import { comServerExtension, registerPackage } from '../../lib/manifest/index.js';
-import { packageCommand } from '../../lib/manifest/package-command.js';
 import { diagnose, type Finding } from '../../lib/tasks/doctor.js';
 import { registerBackgroundTask, requestBackgroundAccess, systemTrigger, timeTrigger } from '../../lib/tasks/index.js';
 import { removeTree } from '../support/files.js';
+import { packagedApp, type PackagedApp } from '../support/packaged-app.js';
 
 const CLSID = '14C5882B-35D3-41BE-86B2-5106269B97E6';
 const test = suite('doctor');
 
-const levels = (findings: Finding[], check: string): string[] => findings.filter((f) => f.check === check).map((f) => f.level);
 const message = (findings: Finding[], check: string, level: Finding['level']): string => findings.find((f) => f.check === check && f.level === level)?.message ?? `(no ${level} ${check} finding in ${JSON.stringify(findings)})`;
 
 test('with nothing to ask: each check made, or skipped saying why', async () => {
@@ -78,22 +77,18 @@ ${xml}
 });
 
 /** A host, the deployment stand-in, and an app folder with `winbg package init`'s package and a launcher (a placeholder file). */
-async function world(hostOptions: HostOptions = {}, { register = true } = {}): Promise<{ dir: string; packageDir: string; [Symbol.dispose](): void }> {
+async function world(hostOptions: HostOptions = {}, { register = true } = {}): Promise<PackagedApp> {
   const host = createHost(hostOptions);
   const standIn = installDeploymentStandIn();
-  const dir = mkdtempSync(join(tmpdir(), 'winbg-doctor-'));
-  writeFileSync(join(dir, 'app.js'), '');
-  writeFileSync(join(dir, 'winbg-node.exe'), 'MZ');
-  await packageCommand(['init', '--name', 'Winbg.Doctor', '--task', `${CLSID}=primes`, '--script', 'app.js'], { cwd: dir });
-  const packageDir = join(dir, 'package');
-  if (register) await registerPackage({ package: packageDir, externalLocation: dir });
+  const app = await packagedApp('Winbg.Doctor', CLSID);
+  if (register) await registerPackage({ package: app.packageDir, externalLocation: app.dir });
   return {
-    dir,
-    packageDir,
+    dir: app.dir,
+    packageDir: app.packageDir,
     [Symbol.dispose]: () => {
       standIn.close();
       host.close();
-      removeTree(dir);
+      app[Symbol.dispose]();
     },
   };
 }

@@ -5,7 +5,7 @@
 // starts the app, which serves the task. Run, progress, Canceled and the deferral then cross the
 // process boundary through the proxy/stub DLL built from the metadata (node scripts/wine.mjs proxy).
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +18,7 @@ import { registerBackgroundTask, timeTrigger, type TaskRegistration } from '../.
 import { readLauncherInfo, writeLauncher } from '../../lib/manifest/index.js';
 import { removeTree } from '../support/files.js';
 import { proxyStubClsid } from './support/proxy-stub.js';
+import { readAppLog, type AppLogLine } from './support/app-log.js';
 import { registerLocalServer, serverCommandLine } from './support/registry.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -32,25 +33,7 @@ const test = suite('broker: the app activated out of process');
 const it = enabled ? test : test.skip;
 if (!enabled) console.log('  (skipped: no proxy/stub registered for IBackgroundTask; run node scripts/wine.mjs proxy)');
 
-interface Line {
-  readonly pid: number;
-  readonly time: number;
-  readonly type: string;
-  readonly [field: string]: unknown;
-}
-
-/**
- * The app's log lines: app.log (its main thread) and app.log.thread-N (a worker's), in time order.
- * Whole lines only: the app may be writing the last one.
- */
-function readLogs(dir: string): Line[] {
-  const lines: Line[] = [];
-  for (const name of readdirSync(dir)) {
-    if (!/^app\.log(\.thread-\d+)?$/.test(name)) continue;
-    for (const text of readFileSync(join(dir, name), 'utf8').split('\n').slice(0, -1)) if (text) lines.push(JSON.parse(text) as Line);
-  }
-  return lines.sort((a, b) => a.time - b.time);
-}
+type Line = AppLogLine;
 
 /** One app registration (a fresh CLSID), its log, a host and its registrations; `close` undoes it all. */
 function setup(config: Record<string, unknown>, executable?: string): { clsid: string; dir: string; log: () => Line[]; host: BackgroundHost; register(name: string): TaskRegistration; watch(name: string): number[]; close(): void } {
@@ -64,12 +47,12 @@ function setup(config: Record<string, unknown>, executable?: string): { clsid: s
   const host = createHost({ graceMs: 5000 });
   const registrations: TaskRegistration[] = [];
   const subscriptions: (() => void)[] = [];
-  describe = () => `host: ${host.log.map((e) => `${e.type}${e.message ? ` ${e.message}` : ''}`).join(', ')}\napp: ${readLogs(dir).map((line) => JSON.stringify(line)).join('\n') || '(no log)'}`;
+  describe = () => `host: ${host.log.map((e) => `${e.type}${e.message ? ` ${e.message}` : ''}`).join(', ')}\napp: ${readAppLog(dir).map((line) => JSON.stringify(line)).join('\n') || '(no log)'}`;
   return {
     clsid,
     dir,
     host,
-    log: () => readLogs(dir),
+    log: () => readAppLog(dir),
     register(name) {
       const registration = registerBackgroundTask({ name, clsid, trigger: timeTrigger(15) }).registration;
       registrations.push(registration);

@@ -20,6 +20,7 @@ import * as assert from 'uvu/assert';
 import { Guid } from '../../lib/com/index.js';
 import { primeText } from '../support/primes.js';
 import { proxyStubClsid } from './support/proxy-stub.js';
+import { readAppLog, type AppLogLine } from './support/app-log.js';
 import { registerLocalServer, serverCommandLine } from './support/registry.js';
 import { removeTree } from '../support/files.js';
 
@@ -85,12 +86,7 @@ interface BrokerResult {
   readonly stuck: string[];
   readonly perRun: BrokerRun[];
 }
-interface Line {
-  readonly pid: number;
-  readonly time: number;
-  readonly type: string;
-  readonly [field: string]: unknown;
-}
+type Line = AppLogLine;
 interface Outcome {
   readonly result: BrokerResult | null;
   readonly code: number | null;
@@ -150,8 +146,7 @@ async function runScenario(scenario: string, options: Options): Promise<Outcome>
   // The heartbeat shows in the app's log whether its event loop ran (a hang's first question).
   writeFileSync(configFile, JSON.stringify({ clsid, log: logFile, idle: options.idle ?? 500, heartbeat: true, ...task }));
   const unregister = registerLocalServer(clsid, serverCommandLine(APP, ['-StartSampleTaskServer', configFile]));
-  // Whole lines only: the app may be writing the last one.
-  const readLog = (): Line[] => (existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(0, -1).filter(Boolean).map((line) => JSON.parse(line) as Line) : []);
+  const readLog = (): Line[] => readAppLog(dir);
   let broker: ChildProcess | null = null;
   try {
     broker = spawn(BROKER, [clsid, scenario, resultFile, ...options.args], { stdio: 'ignore', windowsHide: true });
