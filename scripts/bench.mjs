@@ -19,8 +19,9 @@
 //                   the sieve alone (counting, no file); the seed's trial division to 10^5 (the
 //                   "before") vs the sample on the same range; cancel → deferral complete while
 //                   the sample sieves under the host (p50, p99).
-//   start-up        process start to exit serving one task (.build and the published bundle) vs a
-//                   plain Node process and vs Node loading koffi (the floor).
+//   start-up        spawned to class objects registered (issue 14's measure), and process start to
+//                   exit, serving one task (.build and the published bundle), vs a plain Node
+//                   process start to exit and vs Node loading koffi (the floor).
 //   memory          peak resident set and JS heap of a served idle task and of the prime task at
 //                   full speed under the host vs a plain Node process.
 //
@@ -762,7 +763,9 @@ function staticGraph(entry) {
  */
 function serverStart() {
   log('server start ...');
-  const now = 'process.stdout.write(String(performance.now()));';
+  // The moment, as time since this process's start and as the epoch time the parent compares with
+  // its own (performance.timeOrigin is the wall clock at each process's start, hrtime since).
+  const now = "process.stdout.write(performance.now() + ' ' + (performance.timeOrigin + performance.now()));";
   const serving = (entry) => `
     const { defineBackgroundTask, serve } = await import(${JSON.stringify(pathToFileURL(entry).href)});
     const task = defineBackgroundTask({ clsid: '5e0a7c41-9b2f-4d3e-8a61-0c7b2e9f4aff', run() {} });
@@ -787,7 +790,8 @@ function serverStart() {
     const started = performance.now();
     const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', cwd: projectRoot });
     if (child.status !== 0) throw new Error(`server start failed: ${child.stderr}`);
-    return { wall: performance.now() - started, inside: Number(child.stdout) };
+    const [inside, at] = child.stdout.split(' ').map(Number);
+    return { wall: performance.now() - started, inside, reached: at - (performance.timeOrigin + started) };
   };
   const runs = Object.fromEntries(Object.keys(scripts).map((name) => [name, []]));
   const names = Object.keys(scripts);
@@ -797,6 +801,7 @@ function serverStart() {
   }
   const wall = (name) => median(runs[name].map((m) => m.wall));
   const inside = (name) => median(runs[name].map((m) => m.inside));
+  const reached = (name) => median(runs[name].map((m) => m.reached));
   const plain = wall('plain');
   if (bundle) {
     const graph = staticGraph(bundle);
@@ -810,6 +815,8 @@ function serverStart() {
   row('server: Node importing an ES module file that loads koffi, start to exit', wall('koffiFile'), 'ms', wall('koffiFile') / plain, 'a plain Node process');
   for (const [name, what] of [['build', '.build'], ['bundle', 'the published bundle']]) {
     if (!runs[name]) continue;
+    // Issue 14's measure: spawned until the class objects are registered, against `node -e` spawned until it exited.
+    row(`server: spawned to class objects registered (${what})`, reached(name), 'ms', reached(name) / plain, 'a plain Node process start to exit');
     row(`server: process start to class objects registered, in the process (${what})`, inside(name), 'ms', inside(name) / inside('plain'), 'a plain Node process\'s script start');
     row(`server: process start to exit, serving one task (${what})`, wall(name), 'ms', wall(name) / plain, 'a plain Node process');
     row(`server: process start to exit, serving one task (${what}) vs the floor`, wall(name), 'ms', wall(name) / wall('koffi'), 'Node loading koffi');

@@ -10,7 +10,7 @@ import { Windows_Foundation_Collections as Collections } from '../../lib/generat
 import {
   asPromise, box, fromPromise, project, registerActivationFactory, resolveType, WinRTObject, type ResolvedInterface,
 } from '../../lib/winrt/index.js';
-import { toABI } from '../../lib/winrt/projection.js';
+import { identityEntries, toABI } from '../../lib/winrt/projection.js';
 
 /** The COM interface of a projected interface type, by name. */
 const ifaceOf = (name: string): never => (resolveType(name) as ResolvedInterface).iface as never;
@@ -160,6 +160,27 @@ classes('one projected object per COM object: the same object again is ===, as a
   const again = Collections.StringMap.create();
   assert.ok(again !== map, 'a new object, a new wrapper');
   again.dispose();
+});
+
+classes('a released object\'s identity entry is reused or swept: the map stays within twice what lives', () => {
+  const start = identityEntries();
+  const held = Array.from({ length: 300 }, () => Collections.StringMap.create());
+  const live = (at: { entries: number; vacant: number }): number => at.entries - at.vacant;
+  assert.is(live(identityEntries()), live(start) + 300, 'one entry per live object');
+  for (const map of held) map.dispose();
+  const released = identityEntries();
+  assert.ok(released.entries <= 2 * live(released) + 257, `vacant entries swept (${released.entries} entries, ${released.vacant} vacant)`);
+  assert.ok(released.vacant < 300, 'a sweep ran once the vacant outnumbered the live and 256');
+  // A new object takes a vacant entry over where the allocator gives its address again; either
+  // way it is found again as itself, and a released one never is.
+  const fresh = Collections.StringMap.create();
+  const asMap = project(fresh.as(ifaceOf('Windows.Foundation.Collections.IMap`2<String, String>')), resolveType('Windows.Foundation.Collections.IMap`2<String, String>'));
+  assert.ok(asMap === fresh, 'the new object is found by its identity');
+  assert.ok(!held.includes(fresh as never), 'not a released wrapper');
+  fresh.dispose();
+  fresh.dispose();
+  const end = identityEntries();
+  assert.is(live(end), live(start), 'as many live entries as before');
 });
 
 classes('an interface first, its class later: one object with the members of both', () => {
