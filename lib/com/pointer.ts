@@ -12,7 +12,7 @@
 import { isWindows, type Pointer } from '../ffi/koffi.js';
 import { allocate, POINTER_SIZE, readPointer, release as freeNative, wideString } from '../ffi/memory.js';
 import { nativeFunction } from '../ffi/prototype.js';
-import { queryInterface, releaseInterface, unknownThroughVtable } from '../ffi/vtable.js';
+import { queryAddress, queryInterface, releaseInterface, unknownThroughVtable } from '../ffi/vtable.js';
 import { Guid } from './guid.js';
 import { ComError, E_INVALIDARG, E_NOINTERFACE, E_POINTER } from './hresult.js';
 import type { ComInterface, MethodInfo } from './interface.js';
@@ -276,9 +276,10 @@ export class ComPtr<M extends object = {}> {
    * "object identity"). Valid as long as some reference to the object is held.
    */
   identity(): Pointer {
-    const result = this.#queryRaw(IUnknown.iid);
+    if (hasUnsettledStubs()) settleStubs(); // as #queryRaw: a JS object's QueryInterface may be a koffi callback
+    // The Release goes through the IUnknown's own vtable: an object's IUnknown may be another vtable's.
+    const result = queryAddress(this.pointer, IUnknown.iid.bytes);
     if (typeof result === 'number') throw new ComError(result, `QueryInterface from ${this.interface.name} for IUnknown`);
-    releaseInterface(result); // through its own vtable: an object's IUnknown may be another vtable's
     return result;
   }
 

@@ -25,6 +25,11 @@ export interface NativeUnknown {
     readonly queryInterface: ((self: Pointer, iid: Uint8Array, out: BigUint64Array) => number) & { async(...args: unknown[]): void };
     readonly addRef: ((self: Pointer) => number) & { async(...args: unknown[]): void };
     readonly release: ((self: Pointer) => number) & { async(...args: unknown[]): void };
+    /**
+     * QueryInterface, then Release of the interface it returned, which stays in `out`: an
+     * object's identity (QueryInterface for IUnknown) in one call. QueryInterface's HRESULT.
+     */
+    readonly identity: (self: Pointer, iid: Uint8Array, out: BigUint64Array) => number;
   };
 }
 
@@ -80,6 +85,7 @@ function load(): NativeUnknown | null {
     queryInterface: koffi.decode(entry('slot0'), queryProto),
     addRef: koffi.decode(entry('slot1'), countProto),
     release: koffi.decode(entry('slot2'), countProto),
+    identity: koffi.decode(entry('identity'), queryProto),
   } as NativeUnknown['through'];
   return { slots, addRef, release, take: (head) => takeFn(head) || null, through };
 }

@@ -4,7 +4,7 @@
 // sysv_* are the System V entry points and the others Win64's.
 export const unknownCode = {
   x64: {
-    entries: { sysv_qi: 0, sysv_addref: 11, sysv_release: 19, sysv_take: 27, qi: 35, addref: 169, release: 199, take: 255, slot0: 261, slot1: 266, slot2: 272, sysv_slot0: 278, sysv_slot1: 283, sysv_slot2: 289 },
+    entries: { sysv_qi: 0, sysv_addref: 11, sysv_release: 19, sysv_take: 27, qi: 35, addref: 169, release: 199, take: 255, slot0: 261, slot1: 266, slot2: 272, sysv_slot0: 278, sysv_slot1: 283, sysv_slot2: 289, identity: 295, sysv_identity: 335 },
     code:
       '4989d04889f24889f9eb184889f9e9960000004889f9e9ac' +
       '0000004889f9e9dc0000004d85c0747549c7000000000048' +
@@ -18,10 +18,13 @@ export const unknownCode = {
       '4d0fb11175f04d85d275184d8b59104d8b1b498b03498941' +
       '08f04d0fb10b75f531c0c34489d0c331c0488701c3488b01' +
       'ff20488b01ff6008488b01ff6010488b07ff20488b07ff60' +
-      '08488b07ff6010',
+      '08488b07ff6010534883ec304c89c3488b01ff1085c07811' +
+      '89442420488b0b488b01ff50108b4424204883c4305bc353' +
+      '4883ec104889d3488b07ff1085c0780f890424488b3b488b' +
+      '07ff50108b04244883c4105bc3',
   },
   arm64: {
-    entries: { qi: 0, addref: 168, release: 212, take: 312, slot0: 332, slot1: 344, slot2: 356 },
+    entries: { qi: 0, addref: 168, release: 212, take: 312, slot0: 332, slot1: 344, slot2: 356, identity: 368 },
     code:
       '620400b45f0000f9210400b4090440f92a0040f92b0440f9' +
       '2c0940f98d0540f98c410091ed0200b48e3d40a9df010aeb' +
@@ -38,6 +41,9 @@ export const unknownCode = {
       'c0035fd65f3f03d500008052c0035fd65f3f03d5f1ffff17' +
       '01fc5fc81ffc02c8c2ffff35e00301aac0035fd6100040f9' +
       '100240f900021fd6100040f9100640f900021fd6100040f9' +
-      '100a40f900021fd6',
+      '100a40f900021fd6fd7bbea9fd030091f30b00f9f30302aa' +
+      '100040f9100240f900023fd6e000f837e01b00b9600240f9' +
+      '100040f9100a40f900023fd6e01b40b9f30b40f9fd7bc2a8' +
+      'c0035fd6',
   },
 } as const;

@@ -43,13 +43,31 @@ let queryOut: BigUint64Array | null = new BigUint64Array(new ArrayBuffer(8));
 
 /** IUnknown::QueryInterface of any COM object: the interface pointer (one reference), or the failed HRESULT. */
 export function queryInterface(self: Pointer, iid: Uint8Array): Pointer | number {
+  return query(self, iid, false);
+}
+
+/**
+ * QueryInterface for `iid` (IUnknown's, for an identity) and Release of what it gave: the address
+ * alone, which stays the object's while the caller holds a reference of its own; or the failed
+ * HRESULT. The machine code makes both calls in one (native-unknown.ts).
+ */
+export function queryAddress(self: Pointer, iid: Uint8Array): Pointer | number {
+  return query(self, iid, true);
+}
+
+function query(self: Pointer, iid: Uint8Array, released: boolean): Pointer | number {
   // A typed array for the out-pointer (lib/com/out-memory.ts says why, not koffi's _Out_ box).
   const out = queryOut ?? new BigUint64Array(new ArrayBuffer(8));
   queryOut = null;
   try {
     out[0] = 0n;
     const through = unknownThroughVtable();
-    const hr = (through ? through.queryInterface(self, iid, out) : slotFunction(self, 0, queryProto)(self, iid, out)) as number;
+    let hr: number;
+    if (through) hr = released ? through.identity(self, iid, out) : (through.queryInterface(self, iid, out) as number);
+    else {
+      hr = slotFunction(self, 0, queryProto)(self, iid, out) as number;
+      if (released && hr >= 0 && out[0] !== 0n) slotFunction(out[0]!, 2, releaseProto)(out[0]);
+    }
     return hr < 0 ? hr : out[0] || -2147467261 /* E_POINTER */;
   } finally {
     queryOut = out;

@@ -12,6 +12,7 @@ import { ComPtr, createObject, E_NOINTERFACE, E_POINTER, IUnknown, RO_E_CLOSED, 
 import { liveComObjects, registeredCallbacks } from '../../lib/diagnostics/index.js';
 import { referenceCount } from '../../lib/com/object.js';
 import { nativeUnknown, nativeUnknownUnavailable } from '../../lib/ffi/native-unknown.js';
+import { queryAddress } from '../../lib/ffi/vtable.js';
 import { IContainer, INamed, type Calculator, type Container, NamedCalculator } from '../support/interfaces.js';
 import { blockUntil, IID, Memory, readPointer, release, settledCount, vtableSlot } from '../support/native.js';
 
@@ -53,6 +54,19 @@ test('x86-64 and arm64 get the machine code; the three slots are it, not registe
   const callbacks = registeredCallbacks();
   for (let i = 0; i < 100; i++) createObject(new NamedCalculator()).dispose();
   assert.is(registeredCallbacks(), callbacks, 'objects register no callbacks');
+});
+
+test('queryAddress: QueryInterface and the Release of its result in one call; a refusal is its HRESULT, with nothing to release', () => {
+  using calc = createObject<Calculator>(new NamedCalculator());
+  using named = calc.as(INamed);
+  const counted = referenceCount(calc.pointer);
+  const identity = queryAddress(named.pointer, IUnknown.iid.bytes);
+  assert.is(identity, calc.pointer, 'the IUnknown of the object, from another of its interfaces');
+  assert.is(referenceCount(calc.pointer), counted, 'its reference released again');
+  assert.is(queryAddress(calc.pointer, INamed.iid.bytes), named.pointer, 'any interface, by IID');
+  assert.is(referenceCount(calc.pointer), counted);
+  assert.is(queryAddress(calc.pointer, IContainer.iid.bytes), E_NOINTERFACE, 'an interface it lacks: E_NOINTERFACE');
+  assert.is(referenceCount(calc.pointer), counted, 'and no count changed');
 });
 
 test('AddRef from 8 native threads while the JS thread is blocked: all counted, at once', async () => {

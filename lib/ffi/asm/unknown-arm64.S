@@ -5,7 +5,7 @@
 // ARMv8.0 is enough; an exclusive pair holds no other memory access between its two halves
 // (ARM ARM B2.9.5: such an access may make the store fail every time).
         .text
-        .globl qi, addref, release, take, slot0, slot1, slot2
+        .globl qi, addref, release, take, slot0, slot1, slot2, identity
 
 // HRESULT QueryInterface(this, REFIID riid, void **ppv)
 qi:
@@ -117,3 +117,24 @@ slot2:
         ldr x16, [x0]
         ldr x16, [x16, #16]
         br x16
+
+// HRESULT identity(this, riid, ppv): QueryInterface, then Release of what it returned (see
+// unknown-x64.S). A frame of its own: x19 (callee-saved) keeps ppv, the HRESULT waits at sp+24.
+identity:
+        stp x29, x30, [sp, #-32]!
+        mov x29, sp
+        str x19, [sp, #16]
+        mov x19, x2
+        ldr x16, [x0]
+        ldr x16, [x16]
+        blr x16                      // QueryInterface(this, riid, ppv)
+        tbnz w0, #31, 1f             // failed: its HRESULT
+        str w0, [sp, #24]
+        ldr x0, [x19]
+        ldr x16, [x0]
+        ldr x16, [x16, #16]
+        blr x16                      // Release(*ppv)
+        ldr w0, [sp, #24]
+1:      ldr x19, [sp, #16]
+        ldp x29, x30, [sp], #32
+        ret

@@ -23,7 +23,7 @@
         .intel_syntax noprefix
         .text
         .globl sysv_qi, sysv_addref, sysv_release, sysv_take, qi, addref, release, take
-        .globl slot0, slot1, slot2, sysv_slot0, sysv_slot1, sysv_slot2
+        .globl slot0, slot1, slot2, sysv_slot0, sysv_slot1, sysv_slot2, identity, sysv_identity
 sysv_qi:
         mov r8, rdx
         mov rdx, rsi
@@ -151,3 +151,43 @@ sysv_slot1:
 sysv_slot2:
         mov rax, [rdi]
         jmp qword ptr [rax+16]
+
+# HRESULT identity(this, riid, ppv): QueryInterface through slot 0, then, when it succeeded,
+# Release through slot 2 of the interface it returned, leaving that pointer in *ppv. One FFI call
+# where COM's "object identity" (QueryInterface for IUnknown, compared by address, valid while
+# the caller holds a reference of its own) took two; returns QueryInterface's HRESULT. Unlike
+# the veneers above it calls twice, so each convention has its own frame: rbx (callee-saved in
+# both) keeps ppv, and the stack stays 16-byte aligned at each call, with Win64's 32 bytes of
+# shadow space.
+identity:
+        push rbx
+        sub rsp, 48
+        mov rbx, r8
+        mov rax, [rcx]
+        call qword ptr [rax]         # QueryInterface(this, riid, ppv)
+        test eax, eax
+        js 1f
+        mov [rsp+32], eax
+        mov rcx, [rbx]
+        mov rax, [rcx]
+        call qword ptr [rax+16]      # Release(*ppv)
+        mov eax, [rsp+32]
+1:      add rsp, 48
+        pop rbx
+        ret
+sysv_identity:
+        push rbx
+        sub rsp, 16
+        mov rbx, rdx
+        mov rax, [rdi]
+        call qword ptr [rax]         # QueryInterface(this, riid, ppv): already in rdi, rsi, rdx
+        test eax, eax
+        js 1f
+        mov [rsp], eax
+        mov rdi, [rbx]
+        mov rax, [rdi]
+        call qword ptr [rax+16]      # Release(*ppv)
+        mov eax, [rsp]
+1:      add rsp, 16
+        pop rbx
+        ret
