@@ -68,6 +68,7 @@ export class ComInterface<M extends object = {}> {
   readonly #source: (name: string) => MethodSource;
   readonly #types: LocalTypes;
   #methods: readonly MethodInfo[] | undefined;
+  #allMethods: readonly MethodInfo[] | undefined;
   declare readonly __methods?: M;
 
   /** @internal Use {@link defineInterface}. */
@@ -108,7 +109,8 @@ export class ComInterface<M extends object = {}> {
 
   /** Every method from IUnknown's first to this interface's last, in slot order. */
   get allMethods(): readonly MethodInfo[] {
-    return [...(this.base?.allMethods ?? []), ...this.methods];
+    // Built once (the vtable builder, ComPtr's class and the projection each read it); frozen, as it is shared.
+    return (this.#allMethods ??= Object.freeze([...(this.base?.allMethods ?? []), ...this.methods]));
   }
 
   /** This interface, then its base, up to IUnknown. */
