@@ -57,7 +57,7 @@ const USAGE = `usage:
                                      folder; in the package with --full): a copy of the runtime's
                                      .exe (--launcher-from; on Windows, this one) with the GUI
                                      subsystem and the manifest's <msix> identity
-  winbg package register [--package DIR | --package FILE.msix [--allow-unsigned]] [--app-dir DIR]
+  winbg package register [--package DIR | --package FILE.msix [--allow-unsigned]] [--app-dir DIR] [--allow-downgrade]
                                      register the package with Windows for this user (a folder
                                      loose, in developer mode; a sparse package with the app's
                                      folder, default ., as its external location), with progress

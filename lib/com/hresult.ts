@@ -53,6 +53,7 @@ export const ERROR_INSTALL_FAILED: HRESULT = hr(0x80073cf9);
 export const ERROR_PACKAGE_ALREADY_EXISTS: HRESULT = hr(0x80073cfb);
 export const ERROR_INSTALL_POLICY_FAILURE: HRESULT = hr(0x80073cff);
 export const ERROR_PACKAGES_IN_USE: HRESULT = hr(0x80073d02);
+export const ERROR_INSTALL_PACKAGE_DOWNGRADE: HRESULT = hr(0x80073d06);
 export const TRUST_E_NOSIGNATURE: HRESULT = hr(0x800b0100);
 export const CERT_E_UNTRUSTEDROOT: HRESULT = hr(0x800b0109);
 
@@ -104,6 +105,7 @@ const KNOWN: ReadonlyMap<HRESULT, readonly [name: string, meaning: string]> = ne
   [ERROR_PACKAGE_ALREADY_EXISTS, ['ERROR_PACKAGE_ALREADY_EXISTS', 'The package is already installed, and reinstallation of the package was blocked.']],
   [ERROR_INSTALL_POLICY_FAILURE, ['ERROR_INSTALL_POLICY_FAILURE', 'To install this application you need either a Windows developer license or a sideloading-enabled system.']],
   [ERROR_PACKAGES_IN_USE, ['ERROR_PACKAGES_IN_USE', 'The package could not be installed because resources it modifies are in use.']],
+  [ERROR_INSTALL_PACKAGE_DOWNGRADE, ['ERROR_INSTALL_PACKAGE_DOWNGRADE', 'The package could not be installed because a higher version of this package is already installed.']],
   [TRUST_E_NOSIGNATURE, ['TRUST_E_NOSIGNATURE', 'No signature was present in the subject.']],
   [CERT_E_UNTRUSTEDROOT, ['CERT_E_UNTRUSTEDROOT', 'A certificate chain terminated in a root certificate which is not trusted.']],
 ]);

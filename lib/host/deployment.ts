@@ -14,6 +14,10 @@
 // - a loose registration of a version already registered re-registers it in place, as a
 //   developer's edit-and-register loop does (the stand-in's understanding: Windows documents
 //   ERROR_PACKAGE_ALREADY_EXISTS, 0x80073CFB, for a packed package that is not bitwise identical);
+// - a lower version than the one registered is refused unless ForceUpdateFromAnyVersion is set
+//   (documented: ERROR_INSTALL_PACKAGE_DOWNGRADE, 0x80073D06, "a higher version of this package is
+//   already installed"; ForceUpdateFromAnyVersion "forces the update of a package from any
+//   version", RegisterPackageOptions and AddPackageOptions);
 // - removing a package that is not registered is ERROR_INSTALL_PACKAGE_NOT_FOUND (0x80073CF1).
 // A packed .msix is not opened: AddPackageByUriAsync fails with E_NOTIMPL, saying so.
 import { createHash, randomUUID } from 'node:crypto';
@@ -23,7 +27,7 @@ import { fileURLToPath } from 'node:url';
 import '../generated/descriptors.js';
 import { Guid } from '../com/guid.js';
 import {
-  CLASS_E_CLASSNOTAVAILABLE, ComError, E_INVALIDARG, E_NOTIMPL, ERROR_INSTALL_PACKAGE_NOT_FOUND, ERROR_INSTALL_POLICY_FAILURE, ERROR_INSTALL_REGISTRATION_FAILURE,
+  CLASS_E_CLASSNOTAVAILABLE, ComError, E_INVALIDARG, E_NOTIMPL, ERROR_INSTALL_PACKAGE_DOWNGRADE, ERROR_INSTALL_PACKAGE_NOT_FOUND, ERROR_INSTALL_POLICY_FAILURE, ERROR_INSTALL_REGISTRATION_FAILURE,
   REGDB_E_CLASSNOTREG, S_OK,
 } from '../com/hresult.js';
 import type { Com } from '../com/pointer.js';
@@ -249,6 +253,17 @@ function packageManager(packages: Map<string, StandInPackage>, state: { develope
   };
 }
 
+/** Package versions (Major.Minor.Build.Revision) compared part by part: negative, 0 or positive. */
+function compareVersions(a: string, b: string): number {
+  const left = a.split('.').map(Number);
+  const right = b.split('.').map(Number);
+  for (let i = 0; i < 4; i++) {
+    const difference = (left[i] ?? 0) - (right[i] ?? 0);
+    if (difference !== 0) return difference;
+  }
+  return 0;
+}
+
 /** A loose registration; each refusal is a ComError whose detail is the text DeploymentResult.ErrorText would carry. */
 function register(packages: Map<string, StandInPackage>, state: { developerMode: boolean }, href: string, values: Map<string, unknown>): void {
   if (!values.get('DeveloperMode')) throw new ComError(ERROR_INSTALL_POLICY_FAILURE, 'Deployment Register operation rejected: registering a package from its manifest needs RegisterPackageOptions.DeveloperMode (0x80073CFF).');
@@ -277,9 +292,13 @@ function register(packages: Map<string, StandInPackage>, state: { developerMode:
     }
   }
   const fullName = `${info.name}_${info.version}_${info.architecture}__${publisherId(info.publisher)}`;
-  // Another version of the same package (name and publisher) is replaced: one per family.
-  for (const [other, entry] of packages) {
-    if (other !== fullName && entry.info.name === info.name && entry.info.publisher === info.publisher) packages.delete(other);
+  // Another version of the same package (name and publisher) is replaced: one per family; a
+  // higher one only when the caller forces it.
+  const family = [...packages].filter(([other, entry]) => other !== fullName && entry.info.name === info.name && entry.info.publisher === info.publisher);
+  const higher = family.find(([, entry]) => compareVersions(entry.info.version, info.version) > 0);
+  if (higher && !values.get('ForceUpdateFromAnyVersion')) {
+    throw new ComError(ERROR_INSTALL_PACKAGE_DOWNGRADE, `Windows cannot install package ${fullName} because it has version ${info.version}. A higher version ${higher[1].info.version} of this package is already installed (0x80073D06).`);
   }
+  for (const [other] of family) packages.delete(other);
   packages.set(fullName, { fullName, info, manifestPath: path, manifestText: text, externalPath });
 }

@@ -45,7 +45,7 @@ export interface PackageCommandIo {
 
 /** What each registration command takes. */
 const REGISTRATION_OPTIONS = {
-  register: { values: ['--package', '--app-dir'], flags: ['--allow-unsigned'] },
+  register: { values: ['--package', '--app-dir'], flags: ['--allow-unsigned', '--allow-downgrade'] },
   unregister: { values: ['--package', '--name'], flags: [] },
   status: { values: ['--package', '--name'], flags: [] },
 } as const;
@@ -90,6 +90,7 @@ async function registration(command: 'register' | 'unregister' | 'status', args:
           package: packagePath,
           ...(appDir !== undefined || !packed ? { externalLocation: resolve(cwd, appDir ?? '.') } : {}),
           ...(options.flags.has('--allow-unsigned') ? { allowUnsigned: true } : {}),
+          ...(options.flags.has('--allow-downgrade') ? { allowDowngrade: true } : {}),
           ...(onProgress ? { onProgress } : {}),
         });
         return { exitCode: 0, output: registered ? `registered ${describe(registered)}\n` : 'registered (the package was this user\'s already: winbg package status --name NAME shows it)\n' };

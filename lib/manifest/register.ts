@@ -15,7 +15,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
   APPMODEL_ERROR_NO_PACKAGE, CERT_E_UNTRUSTEDROOT, CLASS_E_CLASSNOTAVAILABLE, ComError, ERROR_INSTALL_FAILED, ERROR_INSTALL_OPEN_PACKAGE_FAILED,
-  ERROR_INSTALL_POLICY_FAILURE, ERROR_INSTALL_REGISTRATION_FAILURE, ERROR_INSTALL_RESOLVE_DEPENDENCY_FAILED, ERROR_PACKAGE_ALREADY_EXISTS,
+  ERROR_INSTALL_PACKAGE_DOWNGRADE, ERROR_INSTALL_POLICY_FAILURE, ERROR_INSTALL_REGISTRATION_FAILURE, ERROR_INSTALL_RESOLVE_DEPENDENCY_FAILED, ERROR_PACKAGE_ALREADY_EXISTS,
   ERROR_PACKAGES_IN_USE, hr, hresultHex, hresultMessage, REGDB_E_CLASSNOTREG, TRUST_E_NOSIGNATURE,
 } from '../com/hresult.js';
 import { Uri } from '../generated/Windows.Foundation.js';
@@ -41,6 +41,11 @@ export interface PackageRegistrationOptions {
   readonly externalLocation?: string;
   /** For a .msix: let Windows 11 add it unsigned (its Publisher must carry the OID of unsignedPublisher()). */
   readonly allowUnsigned?: boolean;
+  /**
+   * Replace a higher registered version of the package with this lower one (ForceUpdateFromAnyVersion);
+   * without it Windows refuses a downgrade with ERROR_INSTALL_PACKAGE_DOWNGRADE (0x80073D06).
+   */
+  readonly allowDowngrade?: boolean;
   /** Told of Windows' progress: a percentage from 0 to 100 and its state. */
   readonly onProgress?: (progress: { percent: number; state: 'queued' | 'processing' | 'completed' }) => void;
   /** Cancels the deployment (IAsyncInfo.Cancel). */
@@ -76,6 +81,8 @@ export function explainDeployment(hresult: number, className = 'Windows.Manageme
       return 'this version of the package is already registered with other contents (0x80073CFB, ERROR_PACKAGE_ALREADY_EXISTS): raise its Version (winbg package init --version) or `winbg package unregister` it first';
     case ERROR_INSTALL_POLICY_FAILURE:
       return 'Windows\' policy refused the package (0x80073CFF, ERROR_INSTALL_POLICY_FAILURE): a loose registration needs developer mode (Settings > System > For developers > Developer Mode), a package from elsewhere a trusted signature';
+    case ERROR_INSTALL_PACKAGE_DOWNGRADE:
+      return 'a higher version of this package is registered (0x80073D06, ERROR_INSTALL_PACKAGE_DOWNGRADE): raise the manifest\'s Version above it (winbg package init --version), `winbg package unregister` the other first, or allow the downgrade (allowDowngrade, --allow-downgrade: ForceUpdateFromAnyVersion)';
     case ERROR_PACKAGES_IN_USE:
       return 'the package is in use (0x80073D02, ERROR_PACKAGES_IN_USE): close the app (its server process too) and try again';
     case APPMODEL_ERROR_NO_PACKAGE:
@@ -181,7 +188,7 @@ function registeredNow(result: DeploymentResult): boolean {
  *   what it means and Windows' own text when Windows refuses.
  */
 export async function registerPackage(options: PackageRegistrationOptions): Promise<RegisteredPackage | null> {
-  if (typeof options !== 'object' || options === null) throw new PackageInputError('registerPackage: expected options { package, externalLocation?, allowUnsigned?, onProgress?, signal? }');
+  if (typeof options !== 'object' || options === null) throw new PackageInputError('registerPackage: expected options { package, externalLocation?, allowUnsigned?, allowDowngrade?, onProgress?, signal? }');
   if (typeof options.package !== 'string' || options.package === '') throw new PackageInputError('registerPackage: package must be the package\'s folder (with AppxManifest.xml) or a .msix file');
   const path = resolve(options.package);
   if (!existsSync(path)) throw new PackageInputError(`registerPackage: package ${path} does not exist (run \`winbg package init\` first, or give its --out folder)`);
@@ -212,12 +219,14 @@ export async function registerPackage(options: PackageRegistrationOptions): Prom
     const settings = explained('Windows.Management.Deployment.RegisterPackageOptions', () => RegisterPackageOptions.create());
     settings.DeveloperMode = true;
     settings.DeferRegistrationWhenPackagesAreInUse = true;
+    if (options.allowDowngrade) settings.ForceUpdateFromAnyVersion = true;
     if (sparse) settings.ExternalLocationUri = fileUri(external);
     result = await deployment('RegisterPackageByUriAsync', () => manager.RegisterPackageByUriAsync(fileUri(manifestPath), settings), options);
   } else {
     const settings = explained('Windows.Management.Deployment.AddPackageOptions', () => AddPackageOptions.create());
     settings.DeferRegistrationWhenPackagesAreInUse = true;
     if (options.allowUnsigned) settings.AllowUnsigned = true;
+    if (options.allowDowngrade) settings.ForceUpdateFromAnyVersion = true;
     if (sparse) settings.ExternalLocationUri = fileUri(external);
     result = await deployment('AddPackageByUriAsync', () => manager.AddPackageByUriAsync(fileUri(path), settings), options);
   }

@@ -68,6 +68,29 @@ test('the same version with other contents registers again in place; a new versi
   assert.equal([newer.version, [...standIn.packages.keys()]], ['1.0.1.0', [newer.fullName]]);
 });
 
+test('a lower version than the one registered is refused, saying what to do; allowDowngrade (ForceUpdateFromAnyVersion) replaces it', async () => {
+  using standIn = installDeploymentStandIn();
+  using fixture = await app(['--version', '1.2.0.0']);
+  const higher = (await registerPackage({ package: fixture.packageDir, externalLocation: fixture.dir }))!;
+  // 1.10 is higher than 1.2: the parts compare as numbers, not as text.
+  for (const [version, refused] of [['1.1.9.0', true], ['1.10.0.0', false]] as const) {
+    await packageCommand(['init', '--name', 'Winbg.Register', '--task', `${CLSID}=primes`, '--script', 'app.js', '--arch', 'x64', '--force', '--version', version], { cwd: fixture.dir });
+    if (!refused) {
+      assert.is((await registerPackage({ package: fixture.packageDir, externalLocation: fixture.dir }))!.version, version, 'an upgrade needs no option');
+      continue;
+    }
+    const error = await rejection(registerPackage({ package: fixture.packageDir, externalLocation: fixture.dir }));
+    assert.instance(error, ComError);
+    assert.is((error as ComError).hresult, 0x80073d06 | 0);
+    assert.match(error.message, /higher version of this package is registered.*--version.*allowDowngrade/);
+    assert.match(error.message, /has version 1\.1\.9\.0\. A higher version 1\.2\.0\.0/, 'Windows\' text too');
+    assert.equal([...standIn.packages.keys()], [higher.fullName], 'the higher version stays');
+  }
+  await packageCommand(['init', '--name', 'Winbg.Register', '--task', `${CLSID}=primes`, '--script', 'app.js', '--arch', 'x64', '--force', '--version', '1.0.0.0'], { cwd: fixture.dir });
+  const lower = (await registerPackage({ package: fixture.packageDir, externalLocation: fixture.dir, allowDowngrade: true }))!;
+  assert.equal([lower.version, [...standIn.packages.keys()]], ['1.0.0.0', [lower.fullName]], 'forced: the lower version replaces the higher');
+});
+
 test('every deployment HRESULT winbg explains says what to do', () => {
   const fixes: [number, RegExp][] = [
     [0x80073cf0, /unsigned, its Publisher does not match/],
@@ -76,6 +99,7 @@ test('every deployment HRESULT winbg explains says what to do', () => {
     [0x80073cfb, /raise its Version \(winbg package init --version\) or `winbg package unregister`/],
     [0x80073cff, /developer mode \(Settings > System > For developers > Developer Mode\)/],
     [0x80073d02, /close the app/],
+    [0x80073d06, /raise the manifest's Version above it.*--allow-downgrade/],
     [0x80073d54, /<msix> element names the package's Publisher, Name and application Id/],
     [0x800b0100, /sign it, add it with allowUnsigned/],
     [0x800b0109, /Trusted People/],
