@@ -18,6 +18,11 @@
 //   (documented: ERROR_INSTALL_PACKAGE_DOWNGRADE, 0x80073D06, "a higher version of this package is
 //   already installed"; ForceUpdateFromAnyVersion "forces the update of a package from any
 //   version", RegisterPackageOptions and AddPackageOptions);
+// - a package whose processes run (DeploymentStandIn.running) is not replaced while they do
+//   (documented, RegisterPackageOptions): with DeferRegistrationWhenPackagesAreInUse the new
+//   registration waits until they end (DeploymentResult.IsRegistered false; `exited` ends them
+//   and applies it), with ForceAppShutdown they are shut down, and with neither Windows refuses
+//   with ERROR_PACKAGES_IN_USE (0x80073D02);
 // - removing a package that is not registered is ERROR_INSTALL_PACKAGE_NOT_FOUND (0x80073CF1).
 // A packed .msix is not opened: AddPackageByUriAsync fails with E_NOTIMPL, saying so.
 import { createHash, randomUUID } from 'node:crypto';
@@ -28,7 +33,7 @@ import '../generated/descriptors.js';
 import { Guid } from '../com/guid.js';
 import {
   CLASS_E_CLASSNOTAVAILABLE, ComError, E_INVALIDARG, E_NOTIMPL, ERROR_INSTALL_PACKAGE_DOWNGRADE, ERROR_INSTALL_PACKAGE_NOT_FOUND, ERROR_INSTALL_POLICY_FAILURE, ERROR_INSTALL_REGISTRATION_FAILURE,
-  REGDB_E_CLASSNOTREG, S_OK,
+  ERROR_PACKAGES_IN_USE, REGDB_E_CLASSNOTREG, S_OK,
 } from '../com/hresult.js';
 import type { Com } from '../com/pointer.js';
 import { isWindows } from '../ffi/koffi.js';
@@ -62,6 +67,12 @@ export interface DeploymentStandIn extends Disposable {
   developerMode: boolean;
   /** The registered packages, by full name. */
   readonly packages: ReadonlyMap<string, StandInPackage>;
+  /** Package family names whose processes run (add one to model a running app): see {@link exited}. */
+  readonly running: Set<string>;
+  /** Registrations deferred until a family's processes end, by family name. */
+  readonly deferred: ReadonlyMap<string, StandInPackage>;
+  /** A family's processes ended: its deferred registration, if any, is applied (as Windows does then). */
+  exited(familyName: string): void;
   /** Removes the factories. */
   close(): void;
 }
@@ -85,7 +96,7 @@ export function publisherId(publisher: string): string {
 /** Installs the stand-in's factories; close (or dispose) it to remove them. */
 export function installDeploymentStandIn(options: DeploymentStandInOptions = {}): DeploymentStandIn {
   const packages = new Map<string, StandInPackage>();
-  const state = { developerMode: options.developerMode ?? true };
+  const state: StandInState = { developerMode: options.developerMode ?? true, running: new Set(), deferred: new Map() };
   const registrations: Disposable[] = [
     registerActivationFactory(`${DEPLOYMENT}.PackageManager`, () => ({ ActivateInstance: () => packageManager(packages, state) })),
     registerActivationFactory(`${DEPLOYMENT}.RegisterPackageOptions`, () => ({ ActivateInstance: () => optionsObject(['IRegisterPackageOptions', 'IRegisterPackageOptions2']) })),
@@ -104,9 +115,30 @@ export function installDeploymentStandIn(options: DeploymentStandInOptions = {})
       state.developerMode = value;
     },
     packages,
+    running: state.running,
+    deferred: state.deferred,
+    exited(familyName: string): void {
+      state.running.delete(familyName);
+      const pending = state.deferred.get(familyName);
+      if (!pending) return;
+      state.deferred.delete(familyName);
+      for (const [other, entry] of packages) if (familyOf(entry.info) === familyName) packages.delete(other);
+      packages.set(pending.fullName, pending);
+    },
     close,
     [Symbol.dispose]: close,
   };
+}
+
+interface StandInState {
+  developerMode: boolean;
+  readonly running: Set<string>;
+  readonly deferred: Map<string, StandInPackage>;
+}
+
+/** A package family name: Name_PublisherId. */
+function familyOf(info: PackageManifestInfo): string {
+  return `${info.name}_${publisherId(info.publisher)}`;
 }
 
 /** Whether the system activates `className` (a JS factory registered for it counts too). */
@@ -191,14 +223,14 @@ function deploymentResult(hresult: number, errorText: string, registered: boolea
   };
 }
 
-/** The deployment operation: queued, processing, then `work`'s result or failure. */
-function operation(work: () => void, registered: boolean): Com {
+/** The deployment operation: queued, processing, then `work`'s result (whether the package is registered now) or failure. */
+function operation(work: () => boolean): Com {
   return fromPromise(async (report) => {
     await Promise.resolve(); // as Windows' do, reports come after the caller has set its handlers
     report({ state: 0, percentage: 0 });
     await Promise.resolve();
     report({ state: 1, percentage: 50 });
-    work();
+    const registered = work();
     return deploymentResult(S_OK, '', registered);
   }, OPERATION);
 }
@@ -215,7 +247,7 @@ function packageObject(entry: StandInPackage): object {
     get_Publisher: () => info.publisher,
     get_PublisherId: () => publisherId(info.publisher),
     get_FullName: () => entry.fullName,
-    get_FamilyName: () => `${info.name}_${publisherId(info.publisher)}`,
+    get_FamilyName: () => familyOf(info),
   };
   return {
     interfaces: interfaces('Windows.ApplicationModel.IPackage', 'Windows.ApplicationModel.IPackage2', 'Windows.ApplicationModel.IPackage8'),
@@ -227,13 +259,13 @@ function packageObject(entry: StandInPackage): object {
   };
 }
 
-function packageManager(packages: Map<string, StandInPackage>, state: { developerMode: boolean }): object {
+function packageManager(packages: Map<string, StandInPackage>, state: StandInState): object {
   return {
     interfaces: interfaces(`${DEPLOYMENT}.IPackageManager`, `${DEPLOYMENT}.IPackageManager9`),
     RegisterPackageByUriAsync(manifestUri: Com | null, settings: Com | null): Com {
       const href = hrefOf(manifestUri, 'manifestUri');
       const values = settingsOf(settings);
-      return operation(() => register(packages, state, href, values), true);
+      return operation(() => register(packages, state, href, values));
     },
     AddPackageByUriAsync(packageUri: Com | null, settings: Com | null): Com {
       hrefOf(packageUri, 'packageUri');
@@ -243,7 +275,8 @@ function packageManager(packages: Map<string, StandInPackage>, state: { develope
     RemovePackageAsync(fullName: string): Com {
       return operation(() => {
         if (!packages.delete(fullName)) throw new ComError(ERROR_INSTALL_PACKAGE_NOT_FOUND, `Removal failed. Package ${fullName} is not installed for the current user (0x80073CF1).`);
-      }, false);
+        return false;
+      });
     },
     // FindPackagesForUser(string) in the projection; its ABI name.
     FindPackagesByUserSecurityId(userSecurityId: string): object[] {
@@ -264,8 +297,11 @@ function compareVersions(a: string, b: string): number {
   return 0;
 }
 
-/** A loose registration; each refusal is a ComError whose detail is the text DeploymentResult.ErrorText would carry. */
-function register(packages: Map<string, StandInPackage>, state: { developerMode: boolean }, href: string, values: Map<string, unknown>): void {
+/**
+ * A loose registration: true when registered now, false when deferred until the package's
+ * processes end. Each refusal is a ComError whose detail is the text DeploymentResult.ErrorText would carry.
+ */
+function register(packages: Map<string, StandInPackage>, state: StandInState, href: string, values: Map<string, unknown>): boolean {
   if (!values.get('DeveloperMode')) throw new ComError(ERROR_INSTALL_POLICY_FAILURE, 'Deployment Register operation rejected: registering a package from its manifest needs RegisterPackageOptions.DeveloperMode (0x80073CFF).');
   if (!state.developerMode) throw new ComError(ERROR_INSTALL_POLICY_FAILURE, 'Deployment Register operation rejected: developer mode is off; a loose registration needs it (0x80073CFF).');
   if (!href.startsWith('file:')) throw new ComError(ERROR_INSTALL_REGISTRATION_FAILURE, `the manifest URI ${href} is not a file: URI`);
@@ -299,6 +335,18 @@ function register(packages: Map<string, StandInPackage>, state: { developerMode:
   if (higher && !values.get('ForceUpdateFromAnyVersion')) {
     throw new ComError(ERROR_INSTALL_PACKAGE_DOWNGRADE, `Windows cannot install package ${fullName} because it has version ${info.version}. A higher version ${higher[1].info.version} of this package is already installed (0x80073D06).`);
   }
+  const entry: StandInPackage = { fullName, info, manifestPath: path, manifestText: text, externalPath };
+  const familyName = familyOf(info);
+  if (state.running.has(familyName) && (family.length > 0 || packages.has(fullName))) {
+    if (values.get('ForceAppShutdown') || values.get('ForceTargetAppShutdown')) state.running.delete(familyName);
+    else if (values.get('DeferRegistrationWhenPackagesAreInUse')) {
+      state.deferred.set(familyName, entry);
+      return false;
+    } else {
+      throw new ComError(ERROR_PACKAGES_IN_USE, `Deployment Register operation on package ${fullName} failed: the package's processes are running, and neither DeferRegistrationWhenPackagesAreInUse nor ForceAppShutdown was set (0x80073D02).`);
+    }
+  }
   for (const [other] of family) packages.delete(other);
-  packages.set(fullName, { fullName, info, manifestPath: path, manifestText: text, externalPath });
+  packages.set(fullName, entry);
+  return true;
 }

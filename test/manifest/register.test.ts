@@ -91,6 +91,40 @@ test('a lower version than the one registered is refused, saying what to do; all
   assert.equal([lower.version, [...standIn.packages.keys()]], ['1.0.0.0', [lower.fullName]], 'forced: the lower version replaces the higher');
 });
 
+test('an update while the app runs: deferred until it exits (IsRegistered false, said so), refused without deferral, forced with ForceAppShutdown', async () => {
+  using standIn = installDeploymentStandIn();
+  using fixture = await app();
+  const first = (await registerPackage({ package: fixture.packageDir, externalLocation: fixture.dir }))!;
+  const family = `Winbg.Register_${first.fullName.split('__')[1]}`;
+  standIn.running.add(family);
+  assert.is((await registerPackage({ package: fixture.packageDir, externalLocation: fixture.dir }).catch((e: ComError) => e) as ComError).hresult, 0x80073d02 | 0, 'the same version again, running: deferred too');
+  standIn.exited(family);
+  standIn.running.add(family);
+  await packageCommand(['init', '--name', 'Winbg.Register', '--task', `${CLSID}=primes`, '--script', 'app.js', '--arch', 'x64', '--force', '--version', '1.0.1.0'], { cwd: fixture.dir });
+  // registerPackage asks for DeferRegistrationWhenPackagesAreInUse: the new version waits.
+  const deferred = await rejection(registerPackage({ package: fixture.packageDir, externalLocation: fixture.dir }));
+  assert.is((deferred as ComError).hresult, 0x80073d02 | 0);
+  assert.match(deferred.message, /deferred the registration until the package's processes exit.*close the app/);
+  assert.equal([[...standIn.packages.keys()], standIn.deferred.get(family)?.info.version], [[first.fullName], '1.0.1.0'], 'the running version stays registered meanwhile');
+  standIn.exited(family);
+  assert.equal([...standIn.packages.values()].map((p) => p.info.version), ['1.0.1.0'], 'applied once the app exited');
+  // Through the projection, without deferral: refused; with ForceAppShutdown: the app is shut down and the version registered.
+  standIn.running.add(family);
+  await packageCommand(['init', '--name', 'Winbg.Register', '--task', `${CLSID}=primes`, '--script', 'app.js', '--arch', 'x64', '--force', '--version', '1.0.2.0'], { cwd: fixture.dir });
+  const manager = PackageManager.create();
+  const registerWith = (configure: (options: RegisterPackageOptions) => void): Promise<unknown> => {
+    const options = RegisterPackageOptions.create();
+    options.DeveloperMode = true;
+    options.ExternalLocationUri = Uri.create(pathToFileURL(fixture.dir).href);
+    configure(options);
+    return asPromise(manager.RegisterPackageByUriAsync(Uri.create(pathToFileURL(join(fixture.packageDir, 'AppxManifest.xml')).href), options));
+  };
+  const refused = (await rejection(registerWith(() => {}))) as ComError;
+  assert.equal([refused.hresult, /processes are running/.test(refused.message)], [0x80073d02 | 0, true]);
+  await registerWith((o) => void (o.ForceAppShutdown = true));
+  assert.equal([[...standIn.packages.values()].map((p) => p.info.version), standIn.running.has(family)], [['1.0.2.0'], false], 'forced: shut down, registered');
+});
+
 test('every deployment HRESULT winbg explains says what to do', () => {
   const fixes: [number, RegExp][] = [
     [0x80073cf0, /unsigned, its Publisher does not match/],
