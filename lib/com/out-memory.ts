@@ -88,36 +88,56 @@ function bytesCell(size: number, read: (view: Uint8Array) => unknown): OutCell {
   };
 }
 
-const GUID_CELL = bytesCell(16, (view) => view);
+/** A GUID's 16 bytes, carrying a Float64Array over them that clears them in two stores (0.0 is all zero bits). */
+class GuidBytes extends Uint8Array {
+  readonly wide: Float64Array;
+  constructor(buffer: ArrayBuffer, offset: number) {
+    super(buffer, offset, 16);
+    this.wide = new Float64Array(buffer, offset, 2);
+  }
+}
+
+const GUID_CELL: OutCell = {
+  size: 16,
+  view: (buffer, offset) => new GuidBytes(buffer, offset),
+  clear: (view) => {
+    const wide = (view as GuidBytes).wide;
+    wide[0] = 0;
+    wide[1] = 0;
+  },
+  clearCode: (name) => `const ${name}w = ${name}.wide; ${name}w[0] = 0; ${name}w[1] = 0;`,
+  read: (view) => view,
+};
 
 /**
  * A struct's bytes: a Uint8Array for koffi to pass (Deno's koffi refuses a DataView for a
- * pointer), carrying the DataView its fields are read through.
+ * pointer), carrying the DataView its fields are read through, and a Float64Array over its whole
+ * 8-byte words, which clears them a word a store (0.0 is all zero bits; the view starts 8-aligned).
  */
 class StructBytes extends Uint8Array {
   readonly data: DataView;
+  readonly wide: Float64Array;
   constructor(buffer: ArrayBuffer, offset: number, size: number) {
     super(buffer, offset, size);
     this.data = new DataView(buffer, offset, size);
+    this.wide = new Float64Array(buffer, offset, size >> 3);
   }
 }
 
 function structCell(size: number, read: (view: DataView) => unknown): OutCell {
+  const words = size >> 3;
   return {
     size,
     view: (buffer, offset) => new StructBytes(buffer, offset, size),
     clear: (view) => {
-      const bytes = (view as StructBytes).data;
-      let at = 0;
-      for (; at + 4 <= size; at += 4) bytes.setUint32(at, 0);
-      for (; at < size; at++) bytes.setUint8(at, 0);
+      const { wide, data } = view as StructBytes;
+      for (let i = 0; i < words; i++) wide[i] = 0;
+      for (let at = words * 8; at < size; at++) data.setUint8(at, 0);
     },
     clearCode: (name) => {
-      // 32-bit stores: V8 compiles DataView's number accessors inline, its BigInt ones not always.
-      const stores: string[] = [`const ${name}d = ${name}.data;`];
-      let at = 0;
-      for (; at + 4 <= size; at += 4) stores.push(`${name}d.setUint32(${at}, 0);`);
-      for (; at < size; at++) stores.push(`${name}d.setUint8(${at}, 0);`);
+      const stores: string[] = [`const ${name}d = ${name}.data, ${name}w = ${name}.wide;`];
+      for (let i = 0; i < words; i++) stores.push(`${name}w[${i}] = 0;`);
+      for (let at = words * 8; at < size; at++) stores.push(`${name}d.setUint8(${at}, 0);`);
       return stores.join(' ');
     },
     read: (view) => read((view as StructBytes).data),

@@ -9,6 +9,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ComError, ComPtr, createHString, createObject, defineInterface, defineStruct, deleteHString, Guid, IInspectable, type Com } from '../../lib/com/index.js';
 import { setCompiling } from '../../lib/com/compile.js';
+import { OutLayout, outCell } from '../../lib/com/out-memory.js';
 import { reenterCallback, valuesObject, winbgtest, winbgtestMissing } from '../support/winbgtest.js';
 
 const lib = winbgtest();
@@ -170,6 +171,28 @@ it('asynchronous calls on koffi worker threads: each has out-memory of its own',
     values.dispose();
     object.dispose();
     unknownSlot(inner, 2);
+  }
+});
+
+test('each kind of out-memory is cleared before a call, by the general path and by the compiled code, every byte of it', () => {
+  const Odd = defineStruct('winbg.test.OutClear', { A: 'int32_t', B: 'uint8_t', C: 'GUID', D: 'uint16_t' }); // 24 bytes, a tail of 3 past the last 8
+  const IClear = defineInterface({
+    name: 'IOutClear', iid: '0f6a63a2-2a31-4c39-9a38-5b1c3e7d9c10', base: IInspectable, // made for this test
+    types: { OutClear: Odd },
+    methods: { Get: 'HRESULT (_Out_ GUID *g, _Out_ OutClear *s, _Out_ int32_t *i, _Out_ double *d, _Out_ HSTRING *h, _Out_ bool *b)' },
+  });
+  const cells = IClear.methods[0]!.signature.params.map((param) => outCell(param));
+  for (const way of ['clear', 'clearCode'] as const) {
+    const views = new OutLayout(cells).allocate();
+    for (const view of views) new Uint8Array(view.buffer).fill(0xff);
+    cells.forEach((cell, i) => {
+      if (way === 'clear') cell.clear(views[i]!);
+      else new Function('v', cell.clearCode('v'))(views[i]);
+    });
+    views.forEach((view, i) => {
+      const bytes = new Uint8Array(view.buffer, view.byteOffset, cells[i]!.size);
+      assert.ok(bytes.every((b) => b === 0), `${way}: parameter ${i} (${cells[i]!.size} bytes) all zero: ${Array.from(bytes)}`);
+    });
   }
 });
 
