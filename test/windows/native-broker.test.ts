@@ -291,14 +291,16 @@ it('exit-after-run: the broker exits while the app holds a deferral; the app end
   assert.ok(exit!.time >= ended[0]!.time, 'after the run ended');
 });
 
-// Known problem (README, Known problems): in 3 of the 5 fresh-clone CI runs of 2026-12-03 (under
-// bun.exe twice, node.exe once), one activation of the soak hung: the broker's CoCreateInstance
-// waited more than 12 s after the app's factory had created the object (the app's idle timer,
-// which an object whose Run has not begun holds off, never started). Not understood yet (a missed
-// wakeup of koffi's queue to the JS thread is the first suspect, issue 12); not seen in targeted
-// reruns. Skipped under Wine unless WINBG_SOAK=1, saying so.
-const soak = process.env.WINBG_UNDER_WINE !== '1' || process.env.WINBG_SOAK === '1';
-if (enabled && !soak) console.log('  (soak skipped under Wine: a known, not yet understood hang of one activation; WINBG_SOAK=1 runs it; README, Known problems)');
+// Known problem (README, Known problems): in 3 of the 5 fresh-clone CI runs of 2026-12-03's
+// first session (under bun.exe twice, node.exe once), one activation of the soak hung: the
+// broker's CoCreateInstance waited more than 12 s after the app's factory had created the object.
+// Not understood (issue 12). It has not come back since, in 26 soaks under Wine (node.exe, bun.exe
+// and deno.exe; under CPU load, inside whole Windows tiers, and in a fresh clone at CI's checkout
+// path with all three runtimes) nor in 3,400 fast activations, so the soak runs again under Wine,
+// for CI to catch it should it return: its failure then carries the app's log with its heartbeat
+// (whether the JS thread ran). WINBG_SOAK=0 skips it, saying so.
+const soak = process.env.WINBG_SOAK !== '0';
+if (enabled && !soak) console.log('  (soak skipped: WINBG_SOAK=0)');
 (enabled && soak ? test : test.skip)('soak: 200 activations back to back against one server with the strict broker; every reference comes back', async () => {
   const runs = 200;
   const outcome = await runScenario('strict', {
