@@ -34,7 +34,8 @@
 //                                                     npm's banner out of the JSON)
 //     --json     one JSON object per line: {"name", "value", "unit"[, "ratio"]}
 //     --rounds   rounds per pair (default 15)
-//     --only S   only the measurements whose function name contains S (e.g. --only outgoing)
+//     --only S   only the measurements whose function name contains S (e.g. --only outgoing;
+//                several, comma-separated: --only budget,projectedCall)
 //     --wine     also the broker's figures under Wine (scripts/bench-broker.mjs, by Wine's node.exe;
 //                needs node scripts/wine.mjs prepare and proxy): activation cold and warm, cancel
 //                across processes, each against a baseline of the same run
@@ -1214,7 +1215,7 @@ const started = Date.now();
 const measurements = [outgoingJs, outgoingNative, incoming, unknownPairs, churn, budget, metadata, projectedCall, serverStart, hostTriggerToRun, hostCancelToDeferral, primesToFile, trialDivision, primesCancel, memory];
 if (flags.wine) measurements.push(brokerUnderWine);
 for (const measure of measurements) {
-  if (flags.only === undefined || measure.name.includes(flags.only)) await measure();
+  if (flags.only === undefined || flags.only.split(',').some((part) => measure.name.includes(part))) await measure();
 }
 const seconds = (Date.now() - started) / 1000;
 

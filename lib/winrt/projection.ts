@@ -27,6 +27,17 @@ let identityOf: (object: WinRTObject) => Pointer;
 let isReleased: (object: WinRTObject) => boolean;
 let receiveAgain: (object: WinRTObject, pointer: ComPtr<any>, type: ResolvedType, lent: boolean) => boolean;
 
+interface ObjectState {
+  type: ResolvedType;
+  /** The other interfaces' pointers, once one is used (most objects are used through one). */
+  pointers: Map<ComInterface<any>, ComPtr<any>> | null;
+  readonly primary: ComPtr<any>;
+  /** primary.interface, kept here: member calls compare with it on every call. */
+  readonly primaryInterface: ComInterface<any>;
+  readonly identity: Pointer;
+  receipts: number;
+}
+
 /**
  * A projected WinRT object: the members of its class's interfaces, plus these.
  *
@@ -39,40 +50,36 @@ let receiveAgain: (object: WinRTObject, pointer: ComPtr<any>, type: ResolvedType
  * hold already comes as itself and adds no receipt, so handlers need not dispose them.
  */
 export class WinRTObject {
-  #type: ResolvedType;
-  /** The other interfaces' pointers, once one is used (most objects are used through one). */
-  #pointers: Map<ComInterface<any>, ComPtr<any>> | null = null;
-  readonly #primary: ComPtr<any>;
-  readonly #identity: Pointer;
-  #receipts = 1;
+  // One field of one shape, as ComPtr's (pointer.ts, PtrState): a class per projected type gives
+  // these objects many hidden classes, and several field stores in this shared constructor went
+  // megamorphic, V8's slow path.
+  readonly #s: ObjectState;
 
   /** @internal Use {@link project}. Takes over `pointer`'s reference. */
   constructor(pointer: ComPtr<any>, type: ResolvedType, identity: Pointer) {
-    this.#type = type;
-    this.#primary = pointer;
-    this.#identity = identity;
+    this.#s = { type, pointers: null, primary: pointer, primaryInterface: pointer.interface, identity, receipts: 1 };
     ownPointer(pointer, `a projected ${type.name}`);
   }
 
   static {
-    identityOf = (object) => object.#identity;
-    isReleased = (object) => object.#receipts === 0;
+    identityOf = (object) => object.#s.identity;
+    isReleased = (object) => object.#s.receipts === 0;
     receiveAgain = (object, pointer, type, lent) => {
-      if (object.#receipts === 0) return false; // released already: the caller makes a new one
-      if (!lent) object.#receipts++;
-      if (pointer.interface === object.#primary.interface || object.#pointers?.has(pointer.interface)) pointer.dispose();
+      if (object.#s.receipts === 0) return false; // released already: the caller makes a new one
+      if (!lent) object.#s.receipts++;
+      if (pointer.interface === object.#s.primaryInterface || object.#s.pointers?.has(pointer.interface)) pointer.dispose();
       else {
-        (object.#pointers ??= new Map()).set(pointer.interface, pointer);
-        ownPointer(pointer, `a projected ${object.#type.name}`);
+        (object.#s.pointers ??= new Map()).set(pointer.interface, pointer);
+        ownPointer(pointer, `a projected ${object.#s.type.name}`);
       }
-      if (type.kind === 'class' && object.#type.kind !== 'class') object.#type = type;
+      if (type.kind === 'class' && object.#s.type.kind !== 'class') object.#s.type = type;
       return true;
     };
   }
 
   /** The WinRT type this object was projected as (its runtime class, or the interface it came as). */
   get winrtType(): string {
-    return this.#type.name;
+    return this.#s.type.name;
   }
 
   /**
@@ -81,13 +88,13 @@ export class WinRTObject {
    * your own.
    */
   comPtr<M extends object = {}>(iface?: ComInterface<M>): Com<M> {
-    if (iface === undefined || iface === this.#primary.interface) return this.#primary as Com<M>;
+    if (iface === undefined || iface === this.#s.primaryInterface) return this.#s.primary as Com<M>;
     const wanted: ComInterface<any> = iface;
-    const cached = this.#pointers?.get(wanted);
+    const cached = this.#s.pointers?.get(wanted);
     if (cached) return cached as Com<M>;
-    const pointer: ComPtr<any> = this.#primary.as(wanted);
-    (this.#pointers ??= new Map()).set(wanted, pointer);
-    ownPointer(pointer, `a projected ${this.#type.name}`);
+    const pointer: ComPtr<any> = this.#s.primary.as(wanted);
+    (this.#s.pointers ??= new Map()).set(wanted, pointer);
+    ownPointer(pointer, `a projected ${this.#s.type.name}`);
     return pointer as Com<M>;
   }
 
@@ -98,7 +105,7 @@ export class WinRTObject {
 
   /** A new ComPtr to interface `iface` of this object, which the caller disposes. */
   as<M extends object>(iface: ComInterface<M>): Com<M> {
-    return this.#primary.as(iface);
+    return this.#s.primary.as(iface);
   }
 
   /**
@@ -119,11 +126,11 @@ export class WinRTObject {
   }
 
   #giveBack(): ComPtr<any>[] {
-    if (this.#receipts === 0 || --this.#receipts > 0) return [];
-    forget(this.#identity, this);
-    if (this.#pointers === null) return [this.#primary];
-    const pointers = [this.#primary, ...this.#pointers.values()];
-    this.#pointers = null;
+    if (this.#s.receipts === 0 || --this.#s.receipts > 0) return [];
+    forget(this.#s.identity, this);
+    if (this.#s.pointers === null) return [this.#s.primary];
+    const pointers = [this.#s.primary, ...this.#s.pointers.values()];
+    this.#s.pointers = null;
     return pointers;
   }
 
@@ -132,7 +139,7 @@ export class WinRTObject {
   }
 
   toString(): string {
-    return `[${this.#type.name}]`;
+    return `[${this.#s.type.name}]`;
   }
 }
 
