@@ -4,7 +4,7 @@
 // sysv_* are the System V entry points and the others Win64's.
 export const unknownCode = {
   x64: {
-    entries: { sysv_qi: 0, sysv_addref: 11, sysv_release: 19, sysv_take: 27, qi: 35, addref: 169, release: 199, take: 255, slot0: 261, slot1: 266, slot2: 272, sysv_slot0: 278, sysv_slot1: 283, sysv_slot2: 289, identity: 295, sysv_identity: 335 },
+    entries: { sysv_qi: 0, sysv_addref: 11, sysv_release: 19, sysv_take: 27, qi: 35, addref: 169, release: 199, take: 255, slot0: 261, slot1: 266, slot2: 272, sysv_slot0: 278, sysv_slot1: 283, sysv_slot2: 289, identity: 295, sysv_identity: 347 },
     code:
       '4989d04889f24889f9eb184889f9e9960000004889f9e9ac' +
       '0000004889f9e9dc0000004d85c0747549c7000000000048' +
@@ -18,10 +18,11 @@ export const unknownCode = {
       '4d0fb11175f04d85d275184d8b59104d8b1b498b03498941' +
       '08f04d0fb10b75f531c0c34489d0c331c0488701c3488b01' +
       'ff20488b01ff6008488b01ff6010488b07ff20488b07ff60' +
-      '08488b07ff6010534883ec304c89c3488b01ff1085c07811' +
-      '89442420488b0b488b01ff50108b4424204883c4305bc353' +
-      '4883ec104889d3488b07ff1085c0780f890424488b3b488b' +
-      '07ff50108b04244883c4105bc3',
+      '08488b07ff6010534883ec304c89c3488b01ff1085c07816' +
+      '89442420488b0b4885c97410488b01ff50108b4424204883' +
+      'c4305bc3b803400080ebf3534883ec104889d3488b07ff10' +
+      '85c07814890424488b3b4885ff740f488b07ff50108b0424' +
+      '4883c4105bc3b803400080ebf3',
   },
   arm64: {
     entries: { qi: 0, addref: 168, release: 212, take: 312, slot0: 332, slot1: 344, slot2: 356, identity: 368 },
@@ -42,8 +43,8 @@ export const unknownCode = {
       '01fc5fc81ffc02c8c2ffff35e00301aac0035fd6100040f9' +
       '100240f900021fd6100040f9100640f900021fd6100040f9' +
       '100a40f900021fd6fd7bbea9fd030091f30b00f9f30302aa' +
-      '100040f9100240f900023fd6e000f837e01b00b9600240f9' +
-      '100040f9100a40f900023fd6e01b40b9f30b40f9fd7bc2a8' +
-      'c0035fd6',
+      '100040f9100240f900023fd60001f837e01b00b9600240f9' +
+      '000100b4100040f9100a40f900023fd6e01b40b9f30b40f9' +
+      'fd7bc2a8c0035fd6600088520000b072fbffff17',
   },
 } as const;

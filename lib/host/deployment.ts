@@ -22,7 +22,9 @@
 //   (documented, RegisterPackageOptions): with DeferRegistrationWhenPackagesAreInUse the new
 //   registration waits until they end (DeploymentResult.IsRegistered false; `exited` ends them
 //   and applies it), with ForceAppShutdown they are shut down, and with neither Windows refuses
-//   with ERROR_PACKAGES_IN_USE (0x80073D02);
+//   with ERROR_PACKAGES_IN_USE (0x80073D02). The stand-in's own choices there: a same-version
+//   re-registration counts as an update, ForceTargetAppShutdown acts as ForceAppShutdown, a
+//   force wins over a deferral when both are set, and a second deferral replaces the first;
 // - removing a package that is not registered is ERROR_INSTALL_PACKAGE_NOT_FOUND (0x80073CF1).
 // A packed .msix is not opened: AddPackageByUriAsync fails with E_NOTIMPL, saying so.
 import { createHash, randomUUID } from 'node:crypto';

@@ -159,7 +159,8 @@ export class WinRTObject {
 // and released in a loop is the same few identities), so the next wrapper of that identity
 // overwrites the entry in place. Measured on First().dispose() in a loop (scripts/bench.mjs,
 // projectedCall): about 190 ns of 970 saved. Vacant entries are swept once they outnumber the
-// live ones (and 256), so the map stays within twice what lives.
+// live ones and 256: the map holds at most the live entries plus the larger of them and 256
+// (a collected wrapper's entry is deleted by the finalizer, without a sweep).
 const byIdentity = new Map<Pointer, WinRTObject | WeakRef<WinRTObject> | null>();
 let vacant = 0;
 const SWEEP_AFTER = 256;

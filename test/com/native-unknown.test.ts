@@ -69,6 +69,24 @@ test('queryAddress: QueryInterface and the Release of its result in one call; a 
   assert.is(referenceCount(calc.pointer), counted, 'and no count changed');
 });
 
+test('queryAddress: a QueryInterface that succeeds with a NULL result is E_POINTER, with no Release called', () => {
+  // A broken object of koffi callbacks: QueryInterface says S_OK and writes nothing.
+  let releases = 0;
+  const qi = koffi.register((_self: unknown, _iid: unknown, _ppv: unknown): number => 0, koffi.pointer(qiProto));
+  const count = koffi.register((_self: unknown): number => ++releases, koffi.pointer(countProto));
+  try {
+    const vtable = memory.alloc(24);
+    for (const [i, fn] of [qi, count, count].entries()) koffi.encode(vtable, i * 8, 'void *', fn);
+    const object = memory.alloc(8);
+    koffi.encode(object, 0, 'void *', vtable);
+    assert.is(queryAddress(object, IUnknown.iid.bytes), E_POINTER);
+    assert.is(releases, 0, 'nothing to release');
+  } finally {
+    koffi.unregister(qi);
+    koffi.unregister(count);
+  }
+});
+
 test('AddRef from 8 native threads while the JS thread is blocked: all counted, at once', async () => {
   if (!supported) return;
   const calc = createObject<Calculator>(new NamedCalculator());

@@ -97,7 +97,8 @@ test('an update while the app runs: deferred until it exits (IsRegistered false,
   const first = (await registerPackage({ package: fixture.packageDir, externalLocation: fixture.dir }))!;
   const family = `Winbg.Register_${first.fullName.split('__')[1]}`;
   standIn.running.add(family);
-  assert.is((await registerPackage({ package: fixture.packageDir, externalLocation: fixture.dir }).catch((e: ComError) => e) as ComError).hresult, 0x80073d02 | 0, 'the same version again, running: deferred too');
+  const same = await rejection(registerPackage({ package: fixture.packageDir, externalLocation: fixture.dir }));
+  assert.equal([(same as ComError).hresult, /deferred the registration/.test(same.message), standIn.deferred.has(family)], [0x80073d02 | 0, true, true], 'the same version again, running: deferred too');
   standIn.exited(family);
   standIn.running.add(family);
   await packageCommand(['init', '--name', 'Winbg.Register', '--task', `${CLSID}=primes`, '--script', 'app.js', '--arch', 'x64', '--force', '--version', '1.0.1.0'], { cwd: fixture.dir });
@@ -217,6 +218,12 @@ test('winbg package register | status | unregister: what each prints, the progre
   await rejects(packageCommand(['register', '--app-dir', 'package'], { cwd: fixture.dir }), /Executable winbg-node\.exe is not in the external location/);
   await rejects(packageCommand(['status', '--package', 'nowhere'], { cwd: fixture.dir }), /package status needs --name/);
   await rejects(packageCommand(['register', '--bogus'], { cwd: fixture.dir }), /--bogus/);
+  // A downgrade: refused, then --allow-downgrade.
+  await packageCommand(['init', '--name', 'Winbg.Register', '--task', `${CLSID}=primes`, '--script', 'app.js', '--arch', 'x64', '--force', '--version', '2.0.0.0'], { cwd: fixture.dir });
+  assert.is((await packageCommand(['register'], { cwd: fixture.dir })).exitCode, 0);
+  await packageCommand(['init', '--name', 'Winbg.Register', '--task', `${CLSID}=primes`, '--script', 'app.js', '--arch', 'x64', '--force', '--version', '1.0.0.0'], { cwd: fixture.dir });
+  await rejects(packageCommand(['register'], { cwd: fixture.dir }), /0x80073D06.*--allow-downgrade/s);
+  assert.match((await packageCommand(['register', '--allow-downgrade'], { cwd: fixture.dir })).output, /^registered Winbg\.Register_1\.0\.0\.0_x64__/);
 });
 
 const missing = suite('package registration without Windows.Management.Deployment');

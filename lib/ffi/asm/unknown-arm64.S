@@ -119,7 +119,8 @@ slot2:
         br x16
 
 // HRESULT identity(this, riid, ppv): QueryInterface, then Release of what it returned (see
-// unknown-x64.S). A frame of its own: x19 (callee-saved) keeps ppv, the HRESULT waits at sp+24.
+// unknown-x64.S, also for a NULL *ppv and unwind data). A frame of its own: x19 (callee-saved)
+// keeps ppv, the HRESULT waits at sp+24.
 identity:
         stp x29, x30, [sp, #-32]!
         mov x29, sp
@@ -131,6 +132,7 @@ identity:
         tbnz w0, #31, 1f             // failed: its HRESULT
         str w0, [sp, #24]
         ldr x0, [x19]
+        cbz x0, 2f                   // success with a NULL *ppv: E_POINTER
         ldr x16, [x0]
         ldr x16, [x16, #16]
         blr x16                      // Release(*ppv)
@@ -138,3 +140,6 @@ identity:
 1:      ldr x19, [sp, #16]
         ldp x29, x30, [sp], #32
         ret
+2:      movz w0, #0x4003
+        movk w0, #0x8000, lsl #16
+        b 1b

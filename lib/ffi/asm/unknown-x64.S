@@ -158,7 +158,12 @@ sysv_slot2:
 # the caller holds a reference of its own) took two; returns QueryInterface's HRESULT. Unlike
 # the veneers above it calls twice, so each convention has its own frame: rbx (callee-saved in
 # both) keeps ppv, and the stack stays 16-byte aligned at each call, with Win64's 32 bytes of
-# shadow space.
+# shadow space. A QueryInterface that succeeds with a NULL *ppv gets E_POINTER, as vtable.ts's
+# two-call path gives it. These are the only entries with a frame of their own, and the copy in
+# executable memory registers no unwind data (RtlAddFunctionTable): a debugger's stack walk, or
+# an SEH exception raised inside the object's QueryInterface or Release and unwound through
+# here, cannot see past this frame. Only winbg's JS calls these entries, and koffi catches no
+# SEH exception across a call either.
 identity:
         push rbx
         sub rsp, 48
@@ -169,12 +174,16 @@ identity:
         js 1f
         mov [rsp+32], eax
         mov rcx, [rbx]
+        test rcx, rcx
+        jz 2f                        # success with a NULL *ppv: E_POINTER, nothing to release
         mov rax, [rcx]
         call qword ptr [rax+16]      # Release(*ppv)
         mov eax, [rsp+32]
 1:      add rsp, 48
         pop rbx
         ret
+2:      mov eax, 0x80004003
+        jmp 1b
 sysv_identity:
         push rbx
         sub rsp, 16
@@ -185,9 +194,13 @@ sysv_identity:
         js 1f
         mov [rsp], eax
         mov rdi, [rbx]
+        test rdi, rdi
+        jz 2f                        # success with a NULL *ppv: E_POINTER
         mov rax, [rdi]
         call qword ptr [rax+16]      # Release(*ppv)
         mov eax, [rsp]
 1:      add rsp, 16
         pop rbx
         ret
+2:      mov eax, 0x80004003
+        jmp 1b
