@@ -88,33 +88,13 @@ function bytesCell(size: number, read: (view: Uint8Array) => unknown): OutCell {
   };
 }
 
-/** A GUID's 16 bytes, carrying a Float64Array over them that clears them in two stores (0.0 is all zero bits). */
-class GuidBytes extends Uint8Array {
-  readonly wide: Float64Array;
-  constructor(buffer: ArrayBuffer, offset: number) {
-    super(buffer, offset, 16);
-    this.wide = new Float64Array(buffer, offset, 2);
-  }
-}
-
-const GUID_CELL: OutCell = {
-  size: 16,
-  view: (buffer, offset) => new GuidBytes(buffer, offset),
-  clear: (view) => {
-    const wide = (view as GuidBytes).wide;
-    wide[0] = 0;
-    wide[1] = 0;
-  },
-  clearCode: (name) => `const ${name}w = ${name}.wide; ${name}w[0] = 0; ${name}w[1] = 0;`,
-  read: (view) => view,
-};
-
 /**
- * A struct's bytes: a Uint8Array for koffi to pass (Deno's koffi refuses a DataView for a
- * pointer), carrying the DataView its fields are read through, and a Float64Array over its whole
- * 8-byte words, which clears them a word a store (0.0 is all zero bits; the view starts 8-aligned).
+ * The bytes of a GUID or a struct: a Uint8Array for koffi to pass (Deno's koffi refuses a DataView
+ * for a pointer), carrying the DataView a struct's fields are read through, and a Float64Array
+ * over its whole 8-byte words, which clears them a word a store (0.0 is all zero bits; the view
+ * starts 8-aligned).
  */
-class StructBytes extends Uint8Array {
+class WordBytes extends Uint8Array {
   readonly data: DataView;
   readonly wide: Float64Array;
   constructor(buffer: ArrayBuffer, offset: number, size: number) {
@@ -124,24 +104,32 @@ class StructBytes extends Uint8Array {
   }
 }
 
-function structCell(size: number, read: (view: DataView) => unknown): OutCell {
+function wordCell(size: number, read: (view: WordBytes) => unknown): OutCell {
   const words = size >> 3;
   return {
     size,
-    view: (buffer, offset) => new StructBytes(buffer, offset, size),
+    view: (buffer, offset) => new WordBytes(buffer, offset, size),
     clear: (view) => {
-      const { wide, data } = view as StructBytes;
+      const { wide, data } = view as WordBytes;
       for (let i = 0; i < words; i++) wide[i] = 0;
       for (let at = words * 8; at < size; at++) data.setUint8(at, 0);
     },
+    // `${name}d` is also what a compiled struct reader reads through (pointer.ts).
     clearCode: (name) => {
       const stores: string[] = [`const ${name}d = ${name}.data, ${name}w = ${name}.wide;`];
       for (let i = 0; i < words; i++) stores.push(`${name}w[${i}] = 0;`);
       for (let at = words * 8; at < size; at++) stores.push(`${name}d.setUint8(${at}, 0);`);
       return stores.join(' ');
     },
-    read: (view) => read((view as StructBytes).data),
+    read: read as (view: View) => unknown,
   };
+}
+
+/** A GUID's 16 bytes, read as they are (Guid.fromBytes copies them). */
+const GUID_CELL = wordCell(16, (view) => view);
+
+function structCell(size: number, read: (view: DataView) => unknown): OutCell {
+  return wordCell(size, (view) => read(view.data));
 }
 
 /** The cell of an out-parameter of this type (not an array: a ReceiveArray is two pointer cells). */

@@ -240,11 +240,12 @@ export class ComPtr<M extends object = {}> {
     return typeof result === 'number' ? result : ComPtr.attach(result, iface);
   }
 
-  #queryRaw(iid: Guid): Pointer | number {
+  /** QueryInterface for `iid`; with `addressOnly`, the result's reference released again (vtable.ts, queryAddress). */
+  #queryRaw(iid: Guid, addressOnly = false): Pointer | number {
     // Settled first, as before any synchronous native call (see #function): without the machine
     // code, a JS object's QueryInterface is a koffi callback.
     if (hasUnsettledStubs()) settleStubs();
-    return queryInterface(this.pointer, iid.bytes);
+    return addressOnly ? queryAddress(this.pointer, iid.bytes) : queryInterface(this.pointer, iid.bytes);
   }
 
   /**
@@ -291,9 +292,8 @@ export class ComPtr<M extends object = {}> {
    * "object identity"). Valid as long as some reference to the object is held.
    */
   identity(): Pointer {
-    if (hasUnsettledStubs()) settleStubs(); // as #queryRaw: a JS object's QueryInterface may be a koffi callback
     // The Release goes through the IUnknown's own vtable: an object's IUnknown may be another vtable's.
-    const result = queryAddress(this.pointer, IUnknown.iid.bytes);
+    const result = this.#queryRaw(IUnknown.iid, true);
     if (typeof result === 'number') throw new ComError(result, `QueryInterface from ${this.interface.name} for IUnknown`);
     return result;
   }

@@ -66,7 +66,7 @@ function query(self: Pointer, iid: Uint8Array, released: boolean): Pointer | num
     if (through) hr = released ? through.identity(self, iid, out) : (through.queryInterface(self, iid, out) as number);
     else {
       hr = slotFunction(self, 0, queryProto)(self, iid, out) as number;
-      if (released && hr >= 0 && out[0] !== 0n) slotFunction(out[0]!, 2, releaseProto)(out[0]);
+      if (released && hr >= 0 && out[0] !== 0n) releaseInterface(out[0]!);
     }
     return hr < 0 ? hr : out[0] || -2147467261 /* E_POINTER */;
   } finally {

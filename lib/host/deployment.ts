@@ -124,8 +124,7 @@ export function installDeploymentStandIn(options: DeploymentStandInOptions = {})
       const pending = state.deferred.get(familyName);
       if (!pending) return;
       state.deferred.delete(familyName);
-      for (const [other, entry] of packages) if (familyOf(entry.info) === familyName) packages.delete(other);
-      packages.set(pending.fullName, pending);
+      install(packages, pending);
     },
     close,
     [Symbol.dispose]: close,
@@ -141,6 +140,13 @@ interface StandInState {
 /** A package family name: Name_PublisherId. */
 function familyOf(info: PackageManifestInfo): string {
   return `${info.name}_${publisherId(info.publisher)}`;
+}
+
+/** Registers `entry` in place of every other version of its family: one per family, as Windows keeps. */
+function install(packages: Map<string, StandInPackage>, entry: StandInPackage): void {
+  const family = familyOf(entry.info);
+  for (const [other, registered] of packages) if (other !== entry.fullName && familyOf(registered.info) === family) packages.delete(other);
+  packages.set(entry.fullName, entry);
 }
 
 /** Whether the system activates `className` (a JS factory registered for it counts too). */
@@ -332,13 +338,13 @@ function register(packages: Map<string, StandInPackage>, state: StandInState, hr
   const fullName = `${info.name}_${info.version}_${info.architecture}__${publisherId(info.publisher)}`;
   // Another version of the same package (name and publisher) is replaced: one per family; a
   // higher one only when the caller forces it.
-  const family = [...packages].filter(([other, entry]) => other !== fullName && entry.info.name === info.name && entry.info.publisher === info.publisher);
-  const higher = family.find(([, entry]) => compareVersions(entry.info.version, info.version) > 0);
+  const familyName = familyOf(info);
+  const family = [...packages.values()].filter((registered) => registered.fullName !== fullName && familyOf(registered.info) === familyName);
+  const higher = family.find((registered) => compareVersions(registered.info.version, info.version) > 0);
   if (higher && !values.get('ForceUpdateFromAnyVersion')) {
-    throw new ComError(ERROR_INSTALL_PACKAGE_DOWNGRADE, `Windows cannot install package ${fullName} because it has version ${info.version}. A higher version ${higher[1].info.version} of this package is already installed (0x80073D06).`);
+    throw new ComError(ERROR_INSTALL_PACKAGE_DOWNGRADE, `Windows cannot install package ${fullName} because it has version ${info.version}. A higher version ${higher.info.version} of this package is already installed (0x80073D06).`);
   }
   const entry: StandInPackage = { fullName, info, manifestPath: path, manifestText: text, externalPath };
-  const familyName = familyOf(info);
   if (state.running.has(familyName) && (family.length > 0 || packages.has(fullName))) {
     if (values.get('ForceAppShutdown') || values.get('ForceTargetAppShutdown')) state.running.delete(familyName);
     else if (values.get('DeferRegistrationWhenPackagesAreInUse')) {
@@ -348,7 +354,6 @@ function register(packages: Map<string, StandInPackage>, state: StandInState, hr
       throw new ComError(ERROR_PACKAGES_IN_USE, `Deployment Register operation on package ${fullName} failed: the package's processes are running, and neither DeferRegistrationWhenPackagesAreInUse nor ForceAppShutdown was set (0x80073D02).`);
     }
   }
-  for (const [other] of family) packages.delete(other);
-  packages.set(fullName, entry);
+  install(packages, entry);
   return true;
 }

@@ -21,6 +21,10 @@ const CLSID = '14C5882B-35D3-41BE-86B2-5106269B97E6';
 /** The app folder these tests register: an x64 package (its full name says so). */
 const app = (extra: string[] = []): Promise<PackagedApp> => packagedApp('Winbg.Register', CLSID, ['--arch', 'x64', ...extra]);
 
+/** Writes the app's package manifest again (package init --force), with another version or task name. */
+const reinit = (fixture: PackagedApp, version?: string, task = 'primes'): Promise<unknown> =>
+  packageCommand(['init', '--name', 'Winbg.Register', '--task', `${CLSID}=${task}`, '--script', 'app.js', '--arch', 'x64', '--force', ...(version ? ['--version', version] : [])], { cwd: fixture.dir });
+
 async function rejection(promise: Promise<unknown>): Promise<Error> {
   try {
     await promise;
@@ -59,11 +63,11 @@ test('the same version with other contents registers again in place; a new versi
   using standIn = installDeploymentStandIn();
   using fixture = await app();
   await registerPackage({ package: fixture.packageDir, externalLocation: fixture.dir });
-  await packageCommand(['init', '--name', 'Winbg.Register', '--task', `${CLSID}=primes renamed`, '--script', 'app.js', '--arch', 'x64', '--force'], { cwd: fixture.dir });
+  await reinit(fixture, undefined, 'primes renamed');
   const again = (await registerPackage({ package: fixture.packageDir, externalLocation: fixture.dir }))!;
   assert.is(standIn.packages.size, 1);
   assert.match(standIn.packages.get(again.fullName)!.manifestText, /primes renamed/, 'the edited manifest is the registered one');
-  await packageCommand(['init', '--name', 'Winbg.Register', '--task', `${CLSID}=primes renamed`, '--script', 'app.js', '--arch', 'x64', '--force', '--version', '1.0.1.0'], { cwd: fixture.dir });
+  await reinit(fixture, '1.0.1.0', 'primes renamed');
   const newer = (await registerPackage({ package: fixture.packageDir, externalLocation: fixture.dir }))!;
   assert.equal([newer.version, [...standIn.packages.keys()]], ['1.0.1.0', [newer.fullName]]);
 });
@@ -74,7 +78,7 @@ test('a lower version than the one registered is refused, saying what to do; all
   const higher = (await registerPackage({ package: fixture.packageDir, externalLocation: fixture.dir }))!;
   // 1.10 is higher than 1.2: the parts compare as numbers, not as text.
   for (const [version, refused] of [['1.1.9.0', true], ['1.10.0.0', false]] as const) {
-    await packageCommand(['init', '--name', 'Winbg.Register', '--task', `${CLSID}=primes`, '--script', 'app.js', '--arch', 'x64', '--force', '--version', version], { cwd: fixture.dir });
+    await reinit(fixture, version);
     if (!refused) {
       assert.is((await registerPackage({ package: fixture.packageDir, externalLocation: fixture.dir }))!.version, version, 'an upgrade needs no option');
       continue;
@@ -86,7 +90,7 @@ test('a lower version than the one registered is refused, saying what to do; all
     assert.match(error.message, /has version 1\.1\.9\.0\. A higher version 1\.2\.0\.0/, 'Windows\' text too');
     assert.equal([...standIn.packages.keys()], [higher.fullName], 'the higher version stays');
   }
-  await packageCommand(['init', '--name', 'Winbg.Register', '--task', `${CLSID}=primes`, '--script', 'app.js', '--arch', 'x64', '--force', '--version', '1.0.0.0'], { cwd: fixture.dir });
+  await reinit(fixture, '1.0.0.0');
   const lower = (await registerPackage({ package: fixture.packageDir, externalLocation: fixture.dir, allowDowngrade: true }))!;
   assert.equal([lower.version, [...standIn.packages.keys()]], ['1.0.0.0', [lower.fullName]], 'forced: the lower version replaces the higher');
 });
@@ -101,7 +105,7 @@ test('an update while the app runs: deferred until it exits (IsRegistered false,
   assert.equal([(same as ComError).hresult, /deferred the registration/.test(same.message), standIn.deferred.has(family)], [0x80073d02 | 0, true, true], 'the same version again, running: deferred too');
   standIn.exited(family);
   standIn.running.add(family);
-  await packageCommand(['init', '--name', 'Winbg.Register', '--task', `${CLSID}=primes`, '--script', 'app.js', '--arch', 'x64', '--force', '--version', '1.0.1.0'], { cwd: fixture.dir });
+  await reinit(fixture, '1.0.1.0');
   // registerPackage asks for DeferRegistrationWhenPackagesAreInUse: the new version waits.
   const deferred = await rejection(registerPackage({ package: fixture.packageDir, externalLocation: fixture.dir }));
   assert.is((deferred as ComError).hresult, 0x80073d02 | 0);
@@ -111,7 +115,7 @@ test('an update while the app runs: deferred until it exits (IsRegistered false,
   assert.equal([...standIn.packages.values()].map((p) => p.info.version), ['1.0.1.0'], 'applied once the app exited');
   // Through the projection, without deferral: refused; with ForceAppShutdown: the app is shut down and the version registered.
   standIn.running.add(family);
-  await packageCommand(['init', '--name', 'Winbg.Register', '--task', `${CLSID}=primes`, '--script', 'app.js', '--arch', 'x64', '--force', '--version', '1.0.2.0'], { cwd: fixture.dir });
+  await reinit(fixture, '1.0.2.0');
   const manager = PackageManager.create();
   const registerWith = (configure: (options: RegisterPackageOptions) => void): Promise<unknown> => {
     const options = RegisterPackageOptions.create();
@@ -219,9 +223,9 @@ test('winbg package register | status | unregister: what each prints, the progre
   await rejects(packageCommand(['status', '--package', 'nowhere'], { cwd: fixture.dir }), /package status needs --name/);
   await rejects(packageCommand(['register', '--bogus'], { cwd: fixture.dir }), /--bogus/);
   // A downgrade: refused, then --allow-downgrade.
-  await packageCommand(['init', '--name', 'Winbg.Register', '--task', `${CLSID}=primes`, '--script', 'app.js', '--arch', 'x64', '--force', '--version', '2.0.0.0'], { cwd: fixture.dir });
+  await reinit(fixture, '2.0.0.0');
   assert.is((await packageCommand(['register'], { cwd: fixture.dir })).exitCode, 0);
-  await packageCommand(['init', '--name', 'Winbg.Register', '--task', `${CLSID}=primes`, '--script', 'app.js', '--arch', 'x64', '--force', '--version', '1.0.0.0'], { cwd: fixture.dir });
+  await reinit(fixture, '1.0.0.0');
   await rejects(packageCommand(['register'], { cwd: fixture.dir }), /0x80073D06.*--allow-downgrade/s);
   assert.match((await packageCommand(['register', '--allow-downgrade'], { cwd: fixture.dir })).output, /^registered Winbg\.Register_1\.0\.0\.0_x64__/);
 });
