@@ -12,7 +12,7 @@
 import { isWindows, type Pointer } from '../ffi/koffi.js';
 import { allocate, POINTER_SIZE, readPointer, release as freeNative, wideString } from '../ffi/memory.js';
 import { nativeFunction } from '../ffi/prototype.js';
-import { queryAddress, queryInterface, releaseInterface, unknownThroughVtable } from '../ffi/vtable.js';
+import { identityAddress, queryInterface, releaseInterface, unknownThroughVtable } from '../ffi/vtable.js';
 import { Guid } from './guid.js';
 import { ComError, E_INVALIDARG, E_NOINTERFACE, E_POINTER } from './hresult.js';
 import type { ComInterface, MethodInfo } from './interface.js';
@@ -55,6 +55,21 @@ let liveWrappers = 0;
  * {@link releaseOwned}.
  */
 let setOwner: (ptr: ComPtr<any>, owner: string | undefined) => void;
+
+/**
+ * @internal The COM identity of `ptr`'s object as a number (vtable.ts, identityAddress): the key
+ * by which the WinRT projection keeps one wrapper per object. {@link ComPtr.identity} gives it as
+ * a Pointer.
+ * @throws ComError when the object's QueryInterface for IUnknown fails.
+ */
+export function identityKey(ptr: ComPtr<any>): number | bigint {
+  // Settled first, as before any synchronous native call (see ComPtr's #function): without the
+  // machine code, a JS object's QueryInterface is a koffi callback.
+  if (hasUnsettledStubs()) settleStubs();
+  const result = identityAddress(ptr.pointer);
+  if (result < 0) throw new ComError(Number(result), `QueryInterface from ${ptr.interface.name} for IUnknown`);
+  return result;
+}
 
 /** @internal Marks `ptr` as owned by `owner` (a description for the error message). */
 export function ownPointer(ptr: ComPtr<any>, owner: string): void {
@@ -240,12 +255,12 @@ export class ComPtr<M extends object = {}> {
     return typeof result === 'number' ? result : ComPtr.attach(result, iface);
   }
 
-  /** QueryInterface for `iid`; with `addressOnly`, the result's reference released again (vtable.ts, queryAddress). */
-  #queryRaw(iid: Guid, addressOnly = false): Pointer | number {
+  /** QueryInterface for `iid`: the interface pointer (one reference), or the failed HRESULT. */
+  #queryRaw(iid: Guid): Pointer | number {
     // Settled first, as before any synchronous native call (see #function): without the machine
     // code, a JS object's QueryInterface is a koffi callback.
     if (hasUnsettledStubs()) settleStubs();
-    return addressOnly ? queryAddress(this.pointer, iid.bytes) : queryInterface(this.pointer, iid.bytes);
+    return queryInterface(this.pointer, iid.bytes);
   }
 
   /**
@@ -292,10 +307,8 @@ export class ComPtr<M extends object = {}> {
    * "object identity"). Valid as long as some reference to the object is held.
    */
   identity(): Pointer {
-    // The Release goes through the IUnknown's own vtable: an object's IUnknown may be another vtable's.
-    const result = this.#queryRaw(IUnknown.iid, true);
-    if (typeof result === 'number') throw new ComError(result, `QueryInterface from ${this.interface.name} for IUnknown`);
-    return result;
+    const key = identityKey(this);
+    return typeof key === 'bigint' ? key : BigInt(key);
   }
 
   /** True when both point to the same COM object (compares the IUnknown identities). */

@@ -26,10 +26,11 @@ export interface NativeUnknown {
     readonly addRef: ((self: Pointer) => number) & { async(...args: unknown[]): void };
     readonly release: ((self: Pointer) => number) & { async(...args: unknown[]): void };
     /**
-     * QueryInterface, then Release of the interface it returned, which stays in `out`: an
-     * object's identity (QueryInterface for IUnknown) in one call. QueryInterface's HRESULT.
+     * The object's COM identity in one call: QueryInterface for IUnknown, then Release of what it
+     * returned. The address (positive), or QueryInterface's failed HRESULT (negative); see
+     * vtable.ts, identityAddress.
      */
-    readonly identity: (self: Pointer, iid: Uint8Array, out: BigUint64Array) => number;
+    readonly identity: (self: Pointer) => number | bigint;
   };
 }
 
@@ -85,7 +86,7 @@ function load(): NativeUnknown | null {
     queryInterface: koffi.decode(entry('slot0'), queryProto),
     addRef: koffi.decode(entry('slot1'), countProto),
     release: koffi.decode(entry('slot2'), countProto),
-    identity: koffi.decode(entry('identity'), queryProto),
+    identity: koffi.decode(entry('identity'), koffi.proto('__stdcall', null, 'int64_t', ['void *'])),
   } as NativeUnknown['through'];
   return { slots, addRef, release, take: (head) => takeFn(head) || null, through };
 }

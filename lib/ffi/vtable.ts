@@ -43,31 +43,40 @@ let queryOut: BigUint64Array | null = new BigUint64Array(new ArrayBuffer(8));
 
 /** IUnknown::QueryInterface of any COM object: the interface pointer (one reference), or the failed HRESULT. */
 export function queryInterface(self: Pointer, iid: Uint8Array): Pointer | number {
-  return query(self, iid, false);
+  return query(self, iid);
 }
 
 /**
- * QueryInterface for `iid` (IUnknown's, for an identity) and Release of what it gave: the address
- * alone, which stays the object's while the caller holds a reference of its own; or the failed
- * HRESULT. The machine code makes both calls in one (native-unknown.ts).
+ * The COM identity of the object `self` points to: the address of its IUnknown, the same from
+ * every interface of one object (IUnknown::QueryInterface's rule, "object identity" in the COM
+ * specification), as a number; or QueryInterface's failed HRESULT, which is negative. The
+ * reference QueryInterface added is released again: the address stays the object's while the
+ * caller holds one of its own. A number, not a bigint: it is what the machine code's one call
+ * returns through koffi (a 64-bit integer below 2^53 comes as a Number, and every user-mode
+ * address of x86-64 and arm64 is below 2^48), and a number is the cheaper Map key. A bigint only
+ * where koffi gives one, above 2^53, so that no two addresses are ever made one.
  */
-export function queryAddress(self: Pointer, iid: Uint8Array): Pointer | number {
-  return query(self, iid, true);
+export function identityAddress(self: Pointer): number | bigint {
+  const through = unknownThroughVtable();
+  if (through) return through.identity(self);
+  const result = query(self, IID_UNKNOWN);
+  if (typeof result === 'number') return result;
+  releaseInterface(result);
+  return result <= MAX_SAFE ? Number(result) : result;
 }
 
-function query(self: Pointer, iid: Uint8Array, released: boolean): Pointer | number {
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+/** IID_IUnknown, {00000000-0000-0000-C000-000000000046}, as its 16 bytes. */
+const IID_UNKNOWN = new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0, 0xc0, 0, 0, 0, 0, 0, 0, 0x46]);
+
+function query(self: Pointer, iid: Uint8Array): Pointer | number {
   // A typed array for the out-pointer (lib/com/out-memory.ts says why, not koffi's _Out_ box).
   const out = queryOut ?? new BigUint64Array(new ArrayBuffer(8));
   queryOut = null;
   try {
     out[0] = 0n;
     const through = unknownThroughVtable();
-    let hr: number;
-    if (through) hr = released ? through.identity(self, iid, out) : (through.queryInterface(self, iid, out) as number);
-    else {
-      hr = slotFunction(self, 0, queryProto)(self, iid, out) as number;
-      if (released && hr >= 0 && out[0] !== 0n) releaseInterface(out[0]!);
-    }
+    const hr = (through ? through.queryInterface(self, iid, out) : slotFunction(self, 0, queryProto)(self, iid, out)) as number;
     return hr < 0 ? hr : out[0] || -2147467261 /* E_POINTER */;
   } finally {
     queryOut = out;

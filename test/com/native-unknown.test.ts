@@ -12,7 +12,7 @@ import { ComPtr, createObject, E_NOINTERFACE, E_POINTER, IUnknown, RO_E_CLOSED, 
 import { liveComObjects, registeredCallbacks } from '../../lib/diagnostics/index.js';
 import { referenceCount } from '../../lib/com/object.js';
 import { nativeUnknown, nativeUnknownUnavailable } from '../../lib/ffi/native-unknown.js';
-import { queryAddress } from '../../lib/ffi/vtable.js';
+import { identityAddress } from '../../lib/ffi/vtable.js';
 import { IContainer, INamed, type Calculator, type Container, NamedCalculator } from '../support/interfaces.js';
 import { blockUntil, IID, Memory, readPointer, release, settledCount, vtableSlot } from '../support/native.js';
 
@@ -56,35 +56,58 @@ test('x86-64 and arm64 get the machine code; the three slots are it, not registe
   assert.is(registeredCallbacks(), callbacks, 'objects register no callbacks');
 });
 
-test('queryAddress: QueryInterface and the Release of its result in one call; a refusal is its HRESULT, with nothing to release', () => {
+test('identityAddress: the IUnknown address from any interface, as a number, in one call; its reference released again', () => {
   using calc = createObject<Calculator>(new NamedCalculator());
   using named = calc.as(INamed);
   const counted = referenceCount(calc.pointer);
-  const identity = queryAddress(named.pointer, IUnknown.iid.bytes);
-  assert.is(identity, calc.pointer, 'the IUnknown of the object, from another of its interfaces');
-  assert.is(referenceCount(calc.pointer), counted, 'its reference released again');
-  assert.is(queryAddress(calc.pointer, INamed.iid.bytes), named.pointer, 'any interface, by IID');
-  assert.is(referenceCount(calc.pointer), counted);
-  assert.is(queryAddress(calc.pointer, IContainer.iid.bytes), E_NOINTERFACE, 'an interface it lacks: E_NOINTERFACE');
-  assert.is(referenceCount(calc.pointer), counted, 'and no count changed');
+  for (const ptr of [calc.pointer, named.pointer]) {
+    const identity = identityAddress(ptr);
+    assert.type(identity, 'number', 'a number: the cheaper Map key');
+    assert.is(BigInt(identity), calc.pointer, 'the IUnknown of the object');
+    assert.is(referenceCount(calc.pointer), counted, 'the reference QueryInterface added is released');
+  }
 });
 
-test('queryAddress: a QueryInterface that succeeds with a NULL result is E_POINTER, with no Release called', () => {
-  // A broken object of koffi callbacks: QueryInterface says S_OK and writes nothing.
+/**
+ * An object of koffi callbacks whose QueryInterface returns `hr` and writes `result` ('self': the
+ * object's own address; null: nothing), and whose AddRef and Release count.
+ */
+function brokenObject(hr: number, result: bigint | 'self' | null, run: (object: bigint, releases: () => number) => void): void {
   let releases = 0;
-  const qi = koffi.register((_self: unknown, _iid: unknown, _ppv: unknown): number => 0, koffi.pointer(qiProto));
+  const qi = koffi.register((self: unknown, _iid: unknown, ppv: unknown): number => {
+    if (result !== null) koffi.encode(ppv as bigint, 0, 'void *', result === 'self' ? (self as bigint) : result);
+    return hr;
+  }, koffi.pointer(qiProto));
   const count = koffi.register((_self: unknown): number => ++releases, koffi.pointer(countProto));
   try {
     const vtable = memory.alloc(24);
     for (const [i, fn] of [qi, count, count].entries()) koffi.encode(vtable, i * 8, 'void *', fn);
     const object = memory.alloc(8);
     koffi.encode(object, 0, 'void *', vtable);
-    assert.is(queryAddress(object, IUnknown.iid.bytes), E_POINTER);
-    assert.is(releases, 0, 'nothing to release');
+    run(object, () => releases);
   } finally {
     koffi.unregister(qi);
     koffi.unregister(count);
   }
+}
+
+test('identityAddress: a refusal is its HRESULT, negative, with nothing released; a success with a NULL result is E_POINTER', () => {
+  brokenObject(E_NOINTERFACE, 0n, (object, releases) => {
+    assert.is(identityAddress(object), E_NOINTERFACE);
+    assert.is(releases(), 0, 'nothing to release');
+  });
+  brokenObject(0x8007000e | 0 /* E_OUTOFMEMORY */, null, (object) => {
+    assert.is(identityAddress(object), 0x8007000e | 0, 'any failed HRESULT, sign-extended');
+  });
+  brokenObject(S_OK, null, (object, releases) => {
+    assert.is(identityAddress(object), E_POINTER);
+    assert.is(releases(), 0, 'nothing to release');
+  });
+  brokenObject(S_OK, 0n, (object) => assert.is(identityAddress(object), E_POINTER));
+  brokenObject(S_OK, 'self', (object, releases) => {
+    assert.is(identityAddress(object), Number(object), 'what QueryInterface wrote');
+    assert.is(releases(), 1, 'released once, through the slot of what it returned');
+  });
 });
 
 test('AddRef from 8 native threads while the JS thread is blocked: all counted, at once', async () => {

@@ -118,28 +118,37 @@ slot2:
         ldr x16, [x16, #16]
         br x16
 
-// HRESULT identity(this, riid, ppv): QueryInterface, then Release of what it returned (see
-// unknown-x64.S, also for a NULL *ppv and unwind data). A frame of its own: x19 (callee-saved)
-// keeps ppv, the HRESULT waits at sp+24.
+// int64 identity(this): the address of the object's IUnknown, or the failed HRESULT sign-extended
+// (see unknown-x64.S, also for a NULL result and unwind data). A frame of its own: x29 and x30
+// at sp, the out-pointer at sp+16, IID_IUnknown at sp+32 (two 64-bit halves: 0 and
+// 0x46000000000000c0).
 identity:
-        stp x29, x30, [sp, #-32]!
+        stp x29, x30, [sp, #-48]!
         mov x29, sp
-        str x19, [sp, #16]
-        mov x19, x2
+        str xzr, [sp, #16]
+        str xzr, [sp, #32]
+        movz x9, #0x00c0
+        movk x9, #0x4600, lsl #48
+        str x9, [sp, #40]
+        add x1, sp, #32
+        add x2, sp, #16
         ldr x16, [x0]
         ldr x16, [x16]
-        blr x16                      // QueryInterface(this, riid, ppv)
+        blr x16                      // QueryInterface(this, &IID_IUnknown, &ppv)
         tbnz w0, #31, 1f             // failed: its HRESULT
-        str w0, [sp, #24]
-        ldr x0, [x19]
-        cbz x0, 2f                   // success with a NULL *ppv: E_POINTER
+        ldr x0, [sp, #16]
+        cbz x0, 2f                   // success with a NULL result: E_POINTER
         ldr x16, [x0]
         ldr x16, [x16, #16]
-        blr x16                      // Release(*ppv)
-        ldr w0, [sp, #24]
-1:      ldr x19, [sp, #16]
-        ldp x29, x30, [sp], #32
+        blr x16                      // Release(ppv)
+        ldr x0, [sp, #16]
+        ldp x29, x30, [sp], #48
         ret
-2:      movz w0, #0x4003
+1:      sxtw x0, w0                  // the failed HRESULT, negative
+        ldp x29, x30, [sp], #48
+        ret
+2:      movz w0, #0x4003             // E_POINTER (0x80004003), sign-extended
         movk w0, #0x8000, lsl #16
-        b 1b
+        sxtw x0, w0
+        ldp x29, x30, [sp], #48
+        ret

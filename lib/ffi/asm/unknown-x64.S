@@ -152,55 +152,73 @@ sysv_slot2:
         mov rax, [rdi]
         jmp qword ptr [rax+16]
 
-# HRESULT identity(this, riid, ppv): QueryInterface through slot 0, then, when it succeeded,
-# Release through slot 2 of the interface it returned, leaving that pointer in *ppv. One FFI call
-# where COM's "object identity" (QueryInterface for IUnknown, compared by address, valid while
-# the caller holds a reference of its own) took two; returns QueryInterface's HRESULT. Unlike
-# the veneers above it calls twice, so each convention has its own frame: rbx (callee-saved in
-# both) keeps ppv, and the stack stays 16-byte aligned at each call, with Win64's 32 bytes of
-# shadow space. A QueryInterface that succeeds with a NULL *ppv gets E_POINTER, as vtable.ts's
-# two-call path gives it. These are the only entries with a frame of their own, and the copy in
-# executable memory registers no unwind data (RtlAddFunctionTable): a debugger's stack walk, or
-# an SEH exception raised inside the object's QueryInterface or Release and unwound through
-# here, cannot see past this frame. Only winbg's JS calls these entries, and koffi catches no
-# SEH exception across a call either.
+# int64 identity(this): the object's COM identity, the address of its IUnknown (QueryInterface for
+# IID_IUnknown through slot 0; then Release, through slot 2 of the interface it returned, of the
+# reference that added), valid while the caller holds a reference of its own. Returns the address,
+# which is positive (user-mode addresses are below 2^47 on Windows x64 and Linux, 2^48 on arm64),
+# or the failed HRESULT sign-extended, which is negative; a QueryInterface that succeeds with a
+# NULL result gives E_POINTER, with nothing to release. One FFI call of one argument, returning a
+# number to JS (koffi returns a 64-bit integer below 2^53 as a Number), where COM's identity took
+# two calls and a bigint read from out-memory. IID_IUnknown, {00000000-0000-0000-C000-000000000046},
+# and the out-pointer live in the frame: its 16 bytes as two 64-bit halves, 0 and
+# 0x46000000000000c0 (bytes 8-15 are C0 00 00 00 00 00 00 46). Unlike the veneers above it calls
+# twice, so each convention has its own frame, 16-byte aligned at each call, with Win64's 32
+# bytes of shadow space. These are the only entries with a frame of their own, and the copy in
+# executable memory registers no unwind data (RtlAddFunctionTable): a debugger's stack walk, or an
+# SEH exception raised inside the object's QueryInterface or Release and unwound through here,
+# cannot see past this frame. Only winbg's JS calls these entries, and koffi catches no SEH
+# exception across a call either.
 identity:
-        push rbx
-        sub rsp, 48
-        mov rbx, r8
+        sub rsp, 72                  # shadow space at 0, ppv at 32, the IID at 40
+        xor eax, eax
+        mov [rsp+32], rax
+        mov [rsp+40], rax
+        mov rax, 0x46000000000000c0
+        mov [rsp+48], rax
+        lea rdx, [rsp+40]
+        lea r8, [rsp+32]
         mov rax, [rcx]
-        call qword ptr [rax]         # QueryInterface(this, riid, ppv)
+        call qword ptr [rax]         # QueryInterface(this, &IID_IUnknown, &ppv)
         test eax, eax
         js 1f
-        mov [rsp+32], eax
-        mov rcx, [rbx]
+        mov rcx, [rsp+32]
         test rcx, rcx
-        jz 2f                        # success with a NULL *ppv: E_POINTER, nothing to release
+        jz 2f                        # success with a NULL result: E_POINTER, nothing to release
         mov rax, [rcx]
-        call qword ptr [rax+16]      # Release(*ppv)
-        mov eax, [rsp+32]
-1:      add rsp, 48
-        pop rbx
+        call qword ptr [rax+16]      # Release(ppv)
+        mov rax, [rsp+32]
+        add rsp, 72
         ret
-2:      mov eax, 0x80004003
-        jmp 1b
+1:      movsxd rax, eax              # the failed HRESULT, negative
+        add rsp, 72
+        ret
+2:      mov rax, -2147467261         # E_POINTER (0x80004003), sign-extended
+        add rsp, 72
+        ret
 sysv_identity:
-        push rbx
-        sub rsp, 16
-        mov rbx, rdx
+        sub rsp, 24                  # ppv at 0, the IID at 8
+        xor eax, eax
+        mov [rsp], rax
+        mov [rsp+8], rax
+        mov rax, 0x46000000000000c0
+        mov [rsp+16], rax
+        lea rsi, [rsp+8]
+        mov rdx, rsp
         mov rax, [rdi]
-        call qword ptr [rax]         # QueryInterface(this, riid, ppv): already in rdi, rsi, rdx
+        call qword ptr [rax]         # QueryInterface(this, &IID_IUnknown, &ppv): this already in rdi
         test eax, eax
         js 1f
-        mov [rsp], eax
-        mov rdi, [rbx]
+        mov rdi, [rsp]
         test rdi, rdi
-        jz 2f                        # success with a NULL *ppv: E_POINTER
+        jz 2f
         mov rax, [rdi]
-        call qword ptr [rax+16]      # Release(*ppv)
-        mov eax, [rsp]
-1:      add rsp, 16
-        pop rbx
+        call qword ptr [rax+16]      # Release(ppv)
+        mov rax, [rsp]
+        add rsp, 24
         ret
-2:      mov eax, 0x80004003
-        jmp 1b
+1:      movsxd rax, eax
+        add rsp, 24
+        ret
+2:      mov rax, -2147467261
+        add rsp, 24
+        ret
