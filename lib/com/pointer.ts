@@ -42,11 +42,43 @@ const vtableFunctions = new Map<Pointer, (CachedFunction | undefined)[]>();
 
 interface Held {
   ptr: Pointer | null;
-  /** The object's Release, where no machine code calls through the vtable (see {@link releaseOf}). */
+  /** The object's Release, where no machine code calls through the vtable (see `young`). */
   release: (NativeFn & { async(...args: unknown[]): void }) | null;
 }
 
 let liveWrappers = 0;
+
+/**
+ * @internal A ComPtr's state, one object of one shape, under the symbol {@link PTR_STATE}.
+ *
+ * Each interface has its own ComPtr subclass (its methods on its prototype), so ComPtrs of
+ * different interfaces have different hidden classes, and any code shared by all of them (a
+ * method of ComPtr.prototype, a helper taking a ComPtr) reads their fields through V8's
+ * megamorphic path: about 15 ns a read against 3, and a store that adds a field went from 0.13 to
+ * 0.6 µs a wrapper (measured with 12 subclasses). A real program uses many interfaces, and a hot
+ * call made a dozen such reads. So the state is reached only where the receiver's class is known:
+ * the code classFor compiles for one interface (its constructor, `pointer`, `dispose`) and the
+ * callers compiled for one method read `this[PTR_STATE]` at sites that see one hidden class, and
+ * hand the state, whose shape is always this one, to the shared code below. A symbol, not a
+ * private field, because that code is compiled from text, which a private name cannot reach; the
+ * symbol is not exported from the package.
+ */
+export interface PtrState {
+  readonly iface: ComInterface<any>;
+  /** The interface pointer, null once disposed or detached. */
+  ptr: Pointer | null;
+  /** What the finalizer releases, once the wrapper is registered (see `young`). */
+  held: Held | null;
+  /** The vtable's decoded functions, once a method is called (the vtable is read then). */
+  functions: (CachedFunction | undefined)[] | undefined;
+  /** Who releases this pointer, when another object owns it (see {@link ownPointer}). */
+  owner: string | undefined;
+  /** The wrapper, for its registration with `forgotten`: the state is reachable from it alone. */
+  readonly self: ComPtr<any>;
+}
+
+/** @internal The key of a ComPtr's {@link PtrState}. */
+export const PTR_STATE: unique symbol = Symbol('winbg.ComPtr.state');
 
 /**
  * ComPtrs that another object owns and hands out for calls only (a WinRTObject's cached
@@ -54,32 +86,21 @@ let liveWrappers = 0;
  * dispose, detach and disposeAsync refuse, saying what to do; the owner releases it with
  * {@link releaseOwned}.
  */
-let setOwner: (ptr: ComPtr<any>, owner: string | undefined) => void;
-
-/**
- * @internal The COM identity of `ptr`'s object as a number (vtable.ts, identityAddress): the key
- * by which the WinRT projection keeps one wrapper per object. {@link ComPtr.identity} gives it as
- * a Pointer.
- * @throws ComError when the object's QueryInterface for IUnknown fails.
- */
-export function identityKey(ptr: ComPtr<any>): number | bigint {
-  // Settled first, as before any synchronous native call (see ComPtr's #function): without the
-  // machine code, a JS object's QueryInterface is a koffi callback.
-  if (hasUnsettledStubs()) settleStubs();
-  const result = identityAddress(ptr.pointer);
-  if (result < 0) throw new ComError(Number(result), `QueryInterface from ${ptr.interface.name} for IUnknown`);
-  return result;
-}
 
 /** @internal Marks `ptr` as owned by `owner` (a description for the error message). */
 export function ownPointer(ptr: ComPtr<any>, owner: string): void {
-  setOwner(ptr, owner);
+  ptr[PTR_STATE].owner = owner;
 }
 
 /** @internal The owner's release of a pointer it owns: at once, or on a koffi worker thread for a foreign one. */
 export function releaseOwned(ptr: ComPtr<any>, async: boolean): Promise<void> | void {
-  setOwner(ptr, undefined);
-  return async ? ptr.disposeAsync() : ptr.dispose();
+  return releaseOwnedState(ptr[PTR_STATE], async);
+}
+
+/** @internal {@link releaseOwned} by the pointer's state. */
+export function releaseOwnedState(state: PtrState, async: boolean): Promise<void> | void {
+  state.owner = undefined;
+  return async ? state.self.disposeAsync() : disposeState(state);
 }
 
 function ownedError(ptr: ComPtr<any>, what: string, owner: string): TypeError {
@@ -109,78 +130,117 @@ const forgotten = new FinalizationRegistry<Held>((held) => {
  * more than the rest of a wrapper, and most wrappers are disposed at once. A disposed wrapper is
  * never registered, and a registered one is not unregistered (its finalizer finds nothing).
  */
-let young: (wrapper: ComPtr<any>) => void;
+const young = youngBatch<PtrState>((batch) => {
+  for (const state of batch) {
+    const ptr = state.ptr;
+    if (ptr === null) continue;
+    try {
+      const release = unknownThroughVtable() === null ? (functionOfState(state, IUnknown.methods[2]!, ptr) as Held['release']) : null;
+      const held: Held = { ptr, release };
+      state.held = held;
+      forgotten.register(state.self, held);
+    } catch {
+      // a vtable without Release: nothing could release it later either
+    }
+  }
+});
 
 /** ComPtr wrappers not yet disposed or finalized. */
 export function liveComPtrs(): number {
   return liveWrappers;
 }
 
+/** The state of a new wrapper `self` of `ptr` (which it owns a reference to). */
+function newState(ptr: Pointer, iface: ComInterface<any>, self: ComPtr<any>): PtrState {
+  const state: PtrState = { iface, ptr, held: null, functions: undefined, owner: undefined, self };
+  liveWrappers++;
+  young(state);
+  return state;
+}
+
+function disposedError(state: PtrState): never {
+  throw new ComError(E_POINTER, `${state.iface.name}: this ComPtr was disposed`);
+}
+
+/** This wrapper holds no reference any more, and its finalizer (if registered) finds none. */
+function forgetState(state: PtrState): void {
+  state.ptr = null;
+  if (state.held !== null) state.held.ptr = null;
+  liveWrappers--;
+}
+
+/** Release of the object: through the machine code, or its vtable's own function. */
+function releaseOf(state: PtrState, ptr: Pointer): NativeFn & { async(...args: unknown[]): void } {
+  return (state.held?.release ?? unknownThroughVtable()?.release ?? functionOfState(state, IUnknown.methods[2]!, ptr)) as NativeFn & { async(...args: unknown[]): void };
+}
+
+/** ComPtr.dispose, by the state. */
+function disposeState(state: PtrState): void {
+  const ptr = state.ptr;
+  if (ptr === null) return;
+  if (state.owner !== undefined) throw ownedError(state.self, 'ComPtr.dispose', state.owner);
+  forgetState(state);
+  if (releaseOf(state, ptr)(ptr) === 0) lastReleased();
+}
+
+/** The native function in `method`'s slot of the object's vtable. */
+function functionOfState(state: PtrState, method: MethodInfo, ptr: Pointer = state.ptr ?? disposedError(state)): NativeFn {
+  if (hasUnsettledStubs()) settleStubs();
+  const functions = state.functions ?? vtableFunctionsOf(state, ptr);
+  const cached = functions[method.slot];
+  // The epoch changes when settling repoints JS vtables: a function decoded before is stale.
+  if (cached !== undefined && cached.proto === method.prototypes && cached.epoch === stubEpoch()) return cached.fn;
+  const address = readPointer(readPointer(ptr)!, method.slot * POINTER_SIZE);
+  if (address === null) throw new ComError(E_POINTER, `${state.iface.name}: vtable slot ${method.slot} (${method.name}) is null`);
+  const fn = nativeFunction(address, method.prototypes);
+  functions[method.slot] = { proto: method.prototypes, fn, epoch: stubEpoch() };
+  return fn;
+}
+
+/** The decoded functions of the object's vtable, shared with every object of that vtable. */
+function vtableFunctionsOf(state: PtrState, ptr: Pointer): (CachedFunction | undefined)[] {
+  const vtable = readPointer(ptr);
+  if (vtable === null) throw new ComError(E_POINTER, `${state.iface.name}: the object's vtable pointer is null`);
+  let functions = vtableFunctions.get(vtable);
+  if (!functions) vtableFunctions.set(vtable, (functions = []));
+  return (state.functions = functions);
+}
+
 /**
- * A ComPtr's state, one object of one shape. Each interface has its own ComPtr subclass (its
- * methods on its prototype), so ComPtrs of different interfaces have different hidden classes;
- * the constructor's stores to several fields of `this` then went through V8's megamorphic slow
- * path once more than four interfaces were in use, as in any real program: 0.6 µs a wrapper
- * against 0.13 µs for one field holding this (measured with 12 subclasses). Reads of `this.#s`
- * are megamorphic too, but cheap, and everything behind them sees one shape.
+ * @internal The COM identity of `ptr`'s object as a number (vtable.ts, identityAddress): the key
+ * by which the WinRT projection keeps one wrapper per object. {@link ComPtr.identity} gives it as
+ * a Pointer.
+ * @throws ComError when the object's QueryInterface for IUnknown fails.
  */
-interface PtrState {
-  readonly iface: ComInterface<any>;
-  /** The interface pointer, null once disposed or detached. */
-  ptr: Pointer | null;
-  /** What the finalizer releases, once the wrapper is registered (see `young`). */
-  held: Held | null;
-  /** The vtable's decoded functions, once a method is called (the vtable is read then). */
-  functions: (CachedFunction | undefined)[] | undefined;
-  /** Who releases this pointer, when another object owns it (see {@link ownPointer}). */
-  owner: string | undefined;
+export function identityKey(state: PtrState): number | bigint {
+  // Settled first, as before any synchronous native call (see functionOfState): without the
+  // machine code, a JS object's QueryInterface is a koffi callback.
+  if (hasUnsettledStubs()) settleStubs();
+  const result = identityAddress(state.ptr ?? disposedError(state));
+  if (result < 0) throw new ComError(Number(result), `QueryInterface from ${state.iface.name} for IUnknown`);
+  return result;
+}
+
+/** QueryInterface for `iid`: the interface pointer (one reference), or the failed HRESULT. */
+function queryRaw(state: PtrState, iid: Guid): Pointer | number {
+  // Settled first, as before any synchronous native call: without the machine code, a JS
+  // object's QueryInterface is a koffi callback.
+  if (hasUnsettledStubs()) settleStubs();
+  return queryInterface(state.ptr ?? disposedError(state), iid.bytes);
 }
 
 export class ComPtr<M extends object = {}> {
-  readonly #s: PtrState;
+  /** @internal The wrapper's state, set by its class's constructor (see {@link PtrState}). */
+  declare readonly [PTR_STATE]: PtrState;
 
-  static {
-    setOwner = (ptr, owner): void => void (ptr.#s.owner = owner);
-
-    young = youngBatch<ComPtr<any>>((batch) => {
-      for (const wrapper of batch) {
-        const ptr = wrapper.#s.ptr;
-        if (ptr === null) continue;
-        try {
-          const release = unknownThroughVtable() === null ? (wrapper.#function(IUnknown.methods[2]!) as Held['release']) : null;
-          const held: Held = { ptr, release };
-          wrapper.#s.held = held;
-          forgotten.register(wrapper, held);
-        } catch {
-          // a vtable without Release: nothing could release it later either
-        }
-      }
-    });
-  }
-
-  /** @internal Use {@link ComPtr.attach} or {@link ComPtr.copyFrom}. */
-  constructor(ptr: Pointer, iface: ComInterface<M>) {
-    this.#s = { iface, ptr, held: null, functions: undefined, owner: undefined };
-    liveWrappers++;
-    young(this);
+  /** @internal Use {@link ComPtr.attach} or {@link ComPtr.copyFrom}; the classes of classFor set the state. */
+  constructor() {
+    if (new.target === ComPtr) throw new TypeError('ComPtr: use ComPtr.attach(pointer, iface) or ComPtr.copyFrom(pointer, iface)');
   }
 
   /** The interface this pointer is typed as. */
   get interface(): ComInterface<M> {
-    return this.#s.iface;
-  }
-
-  /** This wrapper holds no reference any more, and its finalizer (if registered) finds none. */
-  #forget(): void {
-    this.#s.ptr = null;
-    if (this.#s.held !== null) this.#s.held.ptr = null;
-    liveWrappers--;
-  }
-
-  /** Release of this object: through the machine code, or its vtable's own function. */
-  #release(ptr: Pointer): number {
-    const release = this.#s.held?.release ?? unknownThroughVtable()?.release ?? this.#function(IUnknown.methods[2]!, ptr);
-    return release(ptr) as number;
+    return this[PTR_STATE].iface;
   }
 
   /** Wraps `ptr`, taking over the reference the caller holds (an out-parameter's result). */
@@ -196,10 +256,11 @@ export class ComPtr<M extends object = {}> {
   static copyFrom<M extends object>(ptr: Pointer, iface: ComInterface<M>): Com<M> {
     checkPointer(ptr, iface, 'ComPtr.copyFrom');
     const wrapper = new (classFor(iface))(ptr, iface) as Com<M>;
+    const state = wrapper[PTR_STATE];
     try {
-      (unknownThroughVtable()?.addRef ?? wrapper.#function(IUnknown.methods[1]!))(ptr);
+      (unknownThroughVtable()?.addRef ?? functionOfState(state, IUnknown.methods[1]!))(ptr);
     } catch (error) {
-      wrapper.#forget(); // it holds no reference: its finalizer must release none
+      forgetState(state); // it holds no reference: its finalizer must release none
       throw error;
     }
     return wrapper;
@@ -215,13 +276,12 @@ export class ComPtr<M extends object = {}> {
 
   /** The interface pointer. Throws once the ComPtr is disposed. */
   get pointer(): Pointer {
-    const ptr = this.#s.ptr;
-    if (ptr === null) throw new ComError(E_POINTER, `${this.interface.name}: this ComPtr was disposed`);
-    return ptr;
+    const state = this[PTR_STATE];
+    return state.ptr ?? disposedError(state);
   }
 
   get disposed(): boolean {
-    return this.#s.ptr === null;
+    return this[PTR_STATE].ptr === null;
   }
 
   /** The JS object behind this pointer when it is a JS COM object of this process. */
@@ -251,16 +311,8 @@ export class ComPtr<M extends object = {}> {
 
   #query<N extends object>(iface: ComInterface<N>): Com<N> | number {
     if (!iface || typeof iface.slotCount !== 'number') throw new TypeError(`${this.interface.name}.as: expected an interface, got ${typeof iface}`);
-    const result = this.#queryRaw(iface.iid);
+    const result = queryRaw(this[PTR_STATE], iface.iid);
     return typeof result === 'number' ? result : ComPtr.attach(result, iface);
-  }
-
-  /** QueryInterface for `iid`: the interface pointer (one reference), or the failed HRESULT. */
-  #queryRaw(iid: Guid): Pointer | number {
-    // Settled first, as before any synchronous native call (see #function): without the machine
-    // code, a JS object's QueryInterface is a koffi callback.
-    if (hasUnsettledStubs()) settleStubs();
-    return queryInterface(this.pointer, iid.bytes);
   }
 
   /**
@@ -270,7 +322,7 @@ export class ComPtr<M extends object = {}> {
    */
   query(iid: Guid | string): Pointer {
     const guid = Guid.from(iid);
-    const result = this.#queryRaw(guid);
+    const result = queryRaw(this[PTR_STATE], guid);
     if (typeof result === 'number') throw new ComError(result, `QueryInterface from ${this.interface.name} for {${guid}}`);
     return result;
   }
@@ -307,7 +359,7 @@ export class ComPtr<M extends object = {}> {
    * "object identity"). Valid as long as some reference to the object is held.
    */
   identity(): Pointer {
-    const key = identityKey(this);
+    const key = identityKey(this[PTR_STATE]);
     return typeof key === 'bigint' ? key : BigInt(key);
   }
 
@@ -318,19 +370,16 @@ export class ComPtr<M extends object = {}> {
 
   /** Gives up this ComPtr's reference to the caller (e.g. to fill an out-parameter). */
   detach(): Pointer {
-    if (this.#s.owner !== undefined) throw ownedError(this, 'ComPtr.detach', this.#s.owner);
-    const ptr = this.pointer;
-    this.#forget();
+    const state = this[PTR_STATE];
+    if (state.owner !== undefined) throw ownedError(this, 'ComPtr.detach', state.owner);
+    const ptr = state.ptr ?? disposedError(state);
+    forgetState(state);
     return ptr;
   }
 
   /** Releases the reference. A second call does nothing. */
   dispose(): void {
-    const ptr = this.#s.ptr;
-    if (ptr === null) return;
-    if (this.#s.owner !== undefined) throw ownedError(this, 'ComPtr.dispose', this.#s.owner);
-    this.#forget();
-    if (this.#release(ptr) === 0) lastReleased();
+    disposeState(this[PTR_STATE]);
   }
 
   /**
@@ -340,48 +389,26 @@ export class ComPtr<M extends object = {}> {
    * object there may need the very thread that waits, so a release from this thread would block.
    */
   disposeAsync(): Promise<void> {
-    const ptr = this.#s.ptr;
+    const state = this[PTR_STATE];
+    const ptr = state.ptr;
     if (ptr === null) return Promise.resolve();
-    if (this.#s.owner !== undefined) throw ownedError(this, 'ComPtr.disposeAsync', this.#s.owner);
-    const release = (this.#s.held?.release ?? unknownThroughVtable()?.release ?? this.#function(IUnknown.methods[2]!)) as NativeFn & { async(...args: unknown[]): void };
-    this.detach();
+    if (state.owner !== undefined) throw ownedError(this, 'ComPtr.disposeAsync', state.owner);
+    const release = releaseOf(state, ptr);
+    forgetState(state);
     return new Promise((resolve) => release.async(ptr, () => resolve()));
   }
 
   [Symbol.dispose](): void {
-    this.dispose();
+    disposeState(this[PTR_STATE]);
   }
 
   toString(): string {
     return `ComPtr<${this.interface.name}>(${this.disposed ? 'disposed' : '0x' + this.pointer.toString(16)})`;
   }
 
-  /** @internal The native function in `method`'s slot of this object's vtable. */
-  #function(method: MethodInfo, ptr: Pointer = this.pointer): NativeFn {
-    if (hasUnsettledStubs()) settleStubs();
-    const functions = this.#s.functions ?? this.#vtableFunctions(ptr);
-    const cached = functions[method.slot];
-    // The epoch changes when settling repoints JS vtables: a function decoded before is stale.
-    if (cached !== undefined && cached.proto === method.prototypes && cached.epoch === stubEpoch()) return cached.fn;
-    const address = readPointer(readPointer(ptr)!, method.slot * POINTER_SIZE);
-    if (address === null) throw new ComError(E_POINTER, `${this.interface.name}: vtable slot ${method.slot} (${method.name}) is null`);
-    const fn = nativeFunction(address, method.prototypes);
-    functions[method.slot] = { proto: method.prototypes, fn, epoch: stubEpoch() };
-    return fn;
-  }
-
-  /** The decoded functions of this object's vtable, shared with every object of that vtable. */
-  #vtableFunctions(ptr: Pointer): (CachedFunction | undefined)[] {
-    const vtable = readPointer(ptr);
-    if (vtable === null) throw new ComError(E_POINTER, `${this.interface.name}: the object's vtable pointer is null`);
-    let functions = vtableFunctions.get(vtable);
-    if (!functions) vtableFunctions.set(vtable, (functions = []));
-    return (this.#s.functions = functions);
-  }
-
   /** @internal Used by the generated method wrappers. */
   static functionOf(ptr: ComPtr<any>, method: MethodInfo): NativeFn {
-    return ptr.#function(method);
+    return functionOfState(ptr[PTR_STATE], method);
   }
 }
 
@@ -392,13 +419,35 @@ function checkPointer(ptr: Pointer, iface: ComInterface<any>, where: string): vo
   if (!iface || typeof iface.slotCount !== 'number') throw new TypeError(`${where}: expected an interface, got ${typeof iface}`);
 }
 
-const classes = new Map<ComInterface<any>, new (ptr: Pointer, iface: ComInterface<any>) => ComPtr<any>>();
+type ComPtrClass = new (ptr: Pointer, iface: ComInterface<any>) => ComPtr<any>;
+const classes = new Map<ComInterface<any>, ComPtrClass>();
 
-/** A ComPtr subclass whose prototype has one method per vtable slot of `iface`. */
-function classFor(iface: ComInterface<any>): new (ptr: Pointer, iface: ComInterface<any>) => ComPtr<any> {
+/** What the classes compiled by {@link classFor} reach. */
+const classHelpers = { newState, disposedError, disposeState };
+
+/**
+ * A ComPtr subclass for `iface`: a method per vtable slot on its prototype, and its own
+ * constructor, `pointer`, `disposed` and `dispose`, compiled for it (compile.ts) so that their
+ * reads and stores of the state see this class alone (see {@link PtrState}). Where code is not
+ * compiled, the same constructor shared by every class, and ComPtr's own members.
+ */
+function classFor(iface: ComInterface<any>): ComPtrClass {
   let cls = classes.get(iface);
   if (cls) return cls;
-  cls = class extends ComPtr<any> {};
+  cls = compile<ComPtrClass>(['Base', 'S', 'h'], `
+    'use strict';
+    return class extends Base {
+      constructor(ptr, iface) { super(); this[S] = h.newState(ptr, iface, this); }
+      get pointer() { const s = this[S]; return s.ptr !== null ? s.ptr : h.disposedError(s); }
+      get disposed() { return this[S].ptr === null; }
+      dispose() { h.disposeState(this[S]); }
+      [Symbol.dispose]() { h.disposeState(this[S]); }
+    };`, [ComPtr, PTR_STATE, classHelpers]) ?? class extends ComPtr<any> {
+    constructor(ptr: Pointer, iface: ComInterface<any>) {
+      super();
+      (this as { [PTR_STATE]: PtrState })[PTR_STATE] = newState(ptr, iface, this);
+    }
+  };
   Object.defineProperty(cls, 'name', { value: `ComPtr<${iface.name}>` });
   for (const method of iface.allMethods) {
     if (method.owner === IUnknown || method.owner === IInspectable) continue;
@@ -770,7 +819,7 @@ export function methodCaller(method: MethodInfo, install?: (compiled: (this: Com
 
 /** What compiled callers reach: the general path's pieces, named for the code below. */
 const helpers = {
-  functionOf: (target: ComPtr<any>, method: MethodInfo): NativeFn => ComPtr.functionOf(target, method),
+  functionOfState, disposedError,
   classFor,
   toNativeIn, arrayIn, fromNativeOut, receivedArray, results, clearErrorInfo, takeErrorInfo, takeHString, declaredInterface, Guid,
 };
@@ -851,8 +900,9 @@ function compileCaller(plan: CallPlan): ((this: ComPtr<any>, ...args: unknown[])
     const interfaces = [], classes = [];
     return function call_${plan.method.name.replace(/[^A-Za-z0-9_$]/g, '_')}(${ins.join(', ')}) {
       if (arguments.length > ${ins.length}) throw new TypeError(plan.where + ' takes ${ins.length} argument${ins.length === 1 ? '' : 's'}, got ' + arguments.length);
-      const fn = h.functionOf(this, method);
-      const self = this.pointer;
+      const s = this[S];
+      const self = s.ptr !== null ? s.ptr : h.disposedError(s);
+      const fn = h.functionOfState(s, method, self);
       const cleanup = ${plan.cleans ? '[]' : 'null'};
       let views = null, result${params.map((_, i) => (modes[i] === OUT || modes[i] === RECEIVE ? `, r${i}` : '')).join('')};
       try {
@@ -870,7 +920,7 @@ function compileCaller(plan: CallPlan): ((this: ComPtr<any>, ...args: unknown[])
       }
       return ${results.length === 0 ? 'undefined' : results.length === 1 ? results[0] : `[${results.join(', ')}]`};
     };`;
-  return compile(['h', 'context'], body, [helpers, { params, method: plan.method, plan, cells, readers }]);
+  return compile(['h', 'S', 'context'], body, [helpers, PTR_STATE, { params, method: plan.method, plan, cells, readers }]);
 }
 
 

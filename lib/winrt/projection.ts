@@ -9,7 +9,7 @@ import { youngBatch } from '../com/young.js';
 import { ComError } from '../com/hresult.js';
 import { ComInterface } from '../com/interface.js';
 import { createObject } from '../com/implement.js';
-import { ComPtr, identityKey, isForeign, ownPointer, releaseOwned, setInterfaceAdapter, toComPtr, type Com } from '../com/pointer.js';
+import { ComPtr, identityKey, isForeign, ownPointer, PTR_STATE, releaseOwned, releaseOwnedState, setInterfaceAdapter, toComPtr, type Com, type PtrState } from '../com/pointer.js';
 import { boxReference } from './reference.js';
 import { subscription, type Subscription } from './subscription.js';
 import { collectionMembers, iterableImplementation } from './collections.js';
@@ -23,21 +23,28 @@ type Identity = number | bigint;
 
 export type { Subscription } from './subscription.js';
 
-// Set by WinRTObject's static block: an object's identity; whether it is released; another receipt of an object (false once it is released).
-let identityOf: (object: WinRTObject) => Identity;
-let isReleased: (object: WinRTObject) => boolean;
-let receiveAgain: (object: WinRTObject, pointer: ComPtr<any>, type: ResolvedType, lent: boolean) => boolean;
-
+/**
+ * A projected object's state, one object of one shape under the symbol OBJECT_STATE, for the
+ * reason ComPtr's is (pointer.ts, PtrState): a class per projected type gives these objects many
+ * hidden classes, so the state is read where the class is known (the members classFor compiles,
+ * and the property reads compiledRead compiles) and handed to shared code, which sees one shape.
+ */
 interface ObjectState {
   type: ResolvedType;
   /** The other interfaces' pointers, once one is used (most objects are used through one). */
   pointers: Map<ComInterface<any>, ComPtr<any>> | null;
   readonly primary: ComPtr<any>;
+  /** primary's state, which releasing it takes. */
+  readonly primaryState: PtrState;
   /** primary.interface, kept here: member calls compare with it on every call. */
   readonly primaryInterface: ComInterface<any>;
   readonly identity: Identity;
   receipts: number;
+  /** The wrapper, for its weak reference and its registration (holdWeakly). */
+  readonly self: WinRTObject;
 }
+
+const OBJECT_STATE: unique symbol = Symbol('winbg.WinRTObject.state');
 
 /**
  * A projected WinRT object: the members of its class's interfaces, plus these.
@@ -51,36 +58,17 @@ interface ObjectState {
  * hold already comes as itself and adds no receipt, so handlers need not dispose them.
  */
 export class WinRTObject {
-  // One field of one shape, as ComPtr's (pointer.ts, PtrState): a class per projected type gives
-  // these objects many hidden classes, and several field stores in this shared constructor went
-  // megamorphic, V8's slow path.
-  readonly #s: ObjectState;
+  /** @internal Set by its class's constructor (see {@link ObjectState}). */
+  declare readonly [OBJECT_STATE]: ObjectState;
 
-  /** @internal Use {@link project}. Takes over `pointer`'s reference. */
-  constructor(pointer: ComPtr<any>, type: ResolvedType, identity: Identity) {
-    this.#s = { type, pointers: null, primary: pointer, primaryInterface: pointer.interface, identity, receipts: 1 };
-    ownPointer(pointer, `a projected ${type.name}`);
-  }
-
-  static {
-    identityOf = (object) => object.#s.identity;
-    isReleased = (object) => object.#s.receipts === 0;
-    receiveAgain = (object, pointer, type, lent) => {
-      if (object.#s.receipts === 0) return false; // released already: the caller makes a new one
-      if (!lent) object.#s.receipts++;
-      if (pointer.interface === object.#s.primaryInterface || object.#s.pointers?.has(pointer.interface)) pointer.dispose();
-      else {
-        (object.#s.pointers ??= new Map()).set(pointer.interface, pointer);
-        ownPointer(pointer, `a projected ${object.#s.type.name}`);
-      }
-      if (type.kind === 'class' && object.#s.type.kind !== 'class') object.#s.type = type;
-      return true;
-    };
+  /** @internal Use {@link project}; the classes of classFor set the state. */
+  constructor() {
+    if (new.target === WinRTObject) throw new TypeError('WinRTObject: objects are made by project(pointer, type) and the projected classes');
   }
 
   /** The WinRT type this object was projected as (its runtime class, or the interface it came as). */
   get winrtType(): string {
-    return this.#s.type.name;
+    return this[OBJECT_STATE].type.name;
   }
 
   /**
@@ -89,24 +77,17 @@ export class WinRTObject {
    * your own.
    */
   comPtr<M extends object = {}>(iface?: ComInterface<M>): Com<M> {
-    if (iface === undefined || iface === this.#s.primaryInterface) return this.#s.primary as Com<M>;
-    const wanted: ComInterface<any> = iface;
-    const cached = this.#s.pointers?.get(wanted);
-    if (cached) return cached as Com<M>;
-    const pointer: ComPtr<any> = this.#s.primary.as(wanted);
-    (this.#s.pointers ??= new Map()).set(wanted, pointer);
-    ownPointer(pointer, `a projected ${this.#s.type.name}`);
-    return pointer as Com<M>;
+    return comPtrOf(this[OBJECT_STATE], iface) as Com<M>;
   }
 
   /** Passing this object where an interface is expected passes the object itself. */
   [toComPtr](iface: ComInterface<any>): ComPtr<any> {
-    return this.comPtr(iface);
+    return comPtrOf(this[OBJECT_STATE], iface);
   }
 
   /** A new ComPtr to interface `iface` of this object, which the caller disposes. */
   as<M extends object>(iface: ComInterface<M>): Com<M> {
-    return this.#s.primary.as(iface);
+    return this[OBJECT_STATE].primary.as(iface);
   }
 
   /**
@@ -114,7 +95,7 @@ export class WinRTObject {
    * members throw ComError afterwards. Disposing more often than it was received does nothing.
    */
   dispose(): void {
-    for (const pointer of this.#giveBack()) releaseOwned(pointer, false);
+    disposeObject(this[OBJECT_STATE]);
   }
 
   /**
@@ -123,25 +104,71 @@ export class WinRTObject {
    * release has been made; never rejects.
    */
   disposeAsync(): Promise<void> {
-    return Promise.all(this.#giveBack().map((pointer) => releaseOwned(pointer, isForeign(pointer)))).then(() => undefined);
-  }
-
-  #giveBack(): ComPtr<any>[] {
-    if (this.#s.receipts === 0 || --this.#s.receipts > 0) return [];
-    forget(this.#s.identity, this);
-    if (this.#s.pointers === null) return [this.#s.primary];
-    const pointers = [this.#s.primary, ...this.#s.pointers.values()];
-    this.#s.pointers = null;
-    return pointers;
+    return Promise.all(giveBack(this[OBJECT_STATE]).map((pointer) => releaseOwned(pointer, isForeign(pointer)))).then(() => undefined);
   }
 
   [Symbol.dispose](): void {
-    this.dispose();
+    disposeObject(this[OBJECT_STATE]);
   }
 
   toString(): string {
-    return `[${this.#s.type.name}]`;
+    return `[${this[OBJECT_STATE].type.name}]`;
   }
+}
+
+/**
+ * A new object's state: the object takes over `pointer`'s reference and owns the pointer, and is
+ * its identity's wrapper (`entry`: what the identity map held for it).
+ */
+function newObjectState(pointer: ComPtr<any>, primaryState: PtrState, type: ResolvedType, identity: Identity, entry: Entry | undefined, self: WinRTObject): ObjectState {
+  primaryState.owner = `a projected ${type.name}`; // ownPointer, by the state
+  const state: ObjectState = { type, pointers: null, primary: pointer, primaryState, primaryInterface: primaryState.iface, identity, receipts: 1, self };
+  remember(state, entry);
+  return state;
+}
+
+/** WinRTObject.comPtr, by the state. */
+function comPtrOf(state: ObjectState, iface: ComInterface<any> | undefined): ComPtr<any> {
+  if (iface === undefined || iface === state.primaryInterface) return state.primary;
+  const cached = state.pointers?.get(iface);
+  if (cached) return cached;
+  const pointer: ComPtr<any> = state.primary.as(iface);
+  (state.pointers ??= new Map()).set(iface, pointer);
+  ownPointer(pointer, `a projected ${state.type.name}`);
+  return pointer;
+}
+
+/** Another receipt of the object, as `pointer` (whose reference it takes); false once the object is released. */
+function receiveAgain(state: ObjectState, pointer: ComPtr<any>, pointerState: PtrState, type: ResolvedType, lent: boolean): boolean {
+  if (state.receipts === 0) return false; // released already: the caller makes a new one
+  if (!lent) state.receipts++;
+  const iface = pointerState.iface;
+  if (iface === state.primaryInterface || state.pointers?.has(iface)) pointer.dispose();
+  else {
+    (state.pointers ??= new Map()).set(iface, pointer);
+    ownPointer(pointer, `a projected ${state.type.name}`);
+  }
+  if (type.kind === 'class' && state.type.kind !== 'class') state.type = type;
+  return true;
+}
+
+/** WinRTObject.dispose, by the state. */
+function disposeObject(state: ObjectState): void {
+  if (state.receipts === 0 || --state.receipts > 0) return;
+  forget(state.identity, state.self);
+  const others = state.pointers;
+  state.pointers = null;
+  releaseOwnedState(state.primaryState, false);
+  if (others !== null) for (const pointer of others.values()) releaseOwned(pointer, false);
+}
+
+/** The pointers the last receipt gives back (none before it), for disposeAsync. */
+function giveBack(state: ObjectState): ComPtr<any>[] {
+  if (state.receipts === 0 || --state.receipts > 0) return [];
+  forget(state.identity, state.self);
+  const pointers = [state.primary, ...(state.pointers?.values() ?? [])];
+  state.pointers = null;
+  return pointers;
 }
 
 // One wrapper per COM identity, held weakly: the entry goes when the wrapper is released or
@@ -162,7 +189,9 @@ export class WinRTObject {
 // projectedCall, alone), with the batch change below: 785 against 908 ns, minimum of 6 runs. Vacant entries are swept once they outnumber the
 // live ones and 256: the map holds at most the live entries plus the larger of them and 256
 // (a collected wrapper's entry is deleted by the finalizer, without a sweep).
-const byIdentity = new Map<Identity, WinRTObject | WeakRef<WinRTObject> | null>();
+/** An identity's entry: its wrapper, strongly while young, then weakly; null once released. */
+type Entry = WinRTObject | WeakRef<WinRTObject> | null;
+const byIdentity = new Map<Identity, Entry>();
 let vacant = 0;
 const SWEEP_AFTER = 256;
 const collected = new FinalizationRegistry<Identity>((identity) => {
@@ -175,25 +204,24 @@ export function identityEntries(): { entries: number; vacant: number } {
   return { entries: byIdentity.size, vacant };
 }
 
-function deref(entry: WinRTObject | WeakRef<WinRTObject> | null | undefined): WinRTObject | undefined {
+function deref(entry: Entry | undefined): WinRTObject | undefined {
   return entry == null ? undefined : entry instanceof WeakRef ? entry.deref() : entry;
 }
 
 /** A new wrapper, held strongly until the next microtask, then weakly if it is still the identity's. */
-const holdWeakly = youngBatch<WinRTObject>((batch) => {
-  for (const object of batch) {
-    if (isReleased(object)) continue; // released meanwhile: its entry is vacant or another's
-    const identity = identityOf(object);
-    byIdentity.set(identity, new WeakRef(object));
-    collected.register(object, identity);
+const holdWeakly = youngBatch<ObjectState>((batch) => {
+  for (const state of batch) {
+    if (state.receipts === 0) continue; // released meanwhile: its entry is vacant or another's
+    byIdentity.set(state.identity, new WeakRef(state.self));
+    collected.register(state.self, state.identity);
   }
 });
 
 /** `entry`: what the map held for `identity` (a vacant entry is taken over). */
-function remember(identity: Identity, object: WinRTObject, entry: WinRTObject | WeakRef<WinRTObject> | null | undefined): void {
+function remember(state: ObjectState, entry: Entry | undefined): void {
   if (entry === null) vacant--;
-  byIdentity.set(identity, object);
-  holdWeakly(object);
+  byIdentity.set(state.identity, state.self);
+  holdWeakly(state);
 }
 
 function forget(identity: Identity, object: WinRTObject): void {
@@ -214,7 +242,11 @@ function forget(identity: Identity, object: WinRTObject): void {
  * projected already (see {@link WinRTObject}).
  */
 export function project(value: unknown, type: ResolvedType, lent = false): unknown {
-  if (!(value instanceof ComPtr)) return value;
+  return value instanceof ComPtr ? projectState(value, value[PTR_STATE], type, lent) : value;
+}
+
+/** {@link project} of a ComPtr, with its state read where its class is known. */
+function projectState(value: ComPtr<any>, pointerState: PtrState, type: ResolvedType, lent: boolean): unknown {
   if (type.kind === 'interface' && type.definition === 'Windows.Foundation.IReference`1') {
     // IReference<T> is how WinRT boxes a value: the JS side sees the value, or null.
     const inner = type.scope.get('T')!;
@@ -224,7 +256,7 @@ export function project(value: unknown, type: ResolvedType, lent = false): unkno
       value.dispose();
     }
   }
-  if (type.kind === 'interface' || type.kind === 'class') return wrap(value, type, lent);
+  if (type.kind === 'interface' || type.kind === 'class') return wrapState(value, pointerState, type, lent);
   return value;
 }
 
@@ -296,7 +328,7 @@ function lazyType(typeName: string, scope: ReadonlyMap<string, ResolvedType>): (
 
 const NO_ARGUMENTS: unknown[] = [];
 
-type Constructor = new (pointer: ComPtr<any>, type: ResolvedType, identity: Identity) => WinRTObject;
+type Constructor = new (pointer: ComPtr<any>, pointerState: PtrState, type: ResolvedType, identity: Identity, entry: Entry | undefined) => WinRTObject;
 const classes = new Map<string, ProjectedClass>();
 
 /**
@@ -304,16 +336,21 @@ const classes = new Map<string, ProjectedClass>();
  * object already projected, when there is one, with `type`'s members added where it lacked them.
  */
 export function wrap(pointer: ComPtr<any>, type: ResolvedType, lent = false): WinRTObject {
+  return wrapState(pointer, pointer[PTR_STATE], type, lent);
+}
+
+/** {@link wrap}, with the pointer's state read where its class is known. */
+function wrapState(pointer: ComPtr<any>, pointerState: PtrState, type: ResolvedType, lent: boolean): WinRTObject {
   let identity: Identity;
   try {
-    identity = identityKey(pointer);
+    identity = identityKey(pointerState);
   } catch (error) {
     pointer.dispose();
     throw error;
   }
   const entry = byIdentity.get(identity);
   const existing = deref(entry);
-  if (existing && receiveAgain(existing, pointer, type, lent)) {
+  if (existing && receiveAgain(existing[OBJECT_STATE], pointer, pointerState, type, lent)) {
     const current = Object.getPrototypeOf(existing).constructor as ProjectedClass;
     const next = withType(current, type);
     if (next !== current) Object.setPrototypeOf(existing, next.prototype);
@@ -321,9 +358,7 @@ export function wrap(pointer: ComPtr<any>, type: ResolvedType, lent = false): Wi
   }
   let cls = classOfType.get(type);
   if (cls === undefined) classOfType.set(type, (cls = classFor([type])));
-  const object = new cls(pointer, type, identity);
-  remember(identity, object, entry);
-  return object;
+  return new cls(pointer, pointerState, type, identity, entry);
 }
 
 type ProjectedClass = Constructor & { readonly types: readonly ResolvedType[]; readonly interfaceNames: ReadonlySet<string> };
@@ -350,9 +385,15 @@ function classFor(types: readonly ResolvedType[]): ProjectedClass {
   let cls = classes.get(key);
   if (cls) return cls;
   const interfaces = [...new Map(types.flatMap(interfacesOf).map((i) => [i.name, i] as const)).values()];
-  cls = Object.assign(class extends WinRTObject {}, { types, interfaceNames: new Set(interfaces.map((i) => i.name)) });
+  cls = Object.assign(class extends WinRTObject {
+    constructor(pointer: ComPtr<any>, pointerState: PtrState, type: ResolvedType, identity: Identity, entry: Entry | undefined) {
+      super();
+      (this as { [OBJECT_STATE]: ObjectState })[OBJECT_STATE] = newObjectState(pointer, pointerState, type, identity, entry, this);
+    }
+  }, { types, interfaceNames: new Set(interfaces.map((i) => i.name)) });
+  compiledMembers(cls.prototype);
   Object.defineProperty(cls, 'name', { value: types[0]!.name.replace(/.*\./, '').replace(/[`<].*/, '') });
-  installMembers(cls.prototype, interfaces, (self, iface) => (self as WinRTObject).comPtr(iface));
+  installMembers(cls.prototype, interfaces, objectPointer);
   for (const iface of interfaces) {
     collectionMembers(cls.prototype, iface);
     asyncMembers(cls.prototype, iface);
@@ -360,6 +401,31 @@ function classFor(types: readonly ResolvedType[]): ProjectedClass {
   classes.set(key, cls);
   return cls;
 }
+
+/** What the members compiled by {@link compiledMembers} reach. */
+const classHelpers = { comPtrOf, disposeObject };
+
+/**
+ * Defines on `prototype` (a projected class's) its own comPtr and dispose, compiled for it
+ * (compile.ts) so that their reads of the state see this class alone (see {@link ObjectState});
+ * where code is not compiled, WinRTObject's own serve. (The constructor stays shared: compiled
+ * per class too, V8 kept abandoning the optimization of its callers, "StableMapDependency",
+ * and First().dispose() cost 20% more.)
+ */
+function compiledMembers(prototype: object): void {
+  const members = compile<Record<string, (this: WinRTObject, ...args: any[]) => unknown>>(['S', 'h'], `
+    'use strict';
+    return {
+      comPtr(iface) { return h.comPtrOf(this[S], iface); },
+      dispose() { h.disposeObject(this[S]); },
+    };`, [OBJECT_STATE, classHelpers]);
+  if (members === null) return;
+  for (const [name, value] of Object.entries(members)) Object.defineProperty(prototype, name, { value, writable: true, configurable: true });
+  Object.defineProperty(prototype, Symbol.dispose, { value: members.dispose, writable: true, configurable: true });
+}
+
+/** The interface pointer a projected object's members call (compiledRead reads the state itself for these). */
+const objectPointer = (self: object, iface: ComInterface<any>): Com<any> => comPtrOf((self as WinRTObject)[OBJECT_STATE], iface) as Com<any>;
 
 /** The interfaces whose members a type's objects expose: a class's list, or an interface and what it requires. */
 export function interfacesOf(type: ResolvedType): InterfaceType[] {
@@ -472,14 +538,23 @@ function compiledRead(type: InterfaceType, method: MethodDescriptor, pointerOf: 
   if (ins !== 0 || results.length !== 1 || results[0]!.endsWith('[]') || outs.some(([, , flow]) => flow === 'receive')) return null;
   const outType = lazyType(results[0]!, type.scope);
   const where = `${type.name}.${name}`;
-  return compile<() => unknown>(['pointerOf', 'iface', 'ComPtr', 'project', 'outType', 'where'], `
+  // A projected object's own members read its state here, at a site that sees its class alone
+  // (ObjectState); and the state of an interface result, of the one class of its interface.
+  const pointer = pointerOf === objectPointer
+    ? `const s = this[O]; const pointer = iface === s.primaryInterface ? s.primary : h.comPtrOf(s, iface);`
+    : `const pointer = pointerOf(this, iface);`;
+  return compile<() => unknown>(['pointerOf', 'iface', 'ComPtr', 'h', 'outType', 'where', 'O', 'P'], `
     'use strict';
     return function read() {
       if (arguments.length > 0) throw new TypeError(where + ' takes no arguments, got ' + arguments.length);
-      const result = pointerOf(this, iface)[${JSON.stringify(name)}]();
-      return result instanceof ComPtr ? project(result, outType()) : result;
-    };`, [pointerOf, type.iface, ComPtr, project, outType, where]);
+      ${pointer}
+      const result = pointer[${JSON.stringify(name)}]();
+      return result instanceof ComPtr ? h.projectState(result, result[P], outType(), false) : result;
+    };`, [pointerOf, type.iface, ComPtr, readHelpers, outType, where, OBJECT_STATE, PTR_STATE]);
 }
+
+/** What the reads compiled by {@link compiledRead} reach. */
+const readHelpers = { comPtrOf, projectState };
 
 /** Calls one method: arguments converted by their declared types, results projected. */
 function invoker(type: InterfaceType, method: MethodDescriptor, pointerOf: (self: object, iface: ComInterface<any>) => Com<any>): (self: object, args: unknown[]) => unknown {
