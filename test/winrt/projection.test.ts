@@ -4,7 +4,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import '../../lib/generated/index.js';
-import { ComError, E_BOUNDS, E_INVALIDARG, type Com } from '../../lib/com/index.js';
+import { ComError, ComPtr, createObject, E_BOUNDS, E_INVALIDARG, type Com } from '../../lib/com/index.js';
+import { setCompiling } from '../../lib/com/compile.js';
 import { liveComObjects } from '../../lib/diagnostics/index.js';
 import { Windows_Foundation_Collections as Collections } from '../../lib/generated/index.js';
 import {
@@ -343,6 +344,43 @@ values('a JS Map where an IMapView<String, Int32> is expected', () => {
   assert.is(view.get('two'), 2);
   assert.equal([...view], [['one', 1], ['two', 2]]);
   view.dispose();
+});
+
+values('where code is not compiled, ComPtrs and projected objects take their shared constructors and members, and work the same', () => {
+  // A type no other test projects, so that its ComPtr class and its projected class are made now.
+  const type = resolveType('Windows.Foundation.Collections.IIterator`1<Int16>') as ResolvedInterface;
+  const compiledType = resolveType('Windows.Foundation.Collections.IIterator`1<UInt16>') as ResolvedInterface;
+  const iterator = (): object => {
+    let i = 0;
+    return { get_Current: () => 7 + i, get_HasCurrent: () => i < 2, MoveNext: () => ++i < 2 };
+  };
+  const before = liveComObjects();
+  const compiled = project(createObject(iterator(), [compiledType.iface]), compiledType) as WinRTObject;
+  setCompiling(false);
+  try {
+    const pointer = createObject(iterator(), [type.iface]);
+    assert.not.ok(Object.hasOwn(Object.getPrototypeOf(pointer), 'dispose'), 'the ComPtr class has no dispose of its own: ComPtr\'s');
+    const object = project(pointer, type) as WinRTObject & { Current: number; HasCurrent: boolean; MoveNext(): boolean };
+    assert.not.ok(Object.hasOwn(Object.getPrototypeOf(object), 'dispose'), 'the projected class has no dispose of its own: WinRTObject\'s');
+    assert.is(object.Current, 7);
+    assert.is(object.MoveNext(), true);
+    assert.is(object.Current, 8);
+    assert.ok(project(object.comPtr().clone(), type) === object, 'received again: the same object');
+    object.dispose();
+    assert.is(object.Current, 8, 'one receipt given back, one still held');
+    object[Symbol.dispose]();
+    assert.throws(() => object.Current, (error: unknown) => error instanceof ComError, 'released: its members throw ComError');
+  } finally {
+    setCompiling(true);
+  }
+  assert.ok(Object.hasOwn(Object.getPrototypeOf(compiled), 'dispose'), 'while code is compiled, the class has its own dispose');
+  compiled.dispose();
+  assert.is(liveComObjects(), before, 'both JS implementations died with their last references');
+});
+
+values('ComPtr and WinRTObject are made by attach, copyFrom and project, not by new', () => {
+  assert.throws(() => new (ComPtr as unknown as new () => unknown)(), /ComPtr: use ComPtr\.attach\(pointer, iface\) or ComPtr\.copyFrom/);
+  assert.throws(() => new (WinRTObject as unknown as new () => unknown)(), /WinRTObject: objects are made by project/);
 });
 
 values.run();
