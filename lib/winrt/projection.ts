@@ -120,8 +120,8 @@ export class WinRTObject {
  * A new object's state: the object takes over `pointer`'s reference and owns the pointer, and is
  * its identity's wrapper (`entry`: what the identity map held for it).
  */
-function newObjectState(pointer: ComPtr<any>, primaryState: PtrState, type: ResolvedType, identity: Identity, entry: Entry | undefined, self: WinRTObject): ObjectState {
-  primaryState.owner = `a projected ${type.name}`; // ownPointer, by the state
+function newObjectState(pointer: ComPtr<any>, primaryState: PtrState, type: ResolvedType, identity: Identity, entry: Entry | undefined, owner: string, self: WinRTObject): ObjectState {
+  primaryState.owner = owner; // ownPointer, by the state: `a projected ${type.name}`
   const state: ObjectState = { type, pointers: null, primary: pointer, primaryState, primaryInterface: primaryState.iface, identity, receipts: 1, self };
   remember(state, entry);
   return state;
@@ -155,7 +155,7 @@ function receiveAgain(state: ObjectState, pointer: ComPtr<any>, pointerState: Pt
 /** WinRTObject.dispose, by the state. */
 function disposeObject(state: ObjectState): void {
   if (state.receipts === 0 || --state.receipts > 0) return;
-  forget(state.identity, state.self);
+  forget(state.identity);
   const others = state.pointers;
   state.pointers = null;
   releaseOwnedState(state.primaryState, false);
@@ -165,7 +165,7 @@ function disposeObject(state: ObjectState): void {
 /** The pointers the last receipt gives back (none before it), for disposeAsync. */
 function giveBack(state: ObjectState): ComPtr<any>[] {
   if (state.receipts === 0 || --state.receipts > 0) return [];
-  forget(state.identity, state.self);
+  forget(state.identity);
   const pointers = [state.primary, ...(state.pointers?.values() ?? [])];
   state.pointers = null;
   return pointers;
@@ -224,8 +224,13 @@ function remember(state: ObjectState, entry: Entry | undefined): void {
   holdWeakly(state);
 }
 
-function forget(identity: Identity, object: WinRTObject): void {
-  if (deref(byIdentity.get(identity)) !== object) return;
+/**
+ * Vacates the entry of `identity`, whose wrapper gives back its last receipt now. The entry is that
+ * wrapper's, without looking: a wrapper with receipts is its identity's entry (wrapState replaces
+ * an entry only when its wrapper is released or collected, and the finalizer deletes only a
+ * collected one's), so the lookup this took before was one Map operation of four for nothing.
+ */
+function forget(identity: Identity): void {
   byIdentity.set(identity, null);
   if (++vacant > SWEEP_AFTER && vacant * 2 > byIdentity.size) {
     for (const [key, entry] of byIdentity) if (entry === null) byIdentity.delete(key);
@@ -328,7 +333,7 @@ function lazyType(typeName: string, scope: ReadonlyMap<string, ResolvedType>): (
 
 const NO_ARGUMENTS: unknown[] = [];
 
-type Constructor = new (pointer: ComPtr<any>, pointerState: PtrState, type: ResolvedType, identity: Identity, entry: Entry | undefined) => WinRTObject;
+type Constructor = new (pointer: ComPtr<any>, pointerState: PtrState, type: ResolvedType, identity: Identity, entry: Entry | undefined, owner: string) => WinRTObject;
 const classes = new Map<string, ProjectedClass>();
 
 /**
@@ -356,15 +361,22 @@ function wrapState(pointer: ComPtr<any>, pointerState: PtrState, type: ResolvedT
     if (next !== current) Object.setPrototypeOf(existing, next.prototype);
     return existing;
   }
-  let cls = classOfType.get(type);
-  if (cls === undefined) classOfType.set(type, (cls = classFor([type])));
-  return new cls(pointer, pointerState, type, identity, entry);
+  // The last type's class (and its pointers' owner), without the WeakMap: results come in runs of one type.
+  if (type !== recent.type) {
+    let cls = classOfType.get(type);
+    if (cls === undefined) classOfType.set(type, (cls = classFor([type])));
+    recent.type = type;
+    recent.cls = cls;
+    recent.owner = `a projected ${type.name}`;
+  }
+  return new recent.cls!(pointer, pointerState, type, identity, entry, recent.owner);
 }
 
 type ProjectedClass = Constructor & { readonly types: readonly ResolvedType[]; readonly interfaceNames: ReadonlySet<string> };
 const transitions = new WeakMap<ProjectedClass, Map<string, ProjectedClass>>();
 /** classFor([type]), without building its key for every object. */
 const classOfType = new WeakMap<ResolvedType, ProjectedClass>();
+const recent: { type: ResolvedType | null; cls: ProjectedClass | undefined; owner: string } = { type: null, cls: undefined, owner: '' };
 
 /** The class of an object of `current`'s types that is also a `type`: `current` when it has every member already. */
 function withType(current: ProjectedClass, type: ResolvedType): ProjectedClass {
@@ -386,9 +398,9 @@ function classFor(types: readonly ResolvedType[]): ProjectedClass {
   if (cls) return cls;
   const interfaces = [...new Map(types.flatMap(interfacesOf).map((i) => [i.name, i] as const)).values()];
   cls = Object.assign(class extends WinRTObject {
-    constructor(pointer: ComPtr<any>, pointerState: PtrState, type: ResolvedType, identity: Identity, entry: Entry | undefined) {
+    constructor(pointer: ComPtr<any>, pointerState: PtrState, type: ResolvedType, identity: Identity, entry: Entry | undefined, owner: string) {
       super();
-      (this as { [OBJECT_STATE]: ObjectState })[OBJECT_STATE] = newObjectState(pointer, pointerState, type, identity, entry, this);
+      (this as { [OBJECT_STATE]: ObjectState })[OBJECT_STATE] = newObjectState(pointer, pointerState, type, identity, entry, owner, this);
     }
   }, { types, interfaceNames: new Set(interfaces.map((i) => i.name)) });
   compiledMembers(cls.prototype);
@@ -545,16 +557,28 @@ function compiledRead(type: InterfaceType, method: MethodDescriptor, pointerOf: 
     : `const pointer = pointerOf(this, iface);`;
   return compile<() => unknown>(['pointerOf', 'iface', 'ComPtr', 'h', 'outType', 'where', 'O', 'P'], `
     'use strict';
+    let projector;
     return function read() {
       if (arguments.length > 0) throw new TypeError(where + ' takes no arguments, got ' + arguments.length);
       ${pointer}
       const result = pointer[${JSON.stringify(name)}]();
-      return result instanceof ComPtr ? h.projectState(result, result[P], outType(), false) : result;
+      return result instanceof ComPtr ? (projector ??= h.projectorOf(outType()))(result, result[P]) : result;
     };`, [pointerOf, type.iface, ComPtr, readHelpers, outType, where, OBJECT_STATE, PTR_STATE]);
 }
 
 /** What the reads compiled by {@link compiledRead} reach. */
-const readHelpers = { comPtrOf, projectState };
+const readHelpers = { comPtrOf, projectorOf };
+
+/**
+ * How an interface pointer received as `type` is projected, decided once for a member's result:
+ * so that the shared code after it (wrapState) sees only the types of interfaces and classes, and
+ * the decision, which reads the type's fields, is made at a site that sees one type.
+ */
+function projectorOf(type: ResolvedType): (value: ComPtr<any>, state: PtrState) => unknown {
+  if (type.kind === 'interface' && type.definition === 'Windows.Foundation.IReference`1') return (value, state) => projectState(value, state, type, false);
+  if (type.kind === 'interface' || type.kind === 'class') return (value, state) => wrapState(value, state, type, false);
+  return (value) => value;
+}
 
 /** Calls one method: arguments converted by their declared types, results projected. */
 function invoker(type: InterfaceType, method: MethodDescriptor, pointerOf: (self: object, iface: ComInterface<any>) => Com<any>): (self: object, args: unknown[]) => unknown {
