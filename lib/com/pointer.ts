@@ -56,10 +56,11 @@ let liveWrappers = 0;
  * method of ComPtr.prototype, a helper taking a ComPtr) reads their fields through V8's
  * megamorphic path: about 15 ns a read against 3, and a store that adds a field went from 0.13 to
  * 0.6 µs a wrapper (measured with 12 subclasses). A real program uses many interfaces, and a hot
- * call made a dozen such reads. So the state is reached only where the receiver's class is known:
+ * call made a dozen such reads. So on the hot paths the state is read where the receiver's class is known:
  * the code classFor compiles for one interface (its constructor, `pointer`, `dispose`) and the
  * callers compiled for one method read `this[PTR_STATE]` at sites that see one hidden class, and
- * hand the state, whose shape is always this one, to the shared code below. A symbol, not a
+ * hand the state, whose shape is always this one, to the shared code below (members that are not
+hot, such as `as` or `toString`, read it where they are). A symbol, not a
  * private field, because that code is compiled from text, which a private name cannot reach; the
  * symbol is not exported from the package.
  */
@@ -73,9 +74,15 @@ export interface PtrState {
   functions: (CachedFunction | undefined)[] | undefined;
   /** Who releases this pointer, when another object owns it (see {@link ownPointer}). */
   owner: string | undefined;
-  /** The wrapper, for its registration with `forgotten`: the state is reachable from it alone. */
+  /** The wrapper, for its registration with `forgotten` (what is registered must not be reachable from the held value; the state is not that). */
   readonly self: ComPtr<any>;
 }
+
+/**
+ * @internal The key Node's util.inspect (console.log), Bun's and Deno's consoles look a custom
+ * view up by: ComPtrs and projected objects show their toString(), not their state.
+ */
+export const INSPECT: unique symbol = Symbol.for('nodejs.util.inspect.custom');
 
 /** @internal The key of a ComPtr's {@link PtrState}. */
 export const PTR_STATE: unique symbol = Symbol('winbg.ComPtr.state');
@@ -404,6 +411,11 @@ export class ComPtr<M extends object = {}> {
 
   toString(): string {
     return `ComPtr<${this.interface.name}>(${this.disposed ? 'disposed' : '0x' + this.pointer.toString(16)})`;
+  }
+
+  /** What console.log shows: {@link toString}. */
+  [INSPECT](): string {
+    return this.toString();
   }
 
   /** @internal Used by the generated method wrappers. */

@@ -52,9 +52,10 @@ export function queryInterface(self: Pointer, iid: Uint8Array): Pointer | number
  * specification), as a number; or QueryInterface's failed HRESULT, which is negative. The
  * reference QueryInterface added is released again: the address stays the object's while the
  * caller holds one of its own. A number, not a bigint: it is what the machine code's one call
- * returns through koffi (a 64-bit integer below 2^53 comes as a Number, and every user-mode
- * address of x86-64 and arm64 is below 2^48), and a number is the cheaper Map key. A bigint only
- * where koffi gives one, above 2^53, so that no two addresses are ever made one.
+ * returns through koffi (a 64-bit integer up to 2^53 comes as a Number, and user-mode addresses
+ * of x86-64 and arm64 are below 2^47 or 2^48 unless a process asks for more, with 5-level paging
+ * or 52-bit addresses), and a number is the cheaper Map key. A bigint where koffi gives one, above
+ * that, so that no two addresses are ever made one.
  */
 export function identityAddress(self: Pointer): number | bigint {
   const through = unknownThroughVtable();

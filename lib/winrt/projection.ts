@@ -9,7 +9,7 @@ import { youngBatch } from '../com/young.js';
 import { ComError } from '../com/hresult.js';
 import { ComInterface } from '../com/interface.js';
 import { createObject } from '../com/implement.js';
-import { ComPtr, identityKey, isForeign, ownPointer, PTR_STATE, releaseOwned, releaseOwnedState, setInterfaceAdapter, toComPtr, type Com, type PtrState } from '../com/pointer.js';
+import { ComPtr, identityKey, INSPECT, isForeign, ownPointer, PTR_STATE, releaseOwned, releaseOwnedState, setInterfaceAdapter, toComPtr, type Com, type PtrState } from '../com/pointer.js';
 import { boxReference } from './reference.js';
 import { subscription, type Subscription } from './subscription.js';
 import { collectionMembers, iterableImplementation } from './collections.js';
@@ -111,6 +111,11 @@ export class WinRTObject {
     disposeObject(this[OBJECT_STATE]);
   }
 
+  /** What console.log shows: {@link toString}. */
+  [INSPECT](): string {
+    return this.toString();
+  }
+
   toString(): string {
     return `[${this[OBJECT_STATE].type.name}]`;
   }
@@ -141,13 +146,15 @@ function comPtrOf(state: ObjectState, iface: ComInterface<any> | undefined): Com
 /** Another receipt of the object, as `pointer` (whose reference it takes); false once the object is released. */
 function receiveAgain(state: ObjectState, pointer: ComPtr<any>, pointerState: PtrState, type: ResolvedType, lent: boolean): boolean {
   if (state.receipts === 0) return false; // released already: the caller makes a new one
-  if (!lent) state.receipts++;
   const iface = pointerState.iface;
+  // The pointer first (dispose throws for a pointer another object owns): a receipt is counted
+  // only for a pointer taken.
   if (iface === state.primaryInterface || state.pointers?.has(iface)) pointer.dispose();
   else {
     (state.pointers ??= new Map()).set(iface, pointer);
     ownPointer(pointer, `a projected ${state.type.name}`);
   }
+  if (!lent) state.receipts++;
   if (type.kind === 'class' && state.type.kind !== 'class') state.type = type;
   return true;
 }

@@ -70,43 +70,50 @@ test('identityAddress: the IUnknown address from any interface, as a number, in 
 
 /**
  * An object of koffi callbacks whose QueryInterface returns `hr` and writes `result` ('self': the
- * object's own address; null: nothing), and whose AddRef and Release count.
+ * object's own address; null: nothing), and whose AddRef and Release count, each on its own.
  */
-function brokenObject(hr: number, result: bigint | 'self' | null, run: (object: bigint, releases: () => number) => void): void {
-  let releases = 0;
+function brokenObject(hr: number, result: bigint | 'self' | null, run: (object: bigint, calls: () => { addRefs: number; releases: number }) => void): void {
+  const calls = { addRefs: 0, releases: 0 };
   const qi = koffi.register((self: unknown, _iid: unknown, ppv: unknown): number => {
     if (result !== null) koffi.encode(ppv as bigint, 0, 'void *', result === 'self' ? (self as bigint) : result);
     return hr;
   }, koffi.pointer(qiProto));
-  const count = koffi.register((_self: unknown): number => ++releases, koffi.pointer(countProto));
+  const addRef = koffi.register((_self: unknown): number => ++calls.addRefs, koffi.pointer(countProto));
+  const releaseFn = koffi.register((_self: unknown): number => ++calls.releases, koffi.pointer(countProto));
   try {
     const vtable = memory.alloc(24);
-    for (const [i, fn] of [qi, count, count].entries()) koffi.encode(vtable, i * 8, 'void *', fn);
+    for (const [i, fn] of [qi, addRef, releaseFn].entries()) koffi.encode(vtable, i * 8, 'void *', fn);
     const object = memory.alloc(8);
     koffi.encode(object, 0, 'void *', vtable);
-    run(object, () => releases);
+    run(object, () => ({ ...calls }));
   } finally {
     koffi.unregister(qi);
-    koffi.unregister(count);
+    koffi.unregister(addRef);
+    koffi.unregister(releaseFn);
   }
 }
 
 test('identityAddress: a refusal is its HRESULT, negative, with nothing released; a success with a NULL result is E_POINTER', () => {
-  brokenObject(E_NOINTERFACE, 0n, (object, releases) => {
+  const none = { addRefs: 0, releases: 0 };
+  brokenObject(E_NOINTERFACE, 0n, (object, calls) => {
     assert.is(identityAddress(object), E_NOINTERFACE);
-    assert.is(releases(), 0, 'nothing to release');
+    assert.equal(calls(), none, 'nothing to release');
   });
-  brokenObject(0x8007000e | 0 /* E_OUTOFMEMORY */, null, (object) => {
+  brokenObject(0x8007000e | 0 /* E_OUTOFMEMORY */, null, (object, calls) => {
     assert.is(identityAddress(object), 0x8007000e | 0, 'any failed HRESULT, sign-extended');
+    assert.equal(calls(), none);
   });
-  brokenObject(S_OK, null, (object, releases) => {
+  brokenObject(S_OK, null, (object, calls) => {
     assert.is(identityAddress(object), E_POINTER);
-    assert.is(releases(), 0, 'nothing to release');
+    assert.equal(calls(), none, 'nothing to release');
   });
-  brokenObject(S_OK, 0n, (object) => assert.is(identityAddress(object), E_POINTER));
-  brokenObject(S_OK, 'self', (object, releases) => {
+  brokenObject(S_OK, 0n, (object, calls) => {
+    assert.is(identityAddress(object), E_POINTER);
+    assert.equal(calls(), none);
+  });
+  brokenObject(S_OK, 'self', (object, calls) => {
     assert.is(identityAddress(object), Number(object), 'what QueryInterface wrote');
-    assert.is(releases(), 1, 'released once, through the slot of what it returned');
+    assert.equal(calls(), { addRefs: 0, releases: 1 }, 'released once, through the slot 2 of what it returned');
   });
 });
 

@@ -1,6 +1,7 @@
 // The projection end to end without Windows: a runtime class implemented in JS and registered as
 // its activation factory (as the portable host does), used through the generated projection —
 // so every call crosses real vtables both ways.
+import { inspect } from 'node:util';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import '../../lib/generated/index.js';
@@ -376,6 +377,24 @@ values('where code is not compiled, ComPtrs and projected objects take their sha
   assert.ok(Object.hasOwn(Object.getPrototypeOf(compiled), 'dispose'), 'while code is compiled, the class has its own dispose');
   compiled.dispose();
   assert.is(liveComObjects(), before, 'both JS implementations died with their last references');
+});
+
+values('console.log shows a ComPtr and a projected object by their toString(), not their state', () => {
+  const type = resolveType('Windows.Foundation.Collections.IIterator`1<UInt16>') as ResolvedInterface;
+  const object = project(createObject({ get_Current: () => 1, get_HasCurrent: () => true, MoveNext: () => false }, [type.iface]), type) as WinRTObject;
+  assert.is(inspect(object), '[Windows.Foundation.Collections.IIterator`1<UInt16>]');
+  assert.match(inspect(object.comPtr()), /^ComPtr<Windows\.Foundation\.Collections\.IIterator`1<UInt16>>\(0x[0-9a-f]+\)$/);
+  assert.match(inspect({ held: object }), /held: \[Windows\.Foundation/, 'nested too');
+  object.dispose();
+});
+
+values('projecting a pointer that a projected object owns throws, and counts no receipt', () => {
+  const type = resolveType('Windows.Foundation.Collections.IIterator`1<UInt16>') as ResolvedInterface;
+  const before = liveComObjects();
+  const object = project(createObject({ get_Current: () => 1, get_HasCurrent: () => true, MoveNext: () => false }, [type.iface]), type) as WinRTObject;
+  assert.throws(() => project(object.comPtr(), type), /this ComPtr belongs to a projected Windows\.Foundation\.Collections\.IIterator`1<UInt16>/);
+  object.dispose();
+  assert.is(liveComObjects(), before, 'one dispose released it: the refused projection added no receipt');
 });
 
 values('ComPtr and WinRTObject are made by attach, copyFrom and project, not by new', () => {
