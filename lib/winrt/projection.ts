@@ -9,7 +9,7 @@ import { youngBatch } from '../com/young.js';
 import { ComError } from '../com/hresult.js';
 import { ComInterface } from '../com/interface.js';
 import { createObject } from '../com/implement.js';
-import { ComPtr, identityKey, INSPECT, isForeign, ownPointer, PTR_STATE, releaseOwned, releaseOwnedState, setInterfaceAdapter, toComPtr, type Com, type PtrState } from '../com/pointer.js';
+import { ComPtr, holdWithPointer, identityKey, INSPECT, isForeign, ownPointer, PTR_STATE, setHolderSettling, releaseOwned, releaseOwnedState, setInterfaceAdapter, toComPtr, type Com, type PtrState } from '../com/pointer.js';
 import { boxReference } from './reference.js';
 import { subscription, type Subscription } from './subscription.js';
 import { collectionMembers, iterableImplementation } from './collections.js';
@@ -217,18 +217,24 @@ function deref(entry: Entry | undefined): WinRTObject | undefined {
 
 /** A new wrapper, held strongly until the next microtask, then weakly if it is still the identity's. */
 const holdWeakly = youngBatch<ObjectState>((batch) => {
-  for (const state of batch) {
-    if (state.receipts === 0) continue; // released meanwhile: its entry is vacant or another's
-    byIdentity.set(state.identity, new WeakRef(state.self));
-    collected.register(state.self, state.identity);
-  }
+  for (const state of batch) settle(state);
 });
+
+/** A wrapper, still its identity's, held weakly from now on. */
+function settle(state: ObjectState): void {
+  if (state.receipts === 0) return; // released meanwhile: its entry is vacant or another's
+  byIdentity.set(state.identity, new WeakRef(state.self));
+  collected.register(state.self, state.identity);
+}
+// Most wrappers take over a pointer made in the same synchronous run, which the ComPtr layer's
+// batch settles anyway: the wrapper settles with it (pointer.ts, PtrState.holder).
+setHolderSettling((holder) => settle(holder as ObjectState));
 
 /** `entry`: what the map held for `identity` (a vacant entry is taken over). */
 function remember(state: ObjectState, entry: Entry | undefined): void {
   if (entry === null) vacant--;
   byIdentity.set(state.identity, state.self);
-  holdWeakly(state);
+  if (!holdWithPointer(state.primaryState, state)) holdWeakly(state);
 }
 
 /**

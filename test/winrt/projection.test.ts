@@ -7,6 +7,7 @@ import * as assert from 'uvu/assert';
 import '../../lib/generated/index.js';
 import { ComError, ComPtr, createObject, E_BOUNDS, E_INVALIDARG, type Com } from '../../lib/com/index.js';
 import { setCompiling } from '../../lib/com/compile.js';
+import { collectGarbage, settledCount } from '../support/native.js';
 import { liveComObjects } from '../../lib/diagnostics/index.js';
 import { Windows_Foundation_Collections as Collections } from '../../lib/generated/index.js';
 import {
@@ -395,6 +396,28 @@ values('projecting a pointer that a projected object owns throws, and counts no 
   assert.throws(() => project(object.comPtr(), type), /this ComPtr belongs to a projected Windows\.Foundation\.Collections\.IIterator`1<UInt16>/);
   object.dispose();
   assert.is(liveComObjects(), before, 'one dispose released it: the refused projection added no receipt');
+});
+
+values('a projected object never disposed is collected with its reference, whether it settled with its young pointer or on its own', async () => {
+  if (!collectGarbage()) return; // no GC hook to force the finalizers (deno without --v8-flags=--expose-gc)
+  const type = resolveType('Windows.Foundation.Collections.IIterator`1<UInt16>') as ResolvedInterface;
+  const iterator = (): object => ({ get_Current: () => 1, get_HasCurrent: () => true, MoveNext: () => false });
+  const live = (): number => identityEntries().entries - identityEntries().vacant;
+  const base = await settledCount(liveComObjects);
+  const entries = live();
+  // A pointer made in this synchronous run: the object settles with it (one batch for both).
+  (() => void project(createObject(iterator(), [type.iface]), type))();
+  // A pointer settled on its own before it is projected: the object settles in its own batch.
+  await (async () => {
+    const settled = createObject(iterator(), [type.iface]);
+    await new Promise((resolve) => setImmediate(resolve));
+    void project(settled, type);
+  })();
+  assert.is(liveComObjects(), base + 2);
+  assert.is(live(), entries + 2, 'both are their identities\' entries');
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.is(await settledCount(liveComObjects), base, 'both released by the collector, with their JS implementations');
+  assert.is(live(), entries, 'and their identity entries gone');
 });
 
 values('ComPtr and WinRTObject are made by attach, copyFrom and project, not by new', () => {
