@@ -399,7 +399,6 @@ values('projecting a pointer that a projected object owns throws, and counts no 
 });
 
 values('a projected object never disposed is collected with its reference, whether it settled with its young pointer or on its own', async () => {
-  if (!collectGarbage()) return; // no GC hook to force the finalizers (deno without --v8-flags=--expose-gc)
   const type = resolveType('Windows.Foundation.Collections.IIterator`1<UInt16>') as ResolvedInterface;
   const iterator = (): object => ({ get_Current: () => 1, get_HasCurrent: () => true, MoveNext: () => false });
   const live = (): number => identityEntries().entries - identityEntries().vacant;
@@ -416,6 +415,10 @@ values('a projected object never disposed is collected with its reference, wheth
   assert.is(liveComObjects(), base + 2);
   assert.is(live(), entries + 2, 'both are their identities\' entries');
   await new Promise((resolve) => setImmediate(resolve));
+  // JavaScriptCore (Bun) scans the stack conservatively: a dropped object may stay reachable
+  // from a stale stack slot for as long as the test runs (seen under bun.exe on Wine), so only
+  // V8 (Node, Deno) is held to the collection, where a GC hook can force it.
+  if (process.versions.bun !== undefined || !collectGarbage()) return;
   assert.is(await settledCount(liveComObjects), base, 'both released by the collector, with their JS implementations');
   assert.is(live(), entries, 'and their identity entries gone');
 });
