@@ -56,13 +56,13 @@ let liveWrappers = 0;
  * method of ComPtr.prototype, a helper taking a ComPtr) reads their fields through V8's
  * megamorphic path: about 15 ns a read against 3, and a store that adds a field went from 0.13 to
  * 0.6 µs a wrapper (measured with 12 subclasses). A real program uses many interfaces, and a hot
- * call made a dozen such reads. So on the hot paths the state is read where the receiver's class is known:
- * the code classFor compiles for one interface (its constructor, `pointer`, `dispose`) and the
- * callers compiled for one method read `this[PTR_STATE]` at sites that see one hidden class, and
- * hand the state, whose shape is always this one, to the shared code below (members that are not
-hot, such as `as` or `toString`, read it where they are). A symbol, not a
- * private field, because that code is compiled from text, which a private name cannot reach; the
- * symbol is not exported from the package.
+ * call made a dozen such reads. So on the hot paths the state is read where the receiver's class
+ * is known: the code classFor compiles for one interface (its constructor, `pointer`, `dispose`)
+ * and the callers compiled for one method read `this[PTR_STATE]` at sites that see one hidden
+ * class, and hand the state, whose shape is always this one, to the shared code below (members
+ * that are not hot, such as `as` or `toString`, read it where they are). A symbol, not a private
+ * field, because that code is compiled from text, which a private name cannot reach; the symbol
+ * is not exported from the package.
  */
 export interface PtrState {
   readonly iface: ComInterface<any>;
@@ -96,13 +96,11 @@ export const INSPECT: unique symbol = Symbol.for('nodejs.util.inspect.custom');
 export const PTR_STATE: unique symbol = Symbol('winbg.ComPtr.state');
 
 /**
- * ComPtrs that another object owns and hands out for calls only (a WinRTObject's cached
- * interface pointers, see WinRTObject.comPtr): disposing one yourself would break its owner, so
- * dispose, detach and disposeAsync refuse, saying what to do; the owner releases it with
- * {@link releaseOwned}.
+ * @internal Marks `ptr` as owned by `owner` (a description for the error message). ComPtrs that
+ * another object owns and hands out for calls only (a WinRTObject's cached interface pointers,
+ * see WinRTObject.comPtr): disposing one yourself would break its owner, so dispose, detach and
+ * disposeAsync refuse, saying what to do; the owner releases it with {@link releaseOwned}.
  */
-
-/** @internal Marks `ptr` as owned by `owner` (a description for the error message). */
 export function ownPointer(ptr: ComPtr<any>, owner: string): void {
   ptr[PTR_STATE].owner = owner;
 }
@@ -255,20 +253,24 @@ function vtableFunctionsOf(state: PtrState, ptr: Pointer): (CachedFunction | und
  * @throws ComError when the object's QueryInterface for IUnknown fails.
  */
 export function identityKey(state: PtrState): number | bigint {
-  // Settled first, as before any synchronous native call (see functionOfState): without the
-  // machine code, a JS object's QueryInterface is a koffi callback.
-  if (hasUnsettledStubs()) settleStubs();
-  const result = identityAddress(state.ptr ?? disposedError(state));
+  const result = identityAddress(queryablePointer(state), IUnknown.iid.bytes);
   if (result < 0) throw new ComError(Number(result), `QueryInterface from ${state.iface.name} for IUnknown`);
   return result;
 }
 
 /** QueryInterface for `iid`: the interface pointer (one reference), or the failed HRESULT. */
 function queryRaw(state: PtrState, iid: Guid): Pointer | number {
-  // Settled first, as before any synchronous native call: without the machine code, a JS
-  // object's QueryInterface is a koffi callback.
+  return queryInterface(queryablePointer(state), iid.bytes);
+}
+
+/**
+ * The pointer, for a QueryInterface on it, with JS vtables settled first, as before any
+ * synchronous native call (see functionOfState): without the machine code, a JS object's
+ * QueryInterface is a koffi callback.
+ */
+function queryablePointer(state: PtrState): Pointer {
   if (hasUnsettledStubs()) settleStubs();
-  return queryInterface(state.ptr ?? disposedError(state), iid.bytes);
+  return state.ptr ?? disposedError(state);
 }
 
 export class ComPtr<M extends object = {}> {

@@ -55,20 +55,19 @@ export function queryInterface(self: Pointer, iid: Uint8Array): Pointer | number
  * returns through koffi (a 64-bit integer up to 2^53 comes as a Number, and user-mode addresses
  * of x86-64 and arm64 are below 2^47 or 2^48 unless a process asks for more, with 5-level paging
  * or 52-bit addresses), and a number is the cheaper Map key. A bigint where koffi gives one, above
- * that, so that no two addresses are ever made one.
+ * that, so that no two addresses are ever made one. `iidUnknown`: IID_IUnknown's 16 bytes, for the
+ * path without the machine code (which has them in its frame).
  */
-export function identityAddress(self: Pointer): number | bigint {
+export function identityAddress(self: Pointer, iidUnknown: Uint8Array): number | bigint {
   const through = unknownThroughVtable();
   if (through) return through.identity(self);
-  const result = query(self, IID_UNKNOWN);
+  const result = query(self, iidUnknown);
   if (typeof result === 'number') return result;
   releaseInterface(result);
   return result <= MAX_SAFE ? Number(result) : result;
 }
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
-/** IID_IUnknown, {00000000-0000-0000-C000-000000000046}, as its 16 bytes. */
-const IID_UNKNOWN = new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0, 0xc0, 0, 0, 0, 0, 0, 0, 0x46]);
 
 function query(self: Pointer, iid: Uint8Array): Pointer | number {
   // A typed array for the out-pointer (lib/com/out-memory.ts says why, not koffi's _Out_ box).

@@ -104,7 +104,11 @@ export class WinRTObject {
    * release has been made; never rejects.
    */
   disposeAsync(): Promise<void> {
-    return Promise.all(giveBack(this[OBJECT_STATE]).map((pointer) => releaseOwned(pointer, isForeign(pointer)))).then(() => undefined);
+    const state = this[OBJECT_STATE];
+    const others = giveBack(state);
+    if (others === null) return Promise.resolve();
+    const pointers = [state.primary, ...others];
+    return Promise.all(pointers.map((pointer) => releaseOwned(pointer, isForeign(pointer)))).then(() => undefined);
   }
 
   [Symbol.dispose](): void {
@@ -138,9 +142,14 @@ function comPtrOf(state: ObjectState, iface: ComInterface<any> | undefined): Com
   const cached = state.pointers?.get(iface);
   if (cached) return cached;
   const pointer: ComPtr<any> = state.primary.as(iface);
+  keepPointer(state, iface, pointer);
+  return pointer;
+}
+
+/** Keeps `pointer`, of interface `iface`, as one of the object's own (their owner releases them). */
+function keepPointer(state: ObjectState, iface: ComInterface<any>, pointer: ComPtr<any>): void {
   (state.pointers ??= new Map()).set(iface, pointer);
   ownPointer(pointer, `a projected ${state.type.name}`);
-  return pointer;
 }
 
 /** Another receipt of the object, as `pointer` (whose reference it takes); false once the object is released. */
@@ -150,32 +159,32 @@ function receiveAgain(state: ObjectState, pointer: ComPtr<any>, pointerState: Pt
   // The pointer first (dispose throws for a pointer another object owns): a receipt is counted
   // only for a pointer taken.
   if (iface === state.primaryInterface || state.pointers?.has(iface)) pointer.dispose();
-  else {
-    (state.pointers ??= new Map()).set(iface, pointer);
-    ownPointer(pointer, `a projected ${state.type.name}`);
-  }
+  else keepPointer(state, iface, pointer);
   if (!lent) state.receipts++;
   if (type.kind === 'class' && state.type.kind !== 'class') state.type = type;
   return true;
 }
 
-/** WinRTObject.dispose, by the state. */
-function disposeObject(state: ObjectState): void {
-  if (state.receipts === 0 || --state.receipts > 0) return;
+const NO_POINTERS: readonly ComPtr<any>[] = Object.freeze([]);
+
+/**
+ * Gives back one receipt: with the last, the object leaves the identity map, and the pointers it
+ * held besides the primary are returned for releasing; null before the last receipt.
+ */
+function giveBack(state: ObjectState): readonly ComPtr<any>[] | null {
+  if (state.receipts === 0 || --state.receipts > 0) return null;
   forget(state.identity);
-  const others = state.pointers;
+  const others = state.pointers === null ? NO_POINTERS : [...state.pointers.values()];
   state.pointers = null;
-  releaseOwnedState(state.primaryState, false);
-  if (others !== null) for (const pointer of others.values()) releaseOwned(pointer, false);
+  return others;
 }
 
-/** The pointers the last receipt gives back (none before it), for disposeAsync. */
-function giveBack(state: ObjectState): ComPtr<any>[] {
-  if (state.receipts === 0 || --state.receipts > 0) return [];
-  forget(state.identity);
-  const pointers = [state.primary, ...(state.pointers?.values() ?? [])];
-  state.pointers = null;
-  return pointers;
+/** WinRTObject.dispose, by the state. */
+function disposeObject(state: ObjectState): void {
+  const others = giveBack(state);
+  if (others === null) return;
+  releaseOwnedState(state.primaryState, false);
+  for (const pointer of others) releaseOwned(pointer, false);
 }
 
 // One wrapper per COM identity, held weakly: the entry goes when the wrapper is released or
@@ -265,9 +274,9 @@ export function project(value: unknown, type: ResolvedType, lent = false): unkno
 
 /** {@link project} of a ComPtr, with its state read where its class is known. */
 function projectState(value: ComPtr<any>, pointerState: PtrState, type: ResolvedType, lent: boolean): unknown {
-  if (type.kind === 'interface' && type.definition === 'Windows.Foundation.IReference`1') {
+  if (isReference(type)) {
     // IReference<T> is how WinRT boxes a value: the JS side sees the value, or null.
-    const inner = type.scope.get('T')!;
+    const inner = (type as ResolvedInterface).scope.get('T')!;
     try {
       return project((value as Com<any>).get_Value(), inner, lent);
     } finally {
@@ -588,9 +597,13 @@ const readHelpers = { comPtrOf, projectorOf };
  * the decision, which reads the type's fields, is made at a site that sees one type.
  */
 function projectorOf(type: ResolvedType): (value: ComPtr<any>, state: PtrState) => unknown {
-  if (type.kind === 'interface' && type.definition === 'Windows.Foundation.IReference`1') return (value, state) => projectState(value, state, type, false);
-  if (type.kind === 'interface' || type.kind === 'class') return (value, state) => wrapState(value, state, type, false);
-  return (value) => value;
+  if ((type.kind === 'interface' || type.kind === 'class') && !isReference(type)) return (value, state) => wrapState(value, state, type, false);
+  return (value, state) => projectState(value, state, type, false);
+}
+
+/** IReference<T>, how WinRT boxes a value: projected as the value. */
+function isReference(type: ResolvedType): boolean {
+  return type.kind === 'interface' && type.definition === 'Windows.Foundation.IReference`1';
 }
 
 /** Calls one method: arguments converted by their declared types, results projected. */

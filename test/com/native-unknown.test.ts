@@ -61,7 +61,7 @@ test('identityAddress: the IUnknown address from any interface, as a number, in 
   using named = calc.as(INamed);
   const counted = referenceCount(calc.pointer);
   for (const ptr of [calc.pointer, named.pointer]) {
-    const identity = identityAddress(ptr);
+    const identity = identityAddress(ptr, IUnknown.iid.bytes);
     assert.type(identity, 'number', 'a number: the cheaper Map key');
     assert.is(BigInt(identity), calc.pointer, 'the IUnknown of the object');
     assert.is(referenceCount(calc.pointer), counted, 'the reference QueryInterface added is released');
@@ -96,23 +96,23 @@ function brokenObject(hr: number, result: bigint | 'self' | null, run: (object: 
 test('identityAddress: a refusal is its HRESULT, negative, with nothing released; a success with a NULL result is E_POINTER', () => {
   const none = { addRefs: 0, releases: 0 };
   brokenObject(E_NOINTERFACE, 0n, (object, calls) => {
-    assert.is(identityAddress(object), E_NOINTERFACE);
+    assert.is(identityAddress(object, IUnknown.iid.bytes), E_NOINTERFACE);
     assert.equal(calls(), none, 'nothing to release');
   });
   brokenObject(0x8007000e | 0 /* E_OUTOFMEMORY */, null, (object, calls) => {
-    assert.is(identityAddress(object), 0x8007000e | 0, 'any failed HRESULT, sign-extended');
+    assert.is(identityAddress(object, IUnknown.iid.bytes), 0x8007000e | 0, 'any failed HRESULT, sign-extended');
     assert.equal(calls(), none);
   });
   brokenObject(S_OK, null, (object, calls) => {
-    assert.is(identityAddress(object), E_POINTER);
+    assert.is(identityAddress(object, IUnknown.iid.bytes), E_POINTER);
     assert.equal(calls(), none, 'nothing to release');
   });
   brokenObject(S_OK, 0n, (object, calls) => {
-    assert.is(identityAddress(object), E_POINTER);
+    assert.is(identityAddress(object, IUnknown.iid.bytes), E_POINTER);
     assert.equal(calls(), none);
   });
   brokenObject(S_OK, 'self', (object, calls) => {
-    assert.is(identityAddress(object), Number(object), 'what QueryInterface wrote');
+    assert.is(identityAddress(object, IUnknown.iid.bytes), Number(object), 'what QueryInterface wrote');
     assert.equal(calls(), { addRefs: 0, releases: 1 }, 'released once, through the slot 2 of what it returned');
   });
 });
