@@ -419,14 +419,25 @@ function classFor(types: readonly ResolvedType[]): ProjectedClass {
   let cls = classes.get(key);
   if (cls) return cls;
   const interfaces = [...new Map(types.flatMap(interfacesOf).map((i) => [i.name, i] as const)).values()];
-  cls = Object.assign(class extends WinRTObject {
+  // Named by the literal key it is made under (pointer.ts, classFor, says why not after), and its
+  // constructor compiled for it, so that its store of the state sees this class alone.
+  const name = types[0]!.name.replace(/.*\./, '').replace(/[`<].*/, '');
+  const literal = JSON.stringify(name);
+  const made = compile<Constructor>(['Base', 'S', 'h'], `
+    'use strict';
+    return { ${literal}: class extends Base {
+      constructor(pointer, pointerState, type, identity, entry, owner) {
+        super();
+        this[S] = h.newObjectState(pointer, pointerState, type, identity, entry, owner, this);
+      }
+    } }[${literal}];`, [WinRTObject, OBJECT_STATE, { newObjectState }]) ?? { [name]: class extends WinRTObject {
     constructor(pointer: ComPtr<any>, pointerState: PtrState, type: ResolvedType, identity: Identity, entry: Entry | undefined, owner: string) {
       super();
       (this as { [OBJECT_STATE]: ObjectState })[OBJECT_STATE] = newObjectState(pointer, pointerState, type, identity, entry, owner, this);
     }
-  }, { types, interfaceNames: new Set(interfaces.map((i) => i.name)) });
+  } }[name]!;
+  cls = Object.assign(made, { types, interfaceNames: new Set(interfaces.map((i) => i.name)) });
   compiledMembers(cls.prototype);
-  Object.defineProperty(cls, 'name', { value: types[0]!.name.replace(/.*\./, '').replace(/[`<].*/, '') });
   installMembers(cls.prototype, interfaces, objectPointer);
   for (const iface of interfaces) {
     collectionMembers(cls.prototype, iface);
@@ -442,9 +453,7 @@ const classHelpers = { comPtrOf, disposeObject };
 /**
  * Defines on `prototype` (a projected class's) its own comPtr and dispose, compiled for it
  * (compile.ts) so that their reads of the state see this class alone (see {@link ObjectState});
- * where code is not compiled, WinRTObject's own serve. (The constructor stays shared: compiled
- * per class too, V8 kept abandoning the optimization of its callers, "StableMapDependency",
- * and First().dispose() cost 20% more.)
+ * where code is not compiled, WinRTObject's own serve.
  */
 function compiledMembers(prototype: object): void {
   const members = compile<Record<string, (this: WinRTObject, ...args: any[]) => unknown>>(['S', 'h'], `

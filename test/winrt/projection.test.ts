@@ -364,6 +364,8 @@ values('where code is not compiled, ComPtrs and projected objects take their sha
     assert.not.ok(Object.hasOwn(Object.getPrototypeOf(pointer), 'dispose'), 'the ComPtr class has no dispose of its own: ComPtr\'s');
     const object = project(pointer, type) as WinRTObject & { Current: number; HasCurrent: boolean; MoveNext(): boolean };
     assert.not.ok(Object.hasOwn(Object.getPrototypeOf(object), 'dispose'), 'the projected class has no dispose of its own: WinRTObject\'s');
+    assert.is(Object.getPrototypeOf(pointer).constructor.name, 'ComPtr<Windows.Foundation.Collections.IIterator`1<Int16>>', 'the shared path names the ComPtr class too');
+    assert.is(Object.getPrototypeOf(object).constructor.name, 'IIterator', 'and the projected class');
     assert.is(object.Current, 7);
     assert.is(object.MoveNext(), true);
     assert.is(object.Current, 8);
@@ -376,6 +378,9 @@ values('where code is not compiled, ComPtrs and projected objects take their sha
     setCompiling(true);
   }
   assert.ok(Object.hasOwn(Object.getPrototypeOf(compiled), 'dispose'), 'while code is compiled, the class has its own dispose');
+  // Named by the literal key they are made under (pointer.ts, classFor).
+  assert.is(Object.getPrototypeOf(compiled).constructor.name, 'IIterator');
+  assert.is(Object.getPrototypeOf(compiled.comPtr()).constructor.name, 'ComPtr<Windows.Foundation.Collections.IIterator`1<UInt16>>');
   compiled.dispose();
   assert.is(liveComObjects(), before, 'both JS implementations died with their last references');
 });
