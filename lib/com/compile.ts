@@ -2,18 +2,21 @@
 // JS that V8 optimizes for that shape alone, where a loop over a description would pay for the
 // description on every call. The text is made by winbg alone: names it chooses (a0, v1…), numbers,
 // and names from definitions only as JSON string literals (JSON.stringify, which JS parses as the
-// same string), never as code. Where the runtime forbids compiling code (Node's
-// --disallow-code-generation-from-strings, a content security policy), `compile` returns null and
-// the caller keeps its general path, which does the same work.
+// same string), never as code; the one exception is a caller's function name, `call_` and a
+// method's name with every character but [A-Za-z0-9_$] replaced (pointer.ts, methodCaller). Where
+// the runtime forbids compiling code (Node's --disallow-code-generation-from-strings, a content
+// security policy: both throw EvalError), `compile` returns null and the caller keeps its general
+// path, which does the same work. Any other error is winbg's own text at fault, and is thrown.
 
 let enabled = true;
 
 // Every text is made unique by a serial number in a comment at its end. V8 caches what
 // `new Function` compiles by its text, and the functions made from a cached text share their type
-// feedback: the callers compiled for GetInt32 of twelve interfaces, or the members of every
-// projected class, had one feedback between them, and their reads of the state, written to see
-// one class, went megamorphic (seen with --log-ic; a test of six functions from one text read
-// `o[S]` of six shapes: 1, P, P, P, N, against monomorphic sites with a serial each).
+// feedback (all but the first, which compiled it): the callers compiled for GetInt32 of twelve
+// interfaces, or the members of every projected class, had one feedback between them, and their
+// reads of the state, written to see one class, went megamorphic (seen with --log-ic; six
+// functions from one text reading `o[S]` of six shapes: the five that shared went 1, P, P, P, N,
+// against monomorphic sites with a serial each).
 let serial = 0;
 
 /** @internal Tests: whether code is compiled (false: every caller takes its general path). */
@@ -27,7 +30,8 @@ export function compile<T>(names: readonly string[], body: string, values: reado
   try {
     // eslint-disable-next-line no-new-func -- the text is winbg's own, see above
     return new Function(...names, `${body}\n// winbg #${++serial}`)(...values) as T;
-  } catch {
-    return null;
+  } catch (error) {
+    if (error instanceof EvalError) return null; // code generation refused
+    throw error;
   }
 }

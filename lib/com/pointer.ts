@@ -483,12 +483,15 @@ const classHelpers = { newState, disposedError, disposeState };
 function classFor(iface: ComInterface<any>): ComPtrClass {
   let cls = classes.get(iface);
   if (cls) return cls;
-  // Named by the literal key it is made under (ECMA-262 §13.2.5.5: an anonymous class defined as
-  // a property takes the key as its name), so that the name comes with the class. Set afterwards
-  // (defineProperty, or a computed key, which V8 sets at run time), it gave the class function a
-  // map V8's optimizing compiler depended on, and the callers that inlined `new` of a projected
-  // class had their optimization aborted again and again ("StableMapDependency"): First().dispose()
-  // ran at 400 ns where it runs at 300 in most processes (measured, NOAWAIT loop of first.mjs).
+  // Named by the literal key it is made under (ECMA-262 §13.2.5.5, PropertyDefinitionEvaluation:
+  // an anonymous class defined as a property takes the key as its name), so that the name comes
+  // with the class. Set afterwards (defineProperty, or a computed key, which V8 sets at run time),
+  // it gave the class function a map V8's optimizing compiler depended on, and the callers that
+  // inlined `new` of a class (a method caller making its result's ComPtr, wrapState making a
+  // projected object) had their optimization aborted again and again ("StableMapDependency", with
+  // --trace-compilation-dependencies): First().dispose() through the projection ran at about
+  // 400 ns in most processes, and at 280-313 in all of eight since (bench.mjs, projectedCall).
+  // Where code is not compiled, the computed key is that slower case.
   const name = `ComPtr<${iface.name}>`;
   const key = JSON.stringify(name);
   cls = compile<ComPtrClass>(['Base', 'S', 'h'], `

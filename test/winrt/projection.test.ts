@@ -378,11 +378,20 @@ values('where code is not compiled, ComPtrs and projected objects take their sha
     setCompiling(true);
   }
   assert.ok(Object.hasOwn(Object.getPrototypeOf(compiled), 'dispose'), 'while code is compiled, the class has its own dispose');
+  assert.ok(Object.hasOwn(Object.getPrototypeOf(compiled.comPtr()), 'dispose'), 'and the ComPtr class its own');
+  assert.match(String(Object.getPrototypeOf(compiled).constructor), /this\[S\]/, 'the projected class\'s constructor is compiled text (the shared one reads OBJECT_STATE)');
   // Named by the literal key they are made under (pointer.ts, classFor).
   assert.is(Object.getPrototypeOf(compiled).constructor.name, 'IIterator');
   assert.is(Object.getPrototypeOf(compiled.comPtr()).constructor.name, 'ComPtr<Windows.Foundation.Collections.IIterator`1<UInt16>>');
   compiled.dispose();
   assert.is(liveComObjects(), before, 'both JS implementations died with their last references');
+});
+
+values('a projected class is named by its type, without namespace or type arguments, dotted arguments too', () => {
+  const type = resolveType('Windows.Foundation.Collections.IIterator`1<Windows.Foundation.Uri>') as ResolvedInterface;
+  const object = project(createObject({ get_Current: () => null, get_HasCurrent: () => false, MoveNext: () => false }, [type.iface]), type) as WinRTObject;
+  assert.is(Object.getPrototypeOf(object).constructor.name, 'IIterator');
+  object.dispose();
 });
 
 values('console.log shows a ComPtr and a projected object by their toString(), not their state', () => {
