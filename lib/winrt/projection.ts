@@ -46,6 +46,28 @@ interface ObjectState {
 
 const OBJECT_STATE: unique symbol = Symbol('winbg.WinRTObject.state');
 
+/** An ObjectState, made by a constructor for the reason pointer.ts gives for its StateRecord (V8's pretenuring of literals). */
+class ObjectRecord implements ObjectState {
+  declare type: ResolvedType;
+  declare pointers: Map<ComInterface<any>, ComPtr<any>> | null;
+  declare readonly primary: ComPtr<any>;
+  declare readonly primaryState: PtrState;
+  declare readonly primaryInterface: ComInterface<any>;
+  declare readonly identity: Identity;
+  declare receipts: number;
+  declare readonly self: WinRTObject;
+  constructor(type: ResolvedType, primary: ComPtr<any>, primaryState: PtrState, identity: Identity, self: WinRTObject) {
+    this.type = type;
+    this.pointers = null;
+    this.primary = primary;
+    this.primaryState = primaryState;
+    this.primaryInterface = primaryState.iface;
+    this.identity = identity;
+    this.receipts = 1;
+    this.self = self;
+  }
+}
+
 /**
  * A projected WinRT object: the members of its class's interfaces, plus these.
  *
@@ -131,7 +153,7 @@ export class WinRTObject {
  */
 function newObjectState(pointer: ComPtr<any>, primaryState: PtrState, type: ResolvedType, identity: Identity, entry: Entry | undefined, owner: string, self: WinRTObject): ObjectState {
   primaryState.owner = owner; // ownPointer, by the state: `a projected ${type.name}`
-  const state: ObjectState = { type, pointers: null, primary: pointer, primaryState, primaryInterface: primaryState.iface, identity, receipts: 1, self };
+  const state: ObjectState = new ObjectRecord(type, pointer, primaryState, identity, self);
   remember(state, entry);
   return state;
 }
