@@ -35,3 +35,22 @@ export function compile<T>(names: readonly string[], body: string, values: reado
     throw error;
   }
 }
+
+/**
+ * {@link compile} of a class expression `classText`, named `name` by the literal key it is made
+ * under (ECMA-262 §13.2.5.5, PropertyDefinitionEvaluation: an anonymous class defined as a
+ * property takes the key as its name), so that the name comes with the class; null as `compile`
+ * gives it, and for the name `__proto__`, which as a literal key sets the object literal's
+ * prototype instead. Named afterwards (defineProperty, or a computed key, which V8 sets at run
+ * time), a class function got a map V8's optimizing compiler depended on, and the callers that
+ * inlined `new` of it (a method caller making its result's ComPtr, wrapState making a projected
+ * object) had their optimization aborted again and again ("StableMapDependency", with
+ * --trace-compilation-dependencies): First().dispose() through the projection ran at about 400 ns
+ * in most processes, and at 280-313 in all of eight since (bench.mjs, projectedCall). The callers'
+ * general paths, where this gives null, use a computed key: that slower case.
+ */
+export function compileClass<T>(name: string, names: readonly string[], classText: string, values: readonly unknown[]): T | null {
+  if (name === '__proto__') return null;
+  const key = JSON.stringify(name);
+  return compile<T>(names, `'use strict';\nreturn { ${key}: ${classText} }[${key}];`, values);
+}

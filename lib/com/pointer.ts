@@ -21,7 +21,7 @@ import { elementSize, readElements, writeElements } from './array.js';
 import { clearErrorInfo, takeErrorInfo } from './error-info.js';
 import { createHString, deleteHString, takeHString } from './hstring.js';
 import { hasUnsettledStubs, lastReleased, localImplementation, localObjectPointer, settleStubs, stubEpoch } from './local.js';
-import { compile } from './compile.js';
+import { compile, compileClass } from './compile.js';
 import { youngBatch } from './young.js';
 import { isDirectScalar, OutLayout, outCell, RECEIVE_CELLS, type OutCell, type OutView } from './out-memory.js';
 import type { ParamSpec, ValueSpec } from './signature.js';
@@ -191,8 +191,8 @@ export function liveComPtrs(): number {
 }
 
 /**
- * @internal A state made by a constructor, not an object literal, and so for every state made
- * elsewhere (projection.ts, ObjectState). V8 tracks where each literal's objects die
+ * @internal A state made by a constructor, not an object literal (as projection.ts's ObjectRecord
+ * is, for the same reason). V8 tracks where each literal's objects die
  * (allocation-site pretenuring): once a program kept many of them alive (100 000 objects held, as
  * the benchmark's budget does), every later one was allocated in the old generation, where only
  * a full collection frees it and every young object stored into it pays the write barrier:
@@ -516,26 +516,15 @@ const classHelpers = { newState, disposedError, disposeState };
 function classFor(iface: ComInterface<any>): ComPtrClass {
   let cls = classes.get(iface);
   if (cls) return cls;
-  // Named by the literal key it is made under (ECMA-262 §13.2.5.5, PropertyDefinitionEvaluation:
-  // an anonymous class defined as a property takes the key as its name), so that the name comes
-  // with the class. Set afterwards (defineProperty, or a computed key, which V8 sets at run time),
-  // it gave the class function a map V8's optimizing compiler depended on, and the callers that
-  // inlined `new` of a class (a method caller making its result's ComPtr, wrapState making a
-  // projected object) had their optimization aborted again and again ("StableMapDependency", with
-  // --trace-compilation-dependencies): First().dispose() through the projection ran at about
-  // 400 ns in most processes, and at 280-313 in all of eight since (bench.mjs, projectedCall).
-  // Where code is not compiled, the computed key is that slower case.
+  // Named where it is made (compile.ts, compileClass, says why).
   const name = `ComPtr<${iface.name}>`;
-  const key = JSON.stringify(name);
-  cls = compile<ComPtrClass>(['Base', 'S', 'h'], `
-    'use strict';
-    return { ${key}: class extends Base {
+  cls = compileClass<ComPtrClass>(name, ['Base', 'S', 'h'], `class extends Base {
       constructor(ptr, iface) { super(); this[S] = h.newState(ptr, iface, this); }
       get pointer() { const s = this[S]; return s.ptr !== null ? s.ptr : h.disposedError(s); }
       get disposed() { return this[S].ptr === null; }
       dispose() { h.disposeState(this[S]); }
       [Symbol.dispose]() { h.disposeState(this[S]); }
-    } }[${key}];`, [ComPtr, PTR_STATE, classHelpers]) ?? { [name]: class extends ComPtr<any> {
+    }`, [ComPtr, PTR_STATE, classHelpers]) ?? { [name]: class extends ComPtr<any> {
     constructor(ptr: Pointer, iface: ComInterface<any>) {
       super();
       (this as { [PTR_STATE]: PtrState })[PTR_STATE] = newState(ptr, iface, this);

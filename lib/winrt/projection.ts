@@ -4,7 +4,7 @@
 // and converts values by the declared types: objects are projected again, JS functions become
 // delegates, JS arrays become IIterable/IVectorView implementations, IReference<T> is unboxed, and
 // asynchronous operations are awaitable.
-import { compile } from '../com/compile.js';
+import { compile, compileClass } from '../com/compile.js';
 import { youngBatch } from '../com/young.js';
 import { ComError } from '../com/hresult.js';
 import { ComInterface } from '../com/interface.js';
@@ -441,21 +441,16 @@ function classFor(types: readonly ResolvedType[]): ProjectedClass {
   let cls = classes.get(key);
   if (cls) return cls;
   const interfaces = [...new Map(types.flatMap(interfacesOf).map((i) => [i.name, i] as const)).values()];
-  // Named by the literal key it is made under (pointer.ts, classFor, says why not after), and its
-  // constructor compiled for it, so that its store of the state sees this class alone. The name:
-  // the type's, without its namespace or type arguments (IIterator for
-  // IIterator`1<Windows.Foundation.Uri>). A literal "__proto__" key would set the prototype of
-  // the object literal instead (ECMA-262 §13.2.5.5), so that name takes the general path.
+  // Named where it is made (compile.ts, compileClass, says why), and its constructor compiled for
+  // it, so that its store of the state sees this class alone. The name: the type's, without its
+  // namespace or type arguments (IIterator for IIterator`1<Windows.Foundation.Uri>).
   const name = types[0]!.name.replace(/[`<].*/, '').replace(/.*\./, '');
-  const literal = JSON.stringify(name);
-  const made = (name === '__proto__' ? null : compile<Constructor>(['Base', 'S', 'h'], `
-    'use strict';
-    return { ${literal}: class extends Base {
+  const made = compileClass<Constructor>(name, ['Base', 'S', 'h'], `class extends Base {
       constructor(pointer, pointerState, type, identity, entry, owner) {
         super();
         this[S] = h.newObjectState(pointer, pointerState, type, identity, entry, owner, this);
       }
-    } }[${literal}];`, [WinRTObject, OBJECT_STATE, { newObjectState }])) ?? { [name]: class extends WinRTObject {
+    }`, [WinRTObject, OBJECT_STATE, { newObjectState }]) ?? { [name]: class extends WinRTObject {
     constructor(pointer: ComPtr<any>, pointerState: PtrState, type: ResolvedType, identity: Identity, entry: Entry | undefined, owner: string) {
       super();
       (this as { [OBJECT_STATE]: ObjectState })[OBJECT_STATE] = newObjectState(pointer, pointerState, type, identity, entry, owner, this);

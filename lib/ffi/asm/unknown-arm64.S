@@ -1,9 +1,10 @@
 // IUnknown of winbg's JS COM objects, AArch64: the same functions and object layout as
 // unknown-x64.S (read its header for both). AAPCS64 passes this, riid, ppv in x0, x1, x2 on
 // Linux, macOS and Windows alike. Leaf functions using only x9-x16, except `identity`, which calls
-// and has a frame of its own (x18, the platform register, is never touched). Exclusive loads/stores with acquire/release semantics (ldaxr/stlxr), so
-// ARMv8.0 is enough; an exclusive pair holds no other memory access between its two halves
-// (ARM ARM B2.9.5: such an access may make the store fail every time).
+// and has a frame of its own (x18, the platform register, is never touched). Exclusive
+// loads/stores with acquire/release semantics (ldaxr/stlxr), so ARMv8.0 is enough; an exclusive
+// pair holds no other memory access between its two halves (ARM ARM B2.9.5: such an access may
+// make the store fail every time).
         .text
         .globl qi, addref, release, take, slot0, slot1, slot2, identity
 

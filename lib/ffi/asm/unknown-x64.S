@@ -156,8 +156,8 @@ sysv_slot2:
 # IID_IUnknown through slot 0; then Release, through slot 2 of the interface it returned, of the
 # reference that added), valid while the caller holds a reference of its own. Returns the address,
 # which is positive (user-mode addresses are below 2^47 on Windows x64 and Linux, 2^48 on arm64,
-# and below 2^63 even where a process asks for more),
-# or the failed HRESULT sign-extended, which is negative; a QueryInterface that succeeds with a
+# and below 2^63 even where a process asks for more), or the failed HRESULT sign-extended, which
+# is negative; a QueryInterface that succeeds with a
 # NULL result gives E_POINTER, with nothing to release. One FFI call of one argument, returning a
 # number to JS (koffi returns a 64-bit integer below 2^53 as a Number), where COM's identity took
 # two calls and a bigint read from out-memory. IID_IUnknown, {00000000-0000-0000-C000-000000000046},
